@@ -1,0 +1,70 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Orleans.Rft.Engine.Lora;
+
+/// <summary>
+/// A frozen linear projection with an optional LoRA adapter (Hu et al. 2021):
+/// <c>y = x Wᵀ + b + (α/r) · dropout(x) Aᵀ Bᵀ</c>, A: (r, in), B: (out, r). B starts at zero, so a fresh
+/// adapter leaves the output exactly equal to the base. Field names are the HF/PEFT tensor names
+/// (<c>weight</c>, <c>bias</c>, <c>lora_A</c>, <c>lora_B</c>). The adapter is kept in float32 even when
+/// the base weights are bf16, as PEFT does, so small updates are not rounded away.
+/// </summary>
+public sealed class LoraLinear : nn.Module<Tensor, Tensor>
+{
+    readonly Parameter weight;
+    readonly Parameter? bias;
+    Parameter? lora_A;
+    Parameter? lora_B;
+    double scaling;
+    double dropout;
+
+    public LoraLinear(long inFeatures, long outFeatures, bool hasBias, ScalarType dtype, Device device) : base(nameof(LoraLinear))
+    {
+        InFeatures = inFeatures;
+        OutFeatures = outFeatures;
+        weight = new Parameter(empty(outFeatures, inFeatures, dtype, device), requires_grad: false);
+        if (hasBias) bias = new Parameter(zeros(outFeatures, dtype, device), requires_grad: false);
+        RegisterComponents();
+    }
+
+    public long InFeatures { get; }
+    public long OutFeatures { get; }
+    public Parameter Weight => weight;
+    public Parameter? Bias => bias;
+    public Parameter? LoraA => lora_A;
+    public Parameter? LoraB => lora_B;
+    public bool HasAdapter => lora_A is not null;
+
+    /// <summary>When false the layer computes the base projection only (the KL reference).</summary>
+    public bool AdapterEnabled { get; set; } = true;
+
+    /// <summary>
+    /// Adds a rank-r adapter: A ~ Kaiming-uniform(a=√5) as PEFT initialises it, B = 0.
+    /// </summary>
+    public void AttachAdapter(int rank, double alpha, double dropoutRate, Generator? generator = null)
+    {
+        if (HasAdapter) throw new InvalidOperationException("this layer already has an adapter.");
+        // kaiming_uniform_(a=√5) on (r, in): bound = sqrt(6 / ((1 + a²) · fan_in)) = 1/sqrt(in).
+        var bound = 1.0 / Math.Sqrt(InFeatures);
+        var a = (rand(new long[] { rank, InFeatures }, generator: generator, dtype: ScalarType.Float32) * (2 * bound) - bound).to(weight.device);
+        lora_A = new Parameter(a, requires_grad: true);
+        lora_B = new Parameter(zeros(OutFeatures, rank, ScalarType.Float32, weight.device), requires_grad: true);
+        register_parameter("lora_A", lora_A);
+        register_parameter("lora_B", lora_B);
+        scaling = alpha / rank;
+        dropout = dropoutRate;
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        var y = nn.functional.linear(x, weight, bias);
+        if (lora_A is null || lora_B is null || !AdapterEnabled) return y;
+        using var scope = NewDisposeScope();
+        var input = x.dtype == lora_A.dtype ? x : x.to(lora_A.dtype);
+        if (training && dropout > 0) input = nn.functional.dropout(input, dropout, training: true);
+        var delta = nn.functional.linear(nn.functional.linear(input, lora_A), lora_B) * scaling;
+        return (y + delta.to(y.dtype)).MoveToOuterDisposeScope();
+    }
+}

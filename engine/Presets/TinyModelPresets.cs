@@ -1,0 +1,99 @@
+using System.Text.Json.Nodes;
+using Orleans.Rft.Engine.Chat;
+using Orleans.Rft.Engine.Devices;
+using Orleans.Rft.Engine.Models;
+using Orleans.Rft.Engine.Tokenization;
+using static TorchSharp.torch;
+
+namespace Orleans.Rft.Engine.Presets;
+
+/// <summary>
+/// Llama-architecture models small enough to train on a laptop CPU, written in the HF layout with a
+/// byte-level tokenizer (256 byte tokens, no merges, ChatML specials), so everything that loads a
+/// real Qwen or Llama folder loads them too.
+/// </summary>
+public static class TinyModelPresets
+{
+    public static readonly string[] SpecialTokens = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"];
+    const int ReservedTokens = 5; // pads the vocabulary to 264, a multiple of 8
+
+    public static readonly IReadOnlyDictionary<string, ModelConfig> Presets = new Dictionary<string, ModelConfig>
+    {
+        // unit tests: a few hundred thousand multiply-adds per token
+        ["micro"] = Make(hidden: 32, layers: 2, heads: 4, kvHeads: 2, ffn: 64),
+        // the examples' base models: ~1.6M parameters, 3.3 MB in bf16
+        ["tiny"] = Make(hidden: 192, layers: 4, heads: 6, kvHeads: 2, ffn: 512),
+        // the benchmark's larger model: ~25M parameters
+        ["small-25m"] = Make(hidden: 512, layers: 8, heads: 8, kvHeads: 4, ffn: 1536),
+    };
+
+    static ModelConfig Make(int hidden, int layers, int heads, int kvHeads, int ffn) => new(
+        ModelConfig.Llama, 256 + SpecialTokens.Length + ReservedTokens, hidden, ffn, layers, heads, kvHeads, hidden / heads,
+        1e-5, 10000.0, null, 1024, TieWordEmbeddings: true, AttentionBias: false, QkvBias: false, QkNorm: false,
+        BosTokenId: null, EosTokenIds: [256 + 2], TorchDtype: "float32");
+
+    /// <summary>Builds a randomly initialised preset (normal(0, 0.02) weights, unit norms, as HF initialises Llama) and writes it.</summary>
+    public static LanguageModel Create(string preset, string directory, long seed = 0, ScalarType saveDType = ScalarType.Float32)
+    {
+        if (!Presets.TryGetValue(preset, out var config))
+            throw new ArgumentException($"unknown preset '{preset}'; choose from {string.Join(", ", Presets.Keys)}.");
+        Directory.CreateDirectory(directory);
+        WriteTokenizer(directory);
+        manual_seed(seed);
+        var network = new CausalLM(config, ScalarType.Float32, CPU);
+        using (no_grad())
+        {
+            foreach (var (name, p) in network.BaseParameters())
+            {
+                if (name.EndsWith("norm.weight")) p.fill_(1.0);
+                else if (name.EndsWith(".bias")) p.zero_();
+                else p.normal_(0, 0.02);
+            }
+        }
+        network.eval();
+        var tokenizer = TextTokenizer.Load(directory);
+        var model = LanguageModel.FromNetwork(directory, network, tokenizer, ChatTemplate.Detect(directory, tokenizer), ComputeDevice.Cpu);
+        model.SaveBase(directory, saveDType);
+        return model;
+    }
+
+    /// <summary>tokenizer.json (byte-level BPE without merges) and tokenizer_config.json with a ChatML template.</summary>
+    public static void WriteTokenizer(string directory)
+    {
+        var vocab = new JsonObject();
+        for (int b = 0; b < 256; b++) vocab[ByteLevelAlphabet.ToChar((byte)b).ToString()] = b;
+        var added = new JsonArray();
+        var specials = SpecialTokens.Concat(Enumerable.Range(0, ReservedTokens).Select(i => $"<|reserved_{i}|>")).ToArray();
+        var decoder = new JsonObject();
+        for (int i = 0; i < specials.Length; i++)
+        {
+            added.Add(new JsonObject
+            {
+                ["id"] = 256 + i, ["content"] = specials[i], ["single_word"] = false, ["lstrip"] = false,
+                ["rstrip"] = false, ["normalized"] = false, ["special"] = true,
+            });
+            decoder[(256 + i).ToString()] = new JsonObject { ["content"] = specials[i], ["special"] = true };
+        }
+        var tokenizer = new JsonObject
+        {
+            ["version"] = "1.0",
+            ["added_tokens"] = added,
+            ["normalizer"] = null,
+            ["pre_tokenizer"] = new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = false, ["trim_offsets"] = true, ["use_regex"] = true },
+            ["post_processor"] = null,
+            ["decoder"] = new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = true, ["trim_offsets"] = true, ["use_regex"] = true },
+            ["model"] = new JsonObject { ["type"] = "BPE", ["vocab"] = vocab, ["merges"] = new JsonArray() },
+        };
+        File.WriteAllText(Path.Combine(directory, "tokenizer.json"), tokenizer.ToJsonString());
+        var config = new JsonObject
+        {
+            ["tokenizer_class"] = "PreTrainedTokenizerFast",
+            ["model_max_length"] = 1024,
+            ["eos_token"] = "<|im_end|>",
+            ["pad_token"] = "<|endoftext|>",
+            ["added_tokens_decoder"] = decoder,
+            ["chat_template"] = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}",
+        };
+        File.WriteAllText(Path.Combine(directory, "tokenizer_config.json"), config.ToJsonString(new() { WriteIndented = true }));
+    }
+}

@@ -1,0 +1,39 @@
+namespace Orleans.Rft.Engine.Sampling;
+
+/// <summary>
+/// Sampling settings with OpenAI semantics: <c>Temperature = 0</c> is greedy; <c>TopK = 0</c> and
+/// <c>TopP = 1</c> disable truncation. Stop strings end a sequence (they are cut from the text, the
+/// tokens that produced them are kept); stop token ids are added to the model's own.
+/// </summary>
+public sealed record SamplingOptions(
+    double Temperature = 1.0,
+    double TopP = 1.0,
+    int TopK = 0,
+    int MaxTokens = 256,
+    IReadOnlyList<string>? Stop = null,
+    IReadOnlyList<int>? StopTokenIds = null,
+    long? Seed = null)
+{
+    public void Validate()
+    {
+        if (Temperature < 0 || double.IsNaN(Temperature)) throw new ArgumentException($"temperature must be ≥ 0 (got {Temperature}).");
+        if (TopP is <= 0 or > 1) throw new ArgumentException($"top_p must be in (0, 1] (got {TopP}).");
+        if (TopK < 0) throw new ArgumentException($"top_k must be ≥ 0 (got {TopK}).");
+        if (MaxTokens < 1) throw new ArgumentException($"max_tokens must be ≥ 1 (got {MaxTokens}).");
+    }
+}
+
+/// <summary>Why a sequence ended: a stop token or string, or the token limit.</summary>
+public static class FinishReason
+{
+    public const string Stop = "stop";
+    public const string Length = "length";
+}
+
+/// <summary>
+/// One generated completion. <see cref="SampledLogProbs"/> are under the distribution actually
+/// sampled from (temperature, top-k, top-p applied; 0 for greedy picks); <see cref="PolicyLogProbs"/>
+/// are under the raw policy (temperature 1, no truncation), which is what the trainer's importance
+/// ratio compares against.
+/// </summary>
+public sealed record GeneratedSequence(int[] TokenIds, float[] SampledLogProbs, float[] PolicyLogProbs, string FinishReason, string Text);

@@ -1,0 +1,12 @@
+namespace Orleans.Rft.Engine.Training;
+
+/// <summary>
+/// One scored rollout as the trainer sees it: token ids only (never re-tokenised text), the
+/// behaviour log-probs recorded when it was sampled, and its advantage. <see cref="CompletionMask"/>
+/// (optional, one per completion token) masks tool and user tokens of multi-turn rollouts.
+/// </summary>
+public sealed record PolicySample(int[] PromptIds, int[] CompletionIds, float[] BehaviourLogProbs, double Advantage, bool[]? CompletionMask = null)
+{
+    public int Length => PromptIds.Length + CompletionIds.Length;
+    public int TrainableTokens => CompletionMask?.Count(m => m) ?? CompletionIds.Length;
+}
