@@ -48,9 +48,10 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         if (HasAdapter) throw new InvalidOperationException("this layer already has an adapter.");
         // kaiming_uniform_(a=√5) on (r, in): bound = sqrt(6 / ((1 + a²) · fan_in)) = 1/sqrt(in).
         var bound = 1.0 / Math.Sqrt(InFeatures);
-        var a = (rand(new long[] { rank, InFeatures }, generator: generator, dtype: ScalarType.Float32) * (2 * bound) - bound).to(weight.device);
+        var dtype = weight.dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32; // float64 only for gradient checks
+        var a = (rand(new long[] { rank, InFeatures }, generator: generator, dtype: dtype) * (2 * bound) - bound).to(weight.device);
         lora_A = new Parameter(a, requires_grad: true);
-        lora_B = new Parameter(zeros(OutFeatures, rank, ScalarType.Float32, weight.device), requires_grad: true);
+        lora_B = new Parameter(zeros(OutFeatures, rank, dtype, weight.device), requires_grad: true);
         register_parameter("lora_A", lora_A);
         register_parameter("lora_B", lora_B);
         scaling = alpha / rank;

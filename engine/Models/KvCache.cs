@@ -17,8 +17,9 @@ public sealed class KvCache : IDisposable
         values = new Tensor[layers];
         for (int i = 0; i < layers; i++)
         {
-            keys[i] = zeros(new[] { batch, kvHeads, capacity, headDim }, dtype, device);
-            values[i] = zeros(new[] { batch, kvHeads, capacity, headDim }, dtype, device);
+            // the cache outlives the caller's per-step dispose scopes; Dispose() frees it
+            keys[i] = zeros(new[] { batch, kvHeads, capacity, headDim }, dtype, device).DetachFromDisposeScope();
+            values[i] = zeros(new[] { batch, kvHeads, capacity, headDim }, dtype, device).DetachFromDisposeScope();
         }
         Capacity = capacity;
     }
@@ -46,8 +47,8 @@ public sealed class KvCache : IDisposable
     {
         for (int i = 0; i < keys.Length; i++)
         {
-            var k = keys[i].index_select(0, rowIndex);
-            var v = values[i].index_select(0, rowIndex);
+            var k = keys[i].index_select(0, rowIndex).DetachFromDisposeScope();
+            var v = values[i].index_select(0, rowIndex).DetachFromDisposeScope();
             keys[i].Dispose(); values[i].Dispose();
             keys[i] = k; values[i] = v;
         }

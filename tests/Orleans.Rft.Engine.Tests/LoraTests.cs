@@ -1,0 +1,79 @@
+using Orleans.Rft.Engine.Lora;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Orleans.Rft.Engine.Tests;
+
+public sealed class LoraTests
+{
+    static readonly Tensor Input = tensor(new long[] { 3, 14, 15, 92, 65, 35, 89, 79 }).unsqueeze(0);
+
+    [Fact]
+    public void A_fresh_adapter_gives_exactly_the_base_outputs()
+    {
+        using var model = TestModels.Micro();
+        using var _ = no_grad();
+        var before = model.Network.Forward(Input);
+        model.AttachLora(new LoraConfig(Rank: 4, Alpha: 8));
+        var after = model.Network.Forward(Input);
+        Assert.True(before.eq(after).all().ToBoolean(), "B = 0 must leave every logit bit-identical");
+    }
+
+    [Fact]
+    public void An_adapter_switched_off_gives_exactly_the_base_outputs()
+    {
+        using var model = TestModels.Micro();
+        using var _ = no_grad();
+        var baseLogits = model.Network.Forward(Input);
+        model.AttachLora(new LoraConfig(Rank: 4, Alpha: 8));
+        foreach (var (_, p) in model.LoraParameters()) p.normal_(0, 0.5);
+        var adapted = model.Network.Forward(Input);
+        Assert.False(baseLogits.allclose(adapted), "a trained adapter must change the outputs");
+        model.Network.SetAdapterEnabled(false);
+        Assert.True(baseLogits.eq(model.Network.Forward(Input)).all().ToBoolean());
+        model.Network.SetAdapterEnabled(true);
+        Assert.True(adapted.eq(model.Network.Forward(Input)).all().ToBoolean());
+    }
+
+    [Fact]
+    public void Only_lora_parameters_require_gradients()
+    {
+        using var model = TestModels.Micro();
+        model.AttachLora(new LoraConfig(Rank: 2, TargetModules: ["q_proj", "v_proj"]));
+        var trainable = model.Network.parameters().Where(p => p.requires_grad).Count();
+        Assert.Equal(2 * 2 * model.Config.NumHiddenLayers, trainable); // A and B on two projections per layer
+        Assert.All(model.LoraParameters(), p => Assert.Matches(@"\.(q_proj|v_proj)\.lora_[AB]$", p.Name));
+    }
+
+    [Fact]
+    public void Lora_gradients_match_central_finite_differences_in_float64()
+    {
+        manual_seed(11);
+        var layer = new LoraLinear(5, 4, hasBias: true, ScalarType.Float64, CPU);
+        using (no_grad()) { layer.Weight.normal_(); layer.Bias!.normal_(); }
+        layer.AttachAdapter(rank: 3, alpha: 6, dropoutRate: 0);
+        using (no_grad()) layer.LoraB!.normal_();
+        var x = randn(new long[] { 2, 5 }, ScalarType.Float64);
+        Func<Tensor> loss = () => layer.forward(x).sin().sum();
+        loss().backward();
+        foreach (var p in new[] { layer.LoraA!, layer.LoraB! })
+        {
+            var analytic = p.grad!.clone();
+            var flat = p.detach().view(-1);
+            const double h = 1e-6;
+            for (int i = 0; i < flat.shape[0]; i++)
+            {
+                double numeric;
+                using (no_grad())
+                {
+                    var orig = flat[i].ToDouble();
+                    flat[i] = orig + h; var up = loss().ToDouble();
+                    flat[i] = orig - h; var down = loss().ToDouble();
+                    flat[i] = orig;
+                    numeric = (up - down) / (2 * h);
+                }
+                Assert.True(Math.Abs(numeric - analytic.view(-1)[i].ToDouble()) < 1e-7, $"element {i}: numeric {numeric} vs analytic {analytic.view(-1)[i].ToDouble()}");
+            }
+        }
+    }
+}
