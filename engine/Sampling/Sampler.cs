@@ -19,7 +19,7 @@ public static class Sampler
         var net = model.Network;
         var device = net.Device;
         var config = model.Config;
-        var stopIds = new HashSet<int>(model.StopTokenIds);
+        var stopIds = new HashSet<int>(options.IgnoreEos ? [] : model.StopTokenIds);
         foreach (var id in options.StopTokenIds ?? []) stopIds.Add(id);
         var stopStrings = options.Stop?.Where(s => s.Length > 0).ToArray() ?? [];
 

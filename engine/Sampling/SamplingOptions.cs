@@ -12,7 +12,8 @@ public sealed record SamplingOptions(
     int MaxTokens = 256,
     IReadOnlyList<string>? Stop = null,
     IReadOnlyList<int>? StopTokenIds = null,
-    long? Seed = null)
+    long? Seed = null,
+    bool IgnoreEos = false)
 {
     public void Validate()
     {

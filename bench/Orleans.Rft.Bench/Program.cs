@@ -1,0 +1,65 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Orleans.Rft.Bench;
+using static TorchSharp.torch;
+
+// Engine throughput beside a plain PyTorch peer, in one run on this machine.
+//   dotnet run -c Release --project bench/Orleans.Rft.Bench -- [--presets tiny,small-25m] [--no-peer] [--repeats 3]
+var presets = Arg("--presets", "tiny,small-25m").Split(',');
+var repeats = int.Parse(Arg("--repeats", "3"));
+var batches = new[] { 1, 16, 64 };
+var withPeer = !args.Contains("--no-peer");
+int threads = Environment.ProcessorCount;
+set_num_threads(threads);
+var repoRoot = FindRepoRoot();
+
+var gflops = EngineBenchmark.MatmulGflops();
+Console.WriteLine($"float32 matmul ceiling (2048², {threads} threads): {gflops:F1} GFLOP/s");
+var report = new StringBuilder();
+report.AppendLine($"| preset | params | engine gen tok/s b1 / b16 / b64 | peer gen tok/s b1 / b16 / b64 | gen ×peer @16 | engine train tok/s | peer train tok/s | train ×peer | train MFU (6N) | gen MFU @64 (2N) |");
+report.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
+var json = new JsonObject { ["matmul_gflops"] = gflops, ["threads"] = threads, ["presets"] = new JsonObject() };
+foreach (var preset in presets)
+{
+    var e = EngineBenchmark.Run(preset, batches, repeats);
+    Console.WriteLine($"{preset}: engine generation {string.Join(" / ", batches.Select(b => $"{e.GenerationTokensPerSecond[b]:F0}"))} tok/s, training {e.TrainingTokensPerSecond:F0} tok/s");
+    JsonObject? peer = null;
+    string? problem = null;
+    if (withPeer) peer = PeerBenchmark.Run(repoRoot, preset, threads, repeats, out problem);
+    if (problem is not null) Console.WriteLine($"{preset}: {problem}");
+    double P(int b) => peer?["generation"]?[b.ToString()]?.GetValue<double>() ?? double.NaN;
+    double peerTrain = peer?["training_tokens_per_s"]?.GetValue<double>() ?? double.NaN;
+    // MFU: model FLOPs per token (6N for a training token, 2N for a generated one; attention's
+    // O(T) term left out) × tokens/s ÷ the measured matmul ceiling.
+    var trainMfu = 6.0 * e.Parameters * e.TrainingTokensPerSecond / (gflops * 1e9);
+    var genMfu = 2.0 * e.Parameters * e.GenerationTokensPerSecond[64] / (gflops * 1e9);
+    report.AppendLine($"| {preset} | {e.Parameters / 1e6:F1}M | {string.Join(" / ", batches.Select(b => $"{e.GenerationTokensPerSecond[b]:F0}"))} | " +
+        $"{string.Join(" / ", batches.Select(b => $"{P(b):F0}"))} | {e.GenerationTokensPerSecond[16] / P(16):F2}× | {e.TrainingTokensPerSecond:F0} | {peerTrain:F0} | " +
+        $"{e.TrainingTokensPerSecond / peerTrain:F2}× | {trainMfu:P0} | {genMfu:P0} |");
+    json["presets"]![preset] = new JsonObject
+    {
+        ["parameters"] = e.Parameters,
+        ["engine_generation"] = new JsonObject(batches.Select(b => KeyValuePair.Create(b.ToString(), (JsonNode?)e.GenerationTokensPerSecond[b]))),
+        ["engine_training"] = e.TrainingTokensPerSecond,
+        ["peer"] = peer,
+        ["training_mfu_6n"] = trainMfu,
+        ["generation_mfu_2n_b64"] = genMfu,
+    };
+}
+Console.WriteLine();
+Console.Write(report);
+Directory.CreateDirectory(Path.Combine(repoRoot, "bench", "results"));
+File.WriteAllText(Path.Combine(repoRoot, "bench", "results", "engine.json"), json.ToJsonString(new() { WriteIndented = true }));
+
+string Arg(string name, string fallback)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+}
+
+static string FindRepoRoot()
+{
+    var dir = new DirectoryInfo(AppContext.BaseDirectory);
+    while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Orleans.Rft.sln"))) dir = dir.Parent;
+    return dir?.FullName ?? Directory.GetCurrentDirectory();
+}

@@ -1,0 +1,55 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Orleans.Rft.Client;
+
+/// <summary>Exit codes and error reporting shared by every command: no stack traces for users.</summary>
+public static class Cli
+{
+    public const int Ok = 0;
+    public const int Failure = 1;
+    public const int UsageError = 2;
+
+    public static readonly Option<bool> Json = new("--json") { Description = "machine-readable JSON output", Recursive = true };
+
+    static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static int Run(RootCommand root, string[] args)
+    {
+        root.Add(Json);
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var e in parse.Errors) Console.Error.WriteLine($"error: {e.Message}");
+            Console.Error.WriteLine("Run with --help for usage.");
+            return UsageError;
+        }
+        try
+        {
+            return parse.Invoke();
+        }
+        catch (Exception e) when (IsInputError(e))
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return UsageError;
+        }
+        catch (Exception e) when (Environment.GetEnvironmentVariable("RFT_DEBUG") != "1")
+        {
+            Console.Error.WriteLine($"error: {e.GetType().Name}: {e.Message}");
+            return Failure;
+        }
+    }
+
+    /// <summary>Errors the user can fix in their input: exit code 2.</summary>
+    public static bool IsInputError(Exception e) =>
+        e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException or ArgumentException or NotSupportedException or JsonException;
+
+    public static void PrintJson(JsonNode node) => Console.WriteLine(node.ToJsonString(Indented));
+
+    public static string RequireDirectory(string path, string what)
+    {
+        if (!Directory.Exists(path)) throw new DirectoryNotFoundException($"{what} '{path}' does not exist.");
+        return path;
+    }
+}

@@ -1,0 +1,57 @@
+namespace Orleans.Rft.Evaluators.BuiltIn;
+
+/// <summary>
+/// <c>multi</c>: named sub-evaluators combined by <c>weights</c> (a weighted sum) or a <c>formula</c>
+/// over their names. Each sub-score is reported as a metric; if any sub-result is invalid the
+/// combination is invalid too (a missing term would bias the reward).
+/// </summary>
+public sealed class MultiEvaluator(IReadOnlyDictionary<string, IEvaluator> parts, Func<IReadOnlyDictionary<string, double>, double> combine, string description) : IEvaluator
+{
+    public string Type => "multi";
+
+    public static MultiEvaluator From(SpecReader r, string baseDirectory)
+    {
+        var specs = r.Object("evaluators") ?? throw new SpecException(r.At("evaluators"), "is required: a mapping of name → evaluator.");
+        if (specs.Count == 0) throw new SpecException(r.At("evaluators"), "needs at least one evaluator.");
+        var parts = specs.ToDictionary(kv => kv.Key, kv => kv.Value is System.Text.Json.Nodes.JsonObject o
+            ? EvaluatorFactory.Create(o, $"{r.At("evaluators")}.{kv.Key}", baseDirectory)
+            : throw new SpecException($"{r.At("evaluators")}.{kv.Key}", "must be an evaluator mapping with a 'type'."));
+        var formula = r.String("formula");
+        var weights = r.Object("weights");
+        if (formula is not null && weights is not null) throw new SpecException(r.Path, "give either 'weights' or 'formula', not both.");
+        if (formula is not null) return new(parts, Formula.Parse(formula, parts.Keys, r.At("formula")), formula);
+        var w = new Dictionary<string, double>();
+        foreach (var name in parts.Keys)
+        {
+            var reader = weights is null ? null : new SpecReader(weights, r.At("weights"));
+            w[name] = reader?.Double(name, 0, min: 0) ?? 1.0 / parts.Count;
+        }
+        if (weights is not null) new SpecReader(weights, r.At("weights")).Also(parts.Keys);
+        return new(parts, v => w.Sum(kv => kv.Value * v[kv.Key]), string.Join(" + ", w.Select(kv => $"{kv.Value:G3}·{kv.Key}")));
+    }
+
+    public async Task<EvaluationResult> EvaluateAsync(EvaluationInput input, CancellationToken cancellation)
+    {
+        var scores = new Dictionary<string, double>();
+        var metrics = new Dictionary<string, MetricResult>();
+        foreach (var (name, evaluator) in parts)
+        {
+            var result = await evaluator.EvaluateAsync(input, cancellation);
+            metrics[name] = new MetricResult(result.Score, result.IsScoreValid, result.Reason);
+            if (!result.IsScoreValid) return new EvaluationResult(0, false, $"{name}: {result.Reason}", metrics);
+            scores[name] = result.Score;
+        }
+        var score = combine(scores);
+        return new EvaluationResult(score, true, description, metrics).Checked();
+    }
+}
+
+static class SpecReaderExtensions
+{
+    /// <summary>Refuses weights for names that are not sub-evaluators.</summary>
+    public static void Also(this SpecReader reader, IEnumerable<string> known)
+    {
+        foreach (var name in known) reader.Has(name);
+        reader.RejectUnknownKeys();
+    }
+}

@@ -1,0 +1,28 @@
+namespace Orleans.Rft.Evaluators.BuiltIn;
+
+/// <summary>
+/// <c>string_similarity</c>: the Levenshtein ratio <c>1 − distance / max(|a|, |b|)</c> between the
+/// (trimmed, optionally lower-cased) completion and reference, in [0, 1].
+/// </summary>
+public sealed class StringSimilarityEvaluator(bool ignoreCase) : IEvaluator
+{
+    public string Type => "string_similarity";
+
+    public static StringSimilarityEvaluator From(SpecReader r) => new(r.Bool("ignore_case", false));
+
+    public static double Ratio(string a, string b)
+    {
+        if (a.Length == 0 && b.Length == 0) return 1;
+        return 1.0 - (double)SpecReader.Levenshtein(a, b) / Math.Max(a.Length, b.Length);
+    }
+
+    public Task<EvaluationResult> EvaluateAsync(EvaluationInput input, CancellationToken cancellation)
+    {
+        var reference = Reference.AsText(input.GroundTruth);
+        if (reference is null) return Task.FromResult(EvaluationResult.Invalid("the row has no ground_truth"));
+        string a = input.Completion.Trim(), b = reference.Trim();
+        if (ignoreCase) { a = a.ToLowerInvariant(); b = b.ToLowerInvariant(); }
+        var ratio = Ratio(a, b);
+        return Task.FromResult(EvaluationResult.Valid(ratio, $"similarity {ratio:F3}"));
+    }
+}
