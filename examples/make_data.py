@@ -28,7 +28,7 @@ SENTENCES = [
 
 
 def arithmetic(rng):
-    a, b = rng.randint(0, 49), rng.randint(0, 49)
+    a, b = rng.randint(0, 29), rng.randint(0, 29)
     op = rng.choice("+-")
     answer = a + b if op == "+" else a - b
     prompt = f"What is {a} {op} {b}?"
@@ -44,7 +44,7 @@ def json_extract(rng):
 
 
 TASKS = {"arithmetic": arithmetic, "json-extract": json_extract}
-SIZES = {"sft": 3000, "train": 1500, "test": 200}  # arithmetic has 5,000 distinct prompts
+SIZES = {"sft": 1000, "train": 600, "test": 200}  # arithmetic has 1,800 distinct prompts
 
 
 def main():

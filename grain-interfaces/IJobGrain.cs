@@ -1,0 +1,38 @@
+using Orleans.Concurrency;
+namespace Orleans.Rft.GrainInterfaces;
+
+/// <summary>
+/// One RFT job (key: job id). Owns the job's small durable state and drives the training loop with a
+/// grain timer (one step per tick) plus a reminder that restarts the timer after a silo loss.
+/// </summary>
+public interface IJobGrain : IGrainWithStringKey
+{
+    const int MaxChunkBytes = 4 << 20;
+
+    /// <summary>Starts the job; submitting the same spec again is a no-op, a different one is refused.</summary>
+    Task<JobSnapshot> Submit(JobSpec spec);
+
+    [AlwaysInterleave] Task<JobSnapshot> GetSnapshot();
+
+    /// <summary>Step metrics from <paramref name="fromStep"/> on (the most recent 1,000 at most).</summary>
+    [AlwaysInterleave] Task<IReadOnlyList<StepMetrics>> GetHistory(int fromStep);
+
+    [AlwaysInterleave] Task<JobSnapshot> Cancel();
+    [AlwaysInterleave] Task<JobSnapshot> Pause();
+    [AlwaysInterleave] Task<JobSnapshot> Resume();
+
+    /// <summary>Rollouts of one step (the latest when null), from the artifact store's rollout log.</summary>
+    [AlwaysInterleave] Task<IReadOnlyList<Rollout>> GetRollouts(int? step);
+
+    /// <summary>The adapter after <paramref name="step"/> (the final one when null).</summary>
+    [AlwaysInterleave] Task<AdapterInfo> GetAdapter(int? step);
+
+    [AlwaysInterleave] Task<byte[]> GetAdapterChunk(string artifactPath, long offset, int count);
+}
+
+/// <summary>Lists jobs (key 0): the console's <c>rft jobs</c>.</summary>
+public interface IJobRegistryGrain : IGrainWithIntegerKey
+{
+    Task Register(string jobId);
+    Task<IReadOnlyList<string>> List();
+}

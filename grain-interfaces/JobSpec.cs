@@ -1,0 +1,66 @@
+namespace Orleans.Rft.GrainInterfaces;
+
+/// <summary>
+/// A resolved, validated job (DESIGN §4). File paths are absolute; the evaluator is kept as its
+/// JSON mapping so that the evaluators project stays free of Orleans types.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("rft.JobSpec")]
+public sealed record JobSpec(
+    [property: Id(0)] string Name,
+    [property: Id(1)] string BaseModel,
+    [property: Id(2)] string Dataset,
+    [property: Id(3)] string? EvalDataset,
+    [property: Id(4)] string EvaluatorJson,
+    [property: Id(5)] TrainingSpec Training,
+    [property: Id(6)] InferenceSpec Inference,
+    [property: Id(7)] LossSpec Loss,
+    [property: Id(8)] CheckpointSpec Checkpoint,
+    [property: Id(9)] int EvalEvery,
+    [property: Id(10)] long Seed,
+    [property: Id(11)] string BaseDirectory);
+
+/// <summary>Optimisation settings (<c>training:</c>); defaults follow the managed RFT services.</summary>
+[GenerateSerializer, Immutable, Alias("rft.TrainingSpec")]
+public sealed record TrainingSpec(
+    [property: Id(0)] int Epochs = 1,
+    [property: Id(1)] double LearningRate = 1e-4,
+    [property: Id(2)] int WarmupSteps = 0,
+    [property: Id(3)] int LoraRank = 8,
+    [property: Id(4)] double LoraAlpha = 16,
+    [property: Id(5)] double LoraDropout = 0.0,
+    [property: Id(6)] IReadOnlyList<string>? TargetModules = null,
+    [property: Id(7)] int BatchPrompts = 8,
+    [property: Id(8)] int MicroBatch = 16,
+    [property: Id(9)] double WeightDecay = 0.0,
+    [property: Id(10)] double MaxGradNorm = 1.0,
+    [property: Id(11)] int MaxContextLength = 2048,
+    [property: Id(12)] int Trainers = 1,
+    [property: Id(13)] int? MaxSteps = null,
+    [property: Id(14)] string LrSchedule = "constant");
+
+/// <summary>Rollout sampling (<c>inference:</c>): n samples per prompt at temperature 1 by default.</summary>
+[GenerateSerializer, Immutable, Alias("rft.InferenceSpec")]
+public sealed record InferenceSpec(
+    [property: Id(0)] int N = 8,
+    [property: Id(1)] double Temperature = 1.0,
+    [property: Id(2)] double TopP = 1.0,
+    [property: Id(3)] int TopK = 0,
+    [property: Id(4)] int MaxTokens = 256,
+    [property: Id(5)] IReadOnlyList<string>? Stop = null,
+    [property: Id(6)] double EvalTemperature = 0.0);
+
+/// <summary>The objective (<c>loss:</c>).</summary>
+[GenerateSerializer, Immutable, Alias("rft.LossSpec")]
+public sealed record LossSpec(
+    [property: Id(0)] string Method = "grpo",
+    [property: Id(1)] double KlBeta = 0.0,
+    [property: Id(2)] double Epsilon = 0.2,
+    [property: Id(3)] double? EpsilonHigh = null,
+    [property: Id(4)] string? ScaleRewards = null,
+    [property: Id(5)] int MaxStaleness = 0);
+
+/// <summary>Checkpointing (<c>checkpoint:</c>).</summary>
+[GenerateSerializer, Immutable, Alias("rft.CheckpointSpec")]
+public sealed record CheckpointSpec(
+    [property: Id(0)] int EverySteps = 10,
+    [property: Id(1)] bool KeepBest = true);

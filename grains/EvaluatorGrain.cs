@@ -1,0 +1,56 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using Orleans.Concurrency;
+using Orleans.Rft.Evaluators;
+using Orleans.Rft.GrainInterfaces;
+
+namespace Orleans.Rft.Grains;
+
+/// <summary>
+/// Runs evaluators next to the caller ([StatelessWorker]: scoring is CPU-light and needs no device).
+/// Each item has its own timeout; a throw, a timeout or an out-of-range score becomes an invalid
+/// outcome with the reason, so one bad rollout never fails the step.
+/// </summary>
+[StatelessWorker]
+public sealed class EvaluatorGrain(ILogger<EvaluatorGrain> logger) : Grain, IEvaluatorGrain
+{
+    /// <summary>Built evaluators by spec text: building (regexes, schemas) once per activation.</summary>
+    static readonly ConcurrentDictionary<(string, string), IEvaluator> cache = new();
+
+    public async Task<EvaluateOutcome[]> Evaluate(string evaluatorJson, string baseDirectory, EvaluateItem[] items, double timeoutSeconds)
+    {
+        var evaluator = cache.GetOrAdd((evaluatorJson, baseDirectory), k => EvaluatorFactory.Create(JsonNode.Parse(k.Item1)!.AsObject(), "evaluator", k.Item2));
+        var outcomes = new EvaluateOutcome[items.Length];
+        for (int i = 0; i < items.Length; i++)
+            outcomes[i] = await EvaluateOne(evaluator, items[i], TimeSpan.FromSeconds(timeoutSeconds));
+        return outcomes;
+    }
+
+    async Task<EvaluateOutcome> EvaluateOne(IEvaluator evaluator, EvaluateItem item, TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            var input = new EvaluationInput(item.Completion,
+                item.GroundTruthJson is null ? null : JsonNode.Parse(item.GroundTruthJson),
+                JsonNode.Parse(item.RowJson) as JsonObject ?? new JsonObject());
+            var result = (await evaluator.EvaluateAsync(input, cancel.Token).WaitAsync(timeout)).Checked();
+            var metrics = result.Metrics?.Where(m => m.Value.IsScoreValid).ToDictionary(m => m.Key, m => m.Value.Score) ?? new Dictionary<string, double>();
+            return new EvaluateOutcome(result.Score, result.IsScoreValid, result.Reason, metrics, false, false);
+        }
+        catch (TimeoutException)
+        {
+            return new EvaluateOutcome(0, false, $"evaluator timed out after {timeout.TotalSeconds:F0} s", new Dictionary<string, double>(), true, false);
+        }
+        catch (OperationCanceledException)
+        {
+            return new EvaluateOutcome(0, false, $"evaluator timed out after {timeout.TotalSeconds:F0} s", new Dictionary<string, double>(), true, false);
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Evaluator {Type} failed on one rollout", evaluator.Type);
+            return new EvaluateOutcome(0, false, $"evaluator error: {e.GetType().Name}: {e.Message}", new Dictionary<string, double>(), false, true);
+        }
+    }
+}

@@ -1,0 +1,167 @@
+using Microsoft.Extensions.Logging;
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using Orleans.Rft.GrainInterfaces;
+using Orleans.Rft.Grains.Jobs;
+
+namespace Orleans.Rft.Grains;
+
+public sealed partial class JobGrain
+{
+    const int MaxEvalRows = 256;
+
+    /// <summary>
+    /// Brings up the rollout workers and trainer ranks (after activation or a silo loss). A resumed
+    /// job rolls back to its last checkpoint — adapter, optimizer shards and cursor — and republishes
+    /// that adapter before any rollout.
+    /// </summary>
+    async Task EnsureCluster()
+    {
+        if (runner is not null) return;
+        var spec = S.Spec!;
+        if (rows.Count == 0) LoadData();
+        cluster = await StepCluster.Discover(GrainFactory, JobId, spec.Training.Trainers);
+        string? resume = null;
+        if (S.Step > 0)
+        {
+            if (S.LastCheckpoint is { } c)
+            {
+                (S.Step, S.Epoch, S.Cursor, S.PolicyVersion, resume) = (c.Step, c.Epoch, c.Cursor, c.PolicyVersion, c.Prefix);
+                S.AdapterPath = $"{c.Prefix}/adapter";
+            }
+            else (S.Step, S.Epoch, S.Cursor, S.PolicyVersion, S.AdapterPath) = (0, 0, 0, 0, null);
+            S.History.RemoveAll(h => h.Step > S.Step);
+            logger.LogInformation("Job {JobId} resumes at step {Step} from {Checkpoint}", JobId, S.Step, resume ?? "the start");
+        }
+        var setups = cluster.Trainers.Select((t, r) => t.Initialize(new TrainerSetup(JobId, spec, cluster.Trainers.Count, r, cluster.TrainerKeys.ToArray(), resume, S.TotalSteps)));
+        await Task.WhenAll(setups);
+        runner = new JobStepRunner(JobId, spec, rows, rowJson, cluster, GrainFactory);
+        if (S.BaselineEval is null && evalRows.Count > 0) S.BaselineEval = S.LatestEval = await Evaluate(null, -1);
+        await state.WriteStateAsync();
+    }
+
+    async Task RunOneStep()
+    {
+        await EnsureCluster();
+        var spec = S.Spec!;
+        if (S.Step >= S.TotalSteps) { await Complete(); return; }
+        var watch = Stopwatch.StartNew();
+        int step = S.Step;
+        var n = spec.Inference.N;
+
+        // 1–2. rows and rollouts (prefetched during the previous step's training when staleness allows)
+        List<PendingRollout> rollouts;
+        (int Epoch, int Cursor, int[] Rows) cursor;
+        if (prefetched is not null)
+        {
+            rollouts = await prefetched;
+            cursor = prefetchedCursor!.Value;
+            prefetched = null;
+        }
+        else
+        {
+            var (taken, epoch, next) = DatasetCursor.Take(rows.Count, spec.Training.BatchPrompts, spec.Seed, S.Epoch, S.Cursor);
+            cursor = (epoch, next, taken);
+            rollouts = await runner!.Rollouts(taken, n, S.AdapterPath, S.PolicyVersion, spec.Seed * 100_003 + step, spec.Inference.Temperature);
+        }
+        var rolloutSeconds = watch.Elapsed.TotalSeconds;
+        if (spec.Loss.MaxStaleness > 0 && step + 1 < S.TotalSteps)
+        {
+            // Overlap: step t+1 samples with version t while step t trains; the importance ratio corrects for the lag.
+            var (taken, epoch, next) = DatasetCursor.Take(rows.Count, spec.Training.BatchPrompts, spec.Seed, cursor.Epoch, cursor.Cursor);
+            prefetchedCursor = (epoch, next, taken);
+            prefetched = runner!.Rollouts(taken, n, S.AdapterPath, S.PolicyVersion, spec.Seed * 100_003 + step + 1, spec.Inference.Temperature);
+        }
+
+        // 3. scores
+        var evalStart = watch.Elapsed.TotalSeconds;
+        var outcomes = await runner!.Evaluate(rollouts);
+        var evaluationSeconds = watch.Elapsed.TotalSeconds - evalStart;
+
+        // 4. advantages
+        var advantages = runner.Advantages(rollouts, outcomes);
+        var adv = advantages.Advantages[0];
+        var samples = rollouts.Select((r, i) => new TrainSample(r.Completion.PromptIds, r.Completion.CompletionIds, r.Completion.LogProbs, adv[i]))
+            .Where(s => s.CompletionIds.Length > 0).ToList();
+
+        // 5–6. sharded update, 7. publish
+        var trainStart = watch.Elapsed.TotalSeconds;
+        var lr = JobOptions.Schedule(spec, S.TotalSteps).At(step);
+        var (summary, gradNorm, syncSeconds) = await runner.Train(step, samples, lr);
+        var version = S.PolicyVersion + 1;
+        var previous = S.AdapterPath;
+        S.AdapterPath = await cluster!.Trainers[0].PublishAdapter(version);
+        S.PolicyVersion = version;
+        var trainSeconds = watch.Elapsed.TotalSeconds - trainStart;
+
+        (S.Epoch, S.Cursor) = (cursor.Epoch, cursor.Cursor);
+        S.Step = step + 1;
+        var log = rollouts.Select((r, i) => new Rollout(step, rows[r.Row].Line, r.Sample, r.Version, r.Completion.PromptIds, r.Completion.CompletionIds,
+            r.Completion.LogProbs, r.Completion.Text, r.Completion.FinishReason, outcomes[i].Score, outcomes[i].IsScoreValid, outcomes[i].Reason,
+            outcomes[i].Metrics, adv[i]));
+        await artifacts.WriteAsync(JobPaths.Rollouts(JobId, step), JobStepRunner.RolloutLog(log));
+
+        double? evalReward = null;
+        if (spec.EvalEvery > 0 && evalRows.Count > 0 && (S.Step % spec.EvalEvery == 0 || S.Step == S.TotalSteps))
+            evalReward = S.LatestEval = await Evaluate(S.AdapterPath, S.PolicyVersion);
+        var metrics = StepMetricsBuilder.Build(step + 1, version, rollouts, outcomes, advantages, summary, gradNorm, lr,
+            rolloutSeconds, evaluationSeconds, trainSeconds, syncSeconds, watch.Elapsed.TotalSeconds, evalReward, spec.Inference.MaxTokens);
+        S.History.Add(metrics);
+        if (S.History.Count > JobState.MaxHistory) S.History.RemoveRange(0, S.History.Count - JobState.MaxHistory);
+        await AppendMetrics(metrics);
+
+        bool best = evalReward is double e && (S.BestEval is null || e > S.BestEval);
+        if (best) { S.BestEval = evalReward; S.BestStep = S.Step; }
+        if (spec.Checkpoint.EverySteps > 0 && (S.Step % spec.Checkpoint.EverySteps == 0 || S.Step == S.TotalSteps) || (best && spec.Checkpoint.KeepBest))
+            await Checkpoint(best);
+        if (previous is not null && !IsKept(previous)) await artifacts.DeleteAsync(previous);
+        S.UpdatedAt = DateTimeOffset.UtcNow;
+        await state.WriteStateAsync();
+        if (S.Step >= S.TotalSteps) await Complete();
+    }
+
+    bool IsKept(string adapter) => adapter == S.BestAdapterPath || S.Checkpoints.Any(c => adapter.StartsWith(c.Prefix));
+
+    /// <summary>Data first (adapter, optimizer shards), pointer last (the job state names the checkpoint).</summary>
+    async Task Checkpoint(bool best)
+    {
+        var prefix = JobPaths.Checkpoint(JobId, S.Step);
+        var adapter = await artifacts.MaterializeAsync(S.AdapterPath!);
+        await artifacts.UploadDirectoryAsync(adapter, $"{prefix}/adapter");
+        await Task.WhenAll(cluster!.Trainers.Select(t => t.SaveOptimizer(prefix)));
+        await artifacts.WriteAsync($"{prefix}/job.json", JsonSerializer.SerializeToUtf8Bytes(new { S.Step, S.Epoch, S.Cursor, S.PolicyVersion, Spec = S.Spec }));
+        var reference = new CheckpointRef(S.Step, S.Epoch, S.Cursor, S.PolicyVersion, prefix);
+        S.Checkpoints.Add(reference);
+        S.LastCheckpoint = reference;
+        if (best) S.BestAdapterPath = $"{prefix}/adapter";
+        // keep_best: drop checkpoints that are neither the latest nor the best
+        foreach (var old in S.Checkpoints.Where(c => c != reference && $"{c.Prefix}/adapter" != S.BestAdapterPath && S.Spec!.Checkpoint.KeepBest).ToList())
+        {
+            S.Checkpoints.Remove(old);
+            await artifacts.DeleteAsync(old.Prefix);
+        }
+    }
+
+    /// <summary>Mean reward of one sample per eval row (greedy unless eval_temperature says otherwise).</summary>
+    async Task<double> Evaluate(string? adapter, int version)
+    {
+        var evalRunner = new JobStepRunner(JobId, S.Spec!, evalRows, evalRowJson, cluster!, GrainFactory);
+        var rollouts = await evalRunner.Rollouts(Enumerable.Range(0, evalRows.Count).ToArray(), 1, adapter, version, S.Spec!.Seed, S.Spec.Inference.EvalTemperature);
+        var outcomes = await evalRunner.Evaluate(rollouts);
+        return outcomes.Average(o => o.IsScoreValid ? o.Score : 0);
+    }
+
+    async Task AppendMetrics(StepMetrics metrics)
+    {
+        var path = JobPaths.Metrics(JobId);
+        var existing = await artifacts.ReadAsync(path) ?? [];
+        await artifacts.WriteAsync(path, [.. existing, .. Encoding.UTF8.GetBytes(JsonSerializer.Serialize(metrics) + "\n")]);
+    }
+
+    async Task Complete()
+    {
+        if (prefetched is not null) { try { await prefetched; } catch { } prefetched = null; }
+        await Finish(JobStatus.Completed, null);
+    }
+}

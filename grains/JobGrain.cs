@@ -1,0 +1,142 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using Orleans.Rft.Engine.Data;
+using Orleans.Rft.Evaluators;
+using Orleans.Rft.GrainInterfaces;
+using Orleans.Rft.Grains.Jobs;
+using Orleans.Rft.Grains.Services;
+using Orleans.Runtime;
+
+namespace Orleans.Rft.Grains;
+
+/// <summary>
+/// Drives one job. A grain timer runs one step per tick (non-interleaving, so steps never overlap);
+/// a reminder re-arms the timer if the silo that hosted the job is lost (timers die with their
+/// activation, reminders do not). Status queries and cancel/pause interleave with a running step.
+/// </summary>
+public sealed partial class JobGrain(
+    [PersistentState("job", "rft")] IPersistentState<JobState> state,
+    IArtifactStore artifacts,
+    ILogger<JobGrain> logger) : Grain, IJobGrain, IRemindable
+{
+    const string ReminderName = "rft-job";
+    static readonly TimeSpan TickPeriod = TimeSpan.FromMilliseconds(200);
+
+    JobState S => state.State;
+    IGrainTimer? timer;
+    JobStepRunner? runner;
+    StepCluster? cluster;
+    List<DatasetRow> rows = [], evalRows = [];
+    List<string> rowJson = [], evalRowJson = [];
+    Task<List<PendingRollout>>? prefetched;       // next step's rollouts when max_staleness > 0
+    (int Epoch, int Cursor, int[] Rows)? prefetchedCursor;
+    bool cancelRequested;
+
+    string JobId => this.GetPrimaryKeyString();
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (S.Spec is not null && !S.Status.IsFinal()) StartTimer();
+        return Task.CompletedTask;
+    }
+
+    public async Task<JobSnapshot> Submit(JobSpec spec)
+    {
+        if (S.Spec is not null)
+        {
+            if (S.Spec == spec || JsonSerializer.Serialize(S.Spec) == JsonSerializer.Serialize(spec)) return Snapshot();
+            throw new InvalidOperationException($"job '{JobId}' already exists with a different spec; choose another id.");
+        }
+        S.Spec = spec;
+        S.Status = JobStatus.Pending;
+        S.SubmittedAt = S.UpdatedAt = DateTimeOffset.UtcNow;
+        await state.WriteStateAsync();
+        await GrainFactory.GetGrain<IJobRegistryGrain>(0).Register(JobId);
+        await this.RegisterOrUpdateReminder(ReminderName, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+        StartTimer();
+        logger.LogInformation("Job {JobId} submitted: {Spec}", JobId, JsonSerializer.Serialize(spec));
+        return Snapshot();
+    }
+
+    public Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (S.Spec is not null && !S.Status.IsFinal()) StartTimer();
+        return Task.CompletedTask;
+    }
+
+    void StartTimer() =>
+        timer ??= this.RegisterGrainTimer(Tick, new GrainTimerCreationOptions { DueTime = TimeSpan.Zero, Period = TickPeriod, Interleave = false });
+
+    async Task Tick(CancellationToken cancellation)
+    {
+        try
+        {
+            if (cancelRequested && !S.Status.IsFinal()) { await Finish(JobStatus.Cancelled, null); return; }
+            switch (S.Status)
+            {
+                case JobStatus.Pending:
+                    await Transition(JobStatus.Validating);
+                    break;
+                case JobStatus.Validating:
+                    Validate();
+                    await Transition(JobStatus.Running);
+                    break;
+                case JobStatus.Running:
+                    await RunOneStep();
+                    break;
+            }
+        }
+        catch (Exception e) when (e is SpecException or InvalidDataException or FileNotFoundException or ArgumentException or NotSupportedException)
+        {
+            await Finish(JobStatus.Failed, e.Message);
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Job {JobId} failed at step {Step}", JobId, S.Step);
+            await Finish(JobStatus.Failed, $"{e.GetType().Name}: {e.Message}");
+        }
+    }
+
+    async Task Transition(JobStatus to)
+    {
+        S.Status = to;
+        S.UpdatedAt = DateTimeOffset.UtcNow;
+        await state.WriteStateAsync();
+    }
+
+    async Task Finish(JobStatus final, string? error)
+    {
+        S.Status = final;
+        S.LastError = error;
+        S.UpdatedAt = DateTimeOffset.UtcNow;
+        await state.WriteStateAsync();
+        timer?.Dispose();
+        timer = null;
+        if (await this.GetReminder(ReminderName) is { } reminder) await this.UnregisterReminder(reminder);
+        logger.LogInformation("Job {JobId} {Status} at step {Step} {Error}", JobId, final, S.Step, error);
+    }
+
+    /// <summary>Everything that can be checked before any device work: data, evaluator, model folder.</summary>
+    void Validate()
+    {
+        var spec = S.Spec!;
+        if (!File.Exists(Path.Combine(spec.BaseModel, "config.json")))
+            throw new FileNotFoundException($"base_model: '{spec.BaseModel}' has no config.json; point it at a Hugging Face model folder.");
+        EvaluatorFactory.Create(JsonNode.Parse(spec.EvaluatorJson)!.AsObject(), "evaluator", spec.BaseDirectory);
+        LoadData();
+        S.TotalSteps = DatasetCursor.TotalSteps(rows.Count, spec.Training.BatchPrompts, spec.Training.Epochs, spec.Training.MaxSteps);
+    }
+
+    void LoadData()
+    {
+        var spec = S.Spec!;
+        rows = JsonlDataset.ReadOrThrow(spec.Dataset);
+        rowJson = rows.Select(r => r.Raw.ToJsonString()).ToList();
+        if (spec.EvalDataset is not null)
+        {
+            evalRows = JsonlDataset.ReadOrThrow(spec.EvalDataset).Take(MaxEvalRows).ToList();
+            evalRowJson = evalRows.Select(r => r.Raw.ToJsonString()).ToList();
+        }
+    }
+}

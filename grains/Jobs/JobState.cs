@@ -1,0 +1,42 @@
+using Orleans.Rft.GrainInterfaces;
+
+namespace Orleans.Rft.Grains.Jobs;
+
+/// <summary>Where a checkpoint is and the cursor it was taken at (written after its data: data first, pointer last).</summary>
+[GenerateSerializer, Immutable, Alias("rft.CheckpointRef")]
+public sealed record CheckpointRef(
+    [property: Id(0)] int Step,
+    [property: Id(1)] int Epoch,
+    [property: Id(2)] int Cursor,
+    [property: Id(3)] int PolicyVersion,
+    [property: Id(4)] string Prefix);
+
+/// <summary>
+/// The job's durable state: small on purpose (Azure Table caps a grain near 960 KiB); rollouts and
+/// the full metrics log go to the artifact store, the state keeps the most recent history.
+/// </summary>
+[GenerateSerializer, Alias("rft.JobState")]
+public sealed class JobState
+{
+    public const int MaxHistory = 500;
+
+    [Id(0)] public JobSpec? Spec { get; set; }
+    [Id(1)] public JobStatus Status { get; set; } = JobStatus.Pending;
+    [Id(2)] public int Step { get; set; }
+    [Id(3)] public int Epoch { get; set; }
+    [Id(4)] public int Cursor { get; set; }
+    [Id(5)] public int PolicyVersion { get; set; }
+    [Id(6)] public string? AdapterPath { get; set; }
+    [Id(7)] public List<StepMetrics> History { get; set; } = new();
+    [Id(8)] public string? LastError { get; set; }
+    [Id(9)] public CheckpointRef? LastCheckpoint { get; set; }
+    [Id(10)] public double? BaselineEval { get; set; }
+    [Id(11)] public double? LatestEval { get; set; }
+    [Id(12)] public double? BestEval { get; set; }
+    [Id(13)] public int? BestStep { get; set; }
+    [Id(14)] public string? BestAdapterPath { get; set; }
+    [Id(15)] public DateTimeOffset SubmittedAt { get; set; }
+    [Id(16)] public DateTimeOffset UpdatedAt { get; set; }
+    [Id(17)] public int TotalSteps { get; set; }
+    [Id(18)] public List<CheckpointRef> Checkpoints { get; set; } = new();
+}

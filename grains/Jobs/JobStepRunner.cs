@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Orleans.Rft.Engine.Data;
+using Orleans.Rft.Engine.Training;
+using Orleans.Rft.GrainInterfaces;
+
+namespace Orleans.Rft.Grains.Jobs;
+
+/// <summary>A rollout with its row, before scoring.</summary>
+public sealed record PendingRollout(int Row, int Sample, int Version, GeneratedCompletion Completion);
+
+/// <summary>
+/// One training step of DESIGN §3 over the job's grains: rollouts → evaluation → group advantages →
+/// sharded update → publish. Fan-out is bounded by the named limits below. Plain class: the job grain
+/// owns the state and calls in.
+/// </summary>
+public sealed class JobStepRunner(string jobId, JobSpec spec, IReadOnlyList<DatasetRow> rows, IReadOnlyList<string> rowJson, StepCluster cluster, IGrainFactory grains)
+{
+    public const int MaxRolloutRequestsInFlight = 32;
+    public const int EvaluatorChunk = 32;
+    public const int MaxEvaluatorCallsInFlight = 8;
+    public const double EvaluatorTimeoutSeconds = 30;
+    static readonly TimeSpan RolloutTimeout = TimeSpan.FromMinutes(10);
+
+    /// <summary>Starts generation for the given rows with the adapter of <paramref name="version"/> (split over every rollout worker).</summary>
+    public async Task<List<PendingRollout>> Rollouts(int[] rowIndices, int n, string? adapterPath, int version, long seed, double temperature)
+    {
+        var workers = cluster.RolloutWorkers;
+        int per = (int)Math.Ceiling(rowIndices.Length / (double)workers.Count);
+        var chunks = rowIndices.Chunk(Math.Max(1, per)).ToList();
+        using var gate = new SemaphoreSlim(MaxRolloutRequestsInFlight);
+        var tasks = chunks.Select(async (chunk, i) =>
+        {
+            await gate.WaitAsync();
+            try
+            {
+                var request = new GenerateRequest(spec.BaseModel, adapterPath, version, chunk.Select(r => rowJson[r]).ToArray(), n,
+                    temperature, spec.Inference.TopP, spec.Inference.TopK, spec.Inference.MaxTokens, spec.Inference.Stop?.ToArray() ?? [], seed * 1000 + i);
+                var result = await workers[i % workers.Count].Generate(request).WaitAsync(RolloutTimeout);
+                return chunk.SelectMany((row, j) => Enumerable.Range(0, n).Select(k => new PendingRollout(row, k, result.PolicyVersion, result.Completions[j * n + k]))).ToList();
+            }
+            finally { gate.Release(); }
+        }).ToList();
+        return (await Task.WhenAll(tasks)).SelectMany(x => x).ToList();
+    }
+
+    /// <summary>Scores rollouts; never throws for a bad evaluator result (it comes back invalid).</summary>
+    public async Task<EvaluateOutcome[]> Evaluate(IReadOnlyList<PendingRollout> rollouts)
+    {
+        var items = rollouts.Select(r => new EvaluateItem(r.Completion.Text, rows[r.Row].GroundTruth?.ToJsonString(), rowJson[r.Row])).ToArray();
+        var outcomes = new EvaluateOutcome[items.Length];
+        using var gate = new SemaphoreSlim(MaxEvaluatorCallsInFlight);
+        var tasks = Enumerable.Range(0, (items.Length + EvaluatorChunk - 1) / EvaluatorChunk).Select(async c =>
+        {
+            await gate.WaitAsync();
+            try
+            {
+                var chunk = items.Skip(c * EvaluatorChunk).Take(EvaluatorChunk).ToArray();
+                EvaluateOutcome[] results;
+                try
+                {
+                    results = await grains.GetGrain<IEvaluatorGrain>(0).Evaluate(spec.EvaluatorJson, spec.BaseDirectory, chunk, EvaluatorTimeoutSeconds)
+                        .WaitAsync(TimeSpan.FromSeconds(EvaluatorTimeoutSeconds * chunk.Length + 30));
+                }
+                catch (Exception e)
+                {
+                    results = chunk.Select(_ => new EvaluateOutcome(0, false, $"evaluator call failed: {e.Message}", new Dictionary<string, double>(), e is TimeoutException, e is not TimeoutException)).ToArray();
+                }
+                Array.Copy(results, 0, outcomes, c * EvaluatorChunk, results.Length);
+            }
+            finally { gate.Release(); }
+        }).ToList();
+        await Task.WhenAll(tasks);
+        return outcomes;
+    }
+
+    /// <summary>Group advantages over the n samples of each row; invalid scores get 0 and stay out of the baseline.</summary>
+    public AdvantageResult Advantages(IReadOnlyList<PendingRollout> rollouts, IReadOnlyList<EvaluateOutcome> outcomes)
+    {
+        var groups = rollouts.Select((r, i) => (r, i)).GroupBy(x => x.r.Row).ToList();
+        var rewards = groups.Select(g => (IReadOnlyList<double?>)g.Select(x => outcomes[x.i].IsScoreValid ? outcomes[x.i].Score : (double?)null).ToList()).ToList();
+        var result = Engine.Training.Advantages.Compute(rewards, JobOptions.Scaling(spec.Loss));
+        // back to rollout order
+        var flat = new double[rollouts.Count];
+        for (int g = 0; g < groups.Count; g++)
+        {
+            int j = 0;
+            foreach (var (_, i) in groups[g]) flat[i] = result.Advantages[g][j++];
+        }
+        return result with { Advantages = [flat] };
+    }
+
+    /// <summary>
+    /// The sharded update: every rank computes gradients on its share → reduce-scatter to shard owners →
+    /// global clip → owners step AdamW → all-gather. Returns the merged summary, grad norm and sync seconds.
+    /// </summary>
+    public async Task<(GradientSummary Summary, double GradNorm, double SyncSeconds)> Train(int step, IReadOnlyList<TrainSample> samples, double learningRate)
+    {
+        var ranks = cluster.Trainers;
+        var ordered = samples.Select((s, i) => (s, i)).OrderBy(x => x.s.PromptIds.Length + x.s.CompletionIds.Length).ToList();
+        var shares = Enumerable.Range(0, ranks.Count).Select(r => ordered.Where((_, i) => i % ranks.Count == r).Select(x => x.s).ToArray()).ToArray();
+        int totalSequences = samples.Count;
+        long totalTokens = samples.Sum(s => (long)s.CompletionIds.Length);
+        var summaries = await Task.WhenAll(ranks.Select((t, r) => t.ComputeGradients(step, shares[r], totalSequences, totalTokens)));
+        var sync = Stopwatch.StartNew();
+        var squares = await Task.WhenAll(ranks.Select(t => t.ReduceScatter(step)));
+        var (norm, scale) = GradientClipping.Coefficient(squares.Sum(), spec.Training.MaxGradNorm);
+        await Task.WhenAll(ranks.Select(t => t.ApplyUpdate(step, scale, learningRate)));
+        await Task.WhenAll(ranks.Select(t => t.AllGather(step)));
+        var merged = summaries.Aggregate((a, b) => new GradientSummary(a.Loss + b.Loss, a.Tokens + b.Tokens, a.RatioSum + b.RatioSum,
+            Math.Min(a.RatioMin, b.RatioMin), Math.Max(a.RatioMax, b.RatioMax), a.ClippedTokens + b.ClippedTokens, a.KlSum + b.KlSum,
+            a.EntropySum + b.EntropySum, Math.Max(a.EngineSeconds, b.EngineSeconds)));
+        return (merged, norm, sync.Elapsed.TotalSeconds);
+    }
+
+    public static byte[] RolloutLog(IEnumerable<Rollout> rollouts) =>
+        System.Text.Encoding.UTF8.GetBytes(string.Concat(rollouts.Select(r => JsonSerializer.Serialize(r) + "\n")));
+
+    public static List<Rollout> ReadRolloutLog(byte[] bytes) =>
+        System.Text.Encoding.UTF8.GetString(bytes).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonSerializer.Deserialize<Rollout>(l)!).ToList();
+}

@@ -1,0 +1,36 @@
+using Orleans.Rft.Engine.Sampling;
+using Orleans.Rft.Engine.Training;
+using Orleans.Rft.GrainInterfaces;
+
+namespace Orleans.Rft.Grains.Jobs;
+
+/// <summary>Turns one step's raw results into the <see cref="StepMetrics"/> record of DESIGN §3.</summary>
+public static class StepMetricsBuilder
+{
+    public static StepMetrics Build(int step, int version, IReadOnlyList<PendingRollout> rollouts, IReadOnlyList<EvaluateOutcome> outcomes,
+        AdvantageResult advantages, GradientSummary g, double gradNorm, double lr, double rolloutSeconds, double evaluationSeconds,
+        double trainSeconds, double syncSeconds, double stepSeconds, double? evalReward, int maxTokens)
+    {
+        var valid = outcomes.Where(o => o.IsScoreValid).Select(o => o.Score).ToArray();
+        var (mean, std, _) = Engine.Training.Advantages.MeanStd(valid);
+        var lengths = rollouts.Select(r => r.Completion.CompletionIds.Length).ToArray();
+        var groups = rollouts.Select(r => r.Row).Distinct().Count();
+        var metricMeans = outcomes.Where(o => o.IsScoreValid).SelectMany(o => o.Metrics)
+            .GroupBy(kv => kv.Key).ToDictionary(kv => kv.Key, kv => kv.Average(x => x.Value));
+        double tokens = Math.Max(1, g.Tokens);
+        var generated = lengths.Sum();
+        return new StepMetrics(
+            step, version, mean, std,
+            outcomes.Count == 0 ? 0 : (double)valid.Length / outcomes.Count,
+            outcomes.Count(o => o.Errored), outcomes.Count(o => o.TimedOut),
+            groups == 0 ? 0 : (double)advantages.ZeroStdGroups / groups,
+            lengths.Length == 0 ? 0 : lengths.Average(), lengths.Length == 0 ? 0 : lengths.Max(),
+            rollouts.Count == 0 ? 0 : (double)rollouts.Count(r => r.Completion.FinishReason == FinishReason.Length) / rollouts.Count,
+            g.KlSum / tokens, g.EntropySum / tokens, g.ClippedTokens / tokens, gradNorm, lr,
+            rolloutSeconds > 0 ? generated / rolloutSeconds : 0,
+            trainSeconds > 0 ? rollouts.Sum(r => r.Completion.PromptIds.Length + r.Completion.CompletionIds.Length) / trainSeconds : 0,
+            rolloutSeconds, evaluationSeconds, trainSeconds, syncSeconds, stepSeconds,
+            rollouts.Count == 0 ? 0 : version - 1 - rollouts.Average(r => r.Version),
+            evalReward, metricMeans, g.EngineSeconds, g.Loss, g.RatioSum / tokens);
+    }
+}

@@ -1,0 +1,48 @@
+namespace Orleans.Rft.Grains.Services;
+
+/// <summary>Artifacts as files under one directory; writes go through a temporary file and a rename, so readers never see half a file.</summary>
+public sealed class LocalArtifactStore(string root) : IArtifactStore
+{
+    public string Root { get; } = Path.GetFullPath(root);
+    public string Describe => Root;
+
+    string Full(string path)
+    {
+        var full = Path.GetFullPath(Path.Combine(Root, path));
+        if (!full.StartsWith(Root, StringComparison.Ordinal)) throw new ArgumentException($"artifact path '{path}' escapes the store.");
+        return full;
+    }
+
+    public async Task WriteAsync(string path, byte[] content, CancellationToken cancellation = default)
+    {
+        var full = Full(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        var tmp = full + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp";
+        await File.WriteAllBytesAsync(tmp, content, cancellation);
+        File.Move(tmp, full, overwrite: true);
+    }
+
+    public async Task<byte[]?> ReadAsync(string path, CancellationToken cancellation = default)
+    {
+        var full = Full(path);
+        return File.Exists(full) ? await File.ReadAllBytesAsync(full, cancellation) : null;
+    }
+
+    public Task<IReadOnlyList<string>> ListAsync(string prefix, CancellationToken cancellation = default)
+    {
+        var dir = Full(prefix);
+        IReadOnlyList<string> files = Directory.Exists(dir)
+            ? Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(Root, f).Replace('\\', '/')).Order().ToList()
+            : [];
+        return Task.FromResult(files);
+    }
+
+    public Task DeleteAsync(string prefix, CancellationToken cancellation = default)
+    {
+        var dir = Full(prefix);
+        if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        return Task.CompletedTask;
+    }
+
+    public Task<string> MaterializeAsync(string prefix, CancellationToken cancellation = default) => Task.FromResult(Full(prefix));
+}

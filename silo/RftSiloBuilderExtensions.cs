@@ -1,0 +1,46 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+using Orleans.Rft.Grains.Placement;
+using Orleans.Rft.Grains.Services;
+
+namespace Orleans.Rft.Silo;
+
+/// <summary>Everything an Orleans.Rft silo needs, from one options object: used by the silo host, <c>rft run</c> and the tests.</summary>
+public static class RftSiloBuilderExtensions
+{
+    public static ISiloBuilder AddRft(this ISiloBuilder silo, RftSiloOptions options, bool configureClustering = true)
+    {
+        options.Validate();
+        if (configureClustering)
+        {
+            silo.Configure<ClusterOptions>(c => { c.ClusterId = options.ClusterId; c.ServiceId = options.ServiceId; });
+            if (options.Clustering == "azure")
+            {
+                silo.UseAzureStorageClustering(o => o.TableServiceClient = new Azure.Data.Tables.TableServiceClient(options.AzureStorageConnectionString));
+                silo.ConfigureEndpoints(options.SiloPort, options.GatewayPort);
+            }
+            else silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, serviceId: options.ServiceId, clusterId: options.ClusterId);
+        }
+        if (options.Storage == "azure")
+        {
+            silo.AddAzureTableGrainStorage("rft", o => o.TableServiceClient = new Azure.Data.Tables.TableServiceClient(options.AzureStorageConnectionString));
+            silo.UseAzureTableReminderService(o => o.TableServiceClient = new Azure.Data.Tables.TableServiceClient(options.AzureStorageConnectionString));
+        }
+        else
+        {
+            silo.AddMemoryGrainStorage("rft");
+            silo.UseInMemoryReminderService();
+        }
+        silo.Services.Configure<DeviceOptions>(d => d.Devices = options.Devices);
+        silo.Services.AddSingleton<DeviceRegistry>();
+        silo.Services.AddSingleton<ModelHost>();
+        silo.Services.AddSingleton<IArtifactStore>(_ => options.Artifacts == "blob"
+            ? new BlobArtifactStore(options.AzureStorageConnectionString!, options.ArtifactsContainer, Path.Combine(Path.GetTempPath(), "orleans-rft", "blob-cache"))
+            : new LocalArtifactStore(options.ArtifactsPath));
+        silo.Services.AddPlacementDirector<SiloDevicePlacement, SiloDevicePlacementDirector>();
+        // Tensor chunks are ≤ 4 MiB; long device calls carry their own [ResponseTimeout].
+        silo.Configure<SiloMessagingOptions>(m => m.ResponseTimeout = TimeSpan.FromMinutes(2));
+        return silo;
+    }
+}

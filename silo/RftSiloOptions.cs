@@ -1,0 +1,40 @@
+namespace Orleans.Rft.Silo;
+
+/// <summary>
+/// The silo's configuration (section <c>Rft</c> of appsettings.json, or environment variables such as
+/// <c>Rft__Clustering=azure</c>). Defaults are the embedded, single-machine setup.
+/// </summary>
+public sealed class RftSiloOptions
+{
+    /// <summary><c>localhost</c> (default, single silo or a local test cluster) or <c>azure</c> (Azure Table membership).</summary>
+    public string Clustering { get; set; } = "localhost";
+    /// <summary><c>memory</c> (default) or <c>azure</c> (Azure Table grain state and reminders).</summary>
+    public string Storage { get; set; } = "memory";
+    /// <summary><c>local</c> (default: <see cref="ArtifactsPath"/>) or <c>blob</c> (Azure Blob Storage container <see cref="ArtifactsContainer"/>).</summary>
+    public string Artifacts { get; set; } = "local";
+    public string ArtifactsPath { get; set; } = ".rft/artifacts";
+    public string ArtifactsContainer { get; set; } = "rft-artifacts";
+    /// <summary>Azure Storage connection string (<c>UseDevelopmentStorage=true</c> for Azurite).</summary>
+    public string? AzureStorageConnectionString { get; set; }
+    public string ClusterId { get; set; } = "rft";
+    public string ServiceId { get; set; } = "orleans-rft";
+    public int SiloPort { get; set; } = 11111;
+    public int GatewayPort { get; set; } = 30000;
+    /// <summary>Devices this silo serves: <c>auto</c>, <c>cpu</c>, <c>cuda:0,cuda:1</c>.</summary>
+    public string Devices { get; set; } = "auto";
+
+    /// <summary>Fails fast, naming the setting and the fix.</summary>
+    public void Validate()
+    {
+        static void OneOf(string name, string value, params string[] allowed)
+        {
+            if (!allowed.Contains(value)) throw new InvalidOperationException($"Rft:{name} is '{value}'; use one of {string.Join(", ", allowed)}.");
+        }
+        OneOf(nameof(Clustering), Clustering, "localhost", "azure");
+        OneOf(nameof(Storage), Storage, "memory", "azure");
+        OneOf(nameof(Artifacts), Artifacts, "local", "blob");
+        if ((Clustering == "azure" || Storage == "azure" || Artifacts == "blob") && string.IsNullOrWhiteSpace(AzureStorageConnectionString))
+            throw new InvalidOperationException("Rft:AzureStorageConnectionString isn't configured; Azure clustering, storage and blob artifacts need it (UseDevelopmentStorage=true for Azurite).");
+        if (SiloPort is < 1 or > 65535 || GatewayPort is < 1 or > 65535) throw new InvalidOperationException("Rft:SiloPort and Rft:GatewayPort must be TCP ports.");
+    }
+}
