@@ -20,3 +20,98 @@ public sealed class JobClusterTests(ClusterFixture fixture)
         Assert.Equal(10, snapshot.PolicyVersion);
     }
 }
+
+[Collection(ClusterCollection.Name)]
+public sealed class ShardedTrainingTests(ClusterFixture fixture)
+{
+    [Fact]
+    public async Task One_and_three_trainer_ranks_give_the_same_adapter_after_a_step_on_the_same_batch_within_1e5()
+    {
+        var adapters = new List<float[]>();
+        foreach (var ranks in new[] { 1, 3 })
+        {
+            var id = $"ranks-{ranks}";
+            var snapshot = await fixture.RunToEnd(id, fixture.Spec(id, trainers: ranks, maxSteps: 1));
+            Assert.True(snapshot.Status == JobStatus.Completed, snapshot.LastError);
+            var adapter = await fixture.Cluster.Client.GetGrain<IJobGrain>(id).GetAdapter(null);
+            var bytes = new List<byte>();
+            for (long offset = 0; offset < adapter.WeightsBytes; offset += IJobGrain.MaxChunkBytes)
+                bytes.AddRange(await fixture.Cluster.Client.GetGrain<IJobGrain>(id).GetAdapterChunk(adapter.ArtifactPath, offset, IJobGrain.MaxChunkBytes));
+            var path = Path.Combine(fixture.Root, $"{id}.safetensors");
+            await File.WriteAllBytesAsync(path, bytes.ToArray());
+            var tensors = Engine.IO.SafeTensorsFile.Load(path);
+            adapters.Add(tensors.OrderBy(t => t.Key).SelectMany(t => t.Value.data<float>().ToArray()).ToArray());
+        }
+        Assert.Equal(adapters[0].Length, adapters[1].Length);
+        var maxDiff = adapters[0].Zip(adapters[1], (a, b) => Math.Abs(a - b)).Max();
+        Assert.True(maxDiff < 1e-5, $"max |Δ| between 1 and 3 ranks = {maxDiff}");
+        Assert.True(adapters[0].Any(v => v != 0), "the step must have changed the adapter");
+    }
+}
+
+[Collection(ClusterCollection.Name)]
+public sealed class JobLifecycleTests(ClusterFixture fixture)
+{
+    [Fact]
+    public async Task Invalid_evaluator_results_are_excluded_counted_and_do_not_fail_the_job()
+    {
+        // numeric against a ground truth that is a letter: every score is invalid
+        var snapshot = await fixture.RunToEnd("invalid", fixture.Spec("invalid", trainers: 1, maxSteps: 2, evaluator: """{"type":"numeric"}"""));
+        Assert.True(snapshot.Status == JobStatus.Completed, snapshot.LastError);
+        var history = await fixture.Cluster.Client.GetGrain<IJobGrain>("invalid").GetHistory(0);
+        Assert.All(history, h => Assert.Equal(0.0, h.ValidFraction));
+        var rollouts = await fixture.Cluster.Client.GetGrain<IJobGrain>("invalid").GetRollouts(0);
+        Assert.Equal(32, rollouts.Count);
+        Assert.All(rollouts, r => { Assert.False(r.IsScoreValid); Assert.Equal(0.0, r.Advantage); Assert.Contains("not a number", r.Reason); });
+    }
+
+    [Fact]
+    public async Task Pause_stops_between_steps_resume_continues_and_cancel_ends_the_job()
+    {
+        var job = fixture.Cluster.Client.GetGrain<IJobGrain>("lifecycle");
+        await job.Submit(fixture.Spec("lifecycle", trainers: 1, maxSteps: 200));
+        await WaitFor(job, s => s.Step >= 2);
+        Assert.Equal(JobStatus.Paused, (await job.Pause()).Status);
+        await Task.Delay(1500); // let the step in flight finish
+        var paused = await job.GetSnapshot();
+        await Task.Delay(1500);
+        Assert.Equal(paused.Step, (await job.GetSnapshot()).Step);
+        Assert.Equal(JobStatus.Running, (await job.Resume()).Status);
+        await WaitFor(job, s => s.Step > paused.Step);
+        await job.Cancel();
+        var final = await WaitFor(job, s => s.Status.IsFinal());
+        Assert.Equal(JobStatus.Cancelled, final.Status);
+        Assert.True(final.Step < 200);
+    }
+
+    [Fact]
+    public async Task A_missing_base_model_fails_the_job_with_a_message_naming_the_field()
+    {
+        var spec = fixture.Spec("bad-model") with { BaseModel = Path.Combine(fixture.Root, "nope") };
+        var snapshot = await fixture.RunToEnd("bad-model", spec);
+        Assert.Equal(JobStatus.Failed, snapshot.Status);
+        Assert.Contains("base_model", snapshot.LastError);
+    }
+
+    [Fact]
+    public async Task With_max_staleness_1_rollouts_lag_one_version_and_the_job_completes()
+    {
+        var snapshot = await fixture.RunToEnd("stale", fixture.Spec("stale", trainers: 1, maxSteps: 4, staleness: 1));
+        Assert.True(snapshot.Status == JobStatus.Completed, snapshot.LastError);
+        var history = await fixture.Cluster.Client.GetGrain<IJobGrain>("stale").GetHistory(0);
+        Assert.Equal(0.0, history[0].PolicyLag);
+        Assert.All(history.Skip(1), h => Assert.Equal(1.0, h.PolicyLag));
+    }
+
+    static async Task<JobSnapshot> WaitFor(IJobGrain job, Func<JobSnapshot, bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (DateTime.UtcNow < deadline)
+        {
+            var s = await job.GetSnapshot();
+            if (condition(s)) return s;
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"condition not reached: {await job.GetSnapshot()}");
+    }
+}
