@@ -29,6 +29,11 @@ public static class Cli
         {
             return parse.Invoke();
         }
+        catch (AggregateException e) when (e.InnerExceptions.Count == 1 && IsInputError(e.InnerException!))
+        {
+            Console.Error.WriteLine($"error: {e.InnerException!.Message}");
+            return UsageError;
+        }
         catch (Exception e) when (IsInputError(e))
         {
             Console.Error.WriteLine($"error: {e.Message}");
@@ -43,7 +48,8 @@ public static class Cli
 
     /// <summary>Errors the user can fix in their input: exit code 2.</summary>
     public static bool IsInputError(Exception e) =>
-        e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException or ArgumentException or NotSupportedException or JsonException;
+        e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException or ArgumentException or NotSupportedException or JsonException
+            or Jobs.JobSpecException or Orleans.Rft.Evaluators.SpecException;
 
     public static void PrintJson(JsonNode node) => Console.WriteLine(node.ToJsonString(Indented));
 

@@ -18,7 +18,7 @@ public sealed class SpecReader(JsonObject node, string path)
 
     public JsonObject Node => node;
     public string Path => path;
-    public string At(string key) => $"{path}.{key}";
+    public string At(string key) => path.Length == 0 ? key : $"{path}.{key}";
 
     public bool Has(string key) { used.Add(key); return node[key] is not null; }
 
@@ -31,6 +31,7 @@ public sealed class SpecReader(JsonObject node, string path)
         {
             null => fallback,
             JsonValue v when v.TryGetValue<string>(out var s) => s,
+            JsonValue v when v.GetValueKind() is System.Text.Json.JsonValueKind.Number => v.ToJsonString(),
             _ => throw new SpecException(At(key), "must be a string."),
         };
     }

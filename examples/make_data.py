@@ -28,7 +28,8 @@ SENTENCES = [
 
 
 def arithmetic(rng):
-    a, b = rng.randint(0, 29), rng.randint(0, 29)
+    # a two-digit number and a single digit: the model must learn the units table and the carry
+    a, b = rng.randint(10, 99), rng.randint(0, 9)
     op = rng.choice("+-")
     answer = a + b if op == "+" else a - b
     prompt = f"What is {a} {op} {b}?"
@@ -44,7 +45,7 @@ def json_extract(rng):
 
 
 TASKS = {"arithmetic": arithmetic, "json-extract": json_extract}
-SIZES = {"sft": 1000, "train": 600, "test": 200}  # arithmetic has 1,800 distinct prompts
+SIZES = {"sft": 800, "train": 600, "test": 200}  # arithmetic has 1,800 distinct prompts
 
 
 def main():

@@ -60,6 +60,7 @@ public static class TinyModelPresets
     /// <summary>tokenizer.json (byte-level BPE without merges) and tokenizer_config.json with a ChatML template.</summary>
     public static void WriteTokenizer(string directory)
     {
+        Directory.CreateDirectory(directory);
         var vocab = new JsonObject();
         for (int b = 0; b < 256; b++) vocab[ByteLevelAlphabet.ToChar((byte)b).ToString()] = b;
         var added = new JsonArray();

@@ -1,0 +1,127 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Hosting;
+using Orleans.Rft.Client.Jobs;
+using Orleans.Rft.GrainInterfaces;
+
+namespace Orleans.Rft.Client.Commands;
+
+/// <summary><c>rft submit | jobs | status | watch | cancel | pause | resume</c>: jobs on a running cluster.</summary>
+public static class JobCommands
+{
+    public static IEnumerable<Command> Create()
+    {
+        yield return Submit();
+        yield return Jobs();
+        yield return Status();
+        yield return Watch();
+        foreach (var verb in new[] { "cancel", "pause", "resume" }) yield return Control(verb);
+    }
+
+    /// <summary>Connects, runs <paramref name="action"/> with the grain factory, disconnects.</summary>
+    public static async Task<int> WithCluster(ParseResult p, CancellationToken cancellation, Func<IGrainFactory, Task<int>> action)
+    {
+        using var host = await ClusterConnection.ConnectAsync(p, cancellation);
+        try { return await action(ClusterConnection.Grains(host)); }
+        finally { await host.StopAsync(CancellationToken.None); }
+    }
+
+    static Command Submit()
+    {
+        var file = new Argument<string>("JOB");
+        var command = new Command("submit", "validate a job spec and submit it to the cluster") { file };
+        command.SetAction((p, c) =>
+        {
+            var spec = JobSpecParser.Parse(p.GetValue(file)!);
+            return WithCluster(p, c, async grains =>
+            {
+                var id = JobIds.New(spec.Name);
+                var s = await grains.GetGrain<IJobGrain>(id).Submit(spec).WaitAsync(TimeSpan.FromSeconds(60), c);
+                if (p.GetValue(Cli.Json)) Cli.PrintJson(ToJson(s));
+                else Console.WriteLine($"submitted {id} ({s.Status}); follow it with: rft watch {id}");
+                return Cli.Ok;
+            });
+        });
+        return command;
+    }
+
+    static Command Jobs()
+    {
+        var command = new Command("jobs", "list jobs");
+        command.SetAction((p, c) => WithCluster(p, c, async grains =>
+        {
+            var ids = await grains.GetGrain<IJobRegistryGrain>(0).List().WaitAsync(TimeSpan.FromSeconds(30), c);
+            var snapshots = await Task.WhenAll(ids.Select(id => grains.GetGrain<IJobGrain>(id).GetSnapshot().WaitAsync(TimeSpan.FromSeconds(30), c)));
+            if (p.GetValue(Cli.Json)) Cli.PrintJson(new JsonArray(snapshots.Select(s => (JsonNode)ToJson(s)).ToArray()));
+            else
+            {
+                Console.WriteLine($"{"JOB",-40} {"STATUS",-10} {"STEP",9} {"REWARD",7} {"EVAL",7}");
+                foreach (var s in snapshots)
+                    Console.WriteLine($"{s.JobId,-40} {s.Status,-10} {$"{s.Step}/{s.TotalSteps}",9} {s.Latest?.RewardMean,7:F3} {s.LatestEvalReward,7:F3}");
+            }
+            return Cli.Ok;
+        }));
+        return command;
+    }
+
+    static Command Status()
+    {
+        var id = new Argument<string>("ID");
+        var command = new Command("status", "a job's state and latest metrics") { id };
+        command.SetAction((p, c) => WithCluster(p, c, async grains =>
+        {
+            var s = await Get(grains, p.GetValue(id)!, c);
+            if (p.GetValue(Cli.Json)) Cli.PrintJson(ToJson(s));
+            else
+            {
+                Console.WriteLine($"{s.JobId}: {s.Status}, step {s.Step}/{s.TotalSteps}, epoch {s.Epoch}, policy v{s.PolicyVersion}, {s.Trainers} trainer rank(s)");
+                Console.WriteLine($"eval reward: base {s.BaselineEvalReward:F3}, latest {s.LatestEvalReward:F3}, best {s.BestEvalReward:F3} (step {s.BestStep})");
+                if (s.Latest is { } m) Console.WriteLine($"last step: reward {m.RewardMean:F3} ± {m.RewardStd:F3}, valid {m.ValidFraction:P0}, {m.StepSeconds:F1} s");
+                if (s.LastError is not null) Console.WriteLine($"error: {s.LastError}");
+            }
+            return s.Status == JobStatus.Failed ? Cli.Failure : Cli.Ok;
+        }));
+        return command;
+    }
+
+    static Command Watch()
+    {
+        var id = new Argument<string>("ID");
+        var command = new Command("watch", "follow a job live until it ends") { id };
+        command.SetAction((p, c) => WithCluster(p, c, async grains =>
+        {
+            var job = grains.GetGrain<IJobGrain>(p.GetValue(id)!);
+            await Get(grains, p.GetValue(id)!, c);
+            var final = await JobDisplay.Follow(job, Console.Out, p.GetValue(Cli.Json), c);
+            if (p.GetValue(Cli.Json)) Cli.PrintJson(ToJson(final));
+            else Console.Write(JobDisplay.Chart(await job.GetHistory(0)));
+            return final.Status == JobStatus.Completed ? Cli.Ok : Cli.Failure;
+        }));
+        return command;
+    }
+
+    static Command Control(string verb)
+    {
+        var id = new Argument<string>("ID");
+        var command = new Command(verb, $"{verb} a job") { id };
+        command.SetAction((p, c) => WithCluster(p, c, async grains =>
+        {
+            await Get(grains, p.GetValue(id)!, c);
+            var job = grains.GetGrain<IJobGrain>(p.GetValue(id)!);
+            var s = verb switch { "cancel" => await job.Cancel(), "pause" => await job.Pause(), _ => await job.Resume() };
+            if (p.GetValue(Cli.Json)) Cli.PrintJson(ToJson(s));
+            else Console.WriteLine($"{s.JobId}: {s.Status}");
+            return Cli.Ok;
+        }));
+        return command;
+    }
+
+    public static async Task<JobSnapshot> Get(IGrainFactory grains, string id, CancellationToken c)
+    {
+        try { return await grains.GetGrain<IJobGrain>(id).GetSnapshot().WaitAsync(TimeSpan.FromSeconds(30), c); }
+        catch (KeyNotFoundException) { throw new ArgumentException($"no job '{id}'; `rft jobs` lists them."); }
+    }
+
+    public static JsonObject ToJson(JobSnapshot s) => JsonNode.Parse(JsonSerializer.Serialize(s))!.AsObject();
+}

@@ -1,0 +1,38 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Orleans.Rft.GrainInterfaces;
+
+namespace Orleans.Rft.Client.Commands;
+
+/// <summary><c>rft rollouts ID [--step N] [--worst|--best K]</c>: individual rollouts with their scores.</summary>
+public static class RolloutsCommand
+{
+    public static Command Create()
+    {
+        var id = new Argument<string>("ID");
+        var step = new Option<int?>("--step") { Description = "0-based step (default: the latest)" };
+        var worst = new Option<int?>("--worst") { Description = "only the K lowest rewards" };
+        var best = new Option<int?>("--best") { Description = "only the K highest rewards" };
+        var command = new Command("rollouts", "show a step's rollouts") { id, step, worst, best };
+        command.SetAction((p, c) => JobCommands.WithCluster(p, c, async grains =>
+        {
+            await JobCommands.Get(grains, p.GetValue(id)!, c);
+            IEnumerable<Rollout> rollouts = await grains.GetGrain<IJobGrain>(p.GetValue(id)!).GetRollouts(p.GetValue(step)).WaitAsync(TimeSpan.FromSeconds(60), c);
+            if (p.GetValue(worst) is int w) rollouts = rollouts.OrderBy(r => r.Reward).Take(w);
+            else if (p.GetValue(best) is int b) rollouts = rollouts.OrderByDescending(r => r.Reward).Take(b);
+            var list = rollouts.ToList();
+            if (p.GetValue(Cli.Json)) { Cli.PrintJson(JsonNode.Parse(JsonSerializer.Serialize(list))!); return Cli.Ok; }
+            if (list.Count == 0) Console.WriteLine("no rollouts for that step yet.");
+            foreach (var r in list)
+            {
+                Console.WriteLine($"── step {r.Step} row {r.Row} sample {r.Sample} (policy v{r.PolicyVersion}) reward {r.Reward:F3}{(r.IsScoreValid ? "" : " INVALID")} advantage {r.Advantage:+0.00;-0.00} {r.FinishReason}");
+                Console.WriteLine($"   completion: {r.Completion.Replace("\n", "\n               ")}");
+                Console.WriteLine($"   reason: {r.Reason}");
+                if (r.Metrics.Count > 0) Console.WriteLine($"   metrics: {string.Join(", ", r.Metrics.Select(m => $"{m.Key}={m.Value:F3}"))}");
+            }
+            return Cli.Ok;
+        }));
+        return command;
+    }
+}

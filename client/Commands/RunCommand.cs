@@ -1,0 +1,66 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Orleans.Rft.Client.Jobs;
+using Orleans.Rft.GrainInterfaces;
+
+namespace Orleans.Rft.Client.Commands;
+
+/// <summary>
+/// <c>rft run JOB.yaml</c>: the embedded default. Starts an in-process silo on localhost with local
+/// artifacts, runs the job to the end with the live display and exports the adapter.
+/// </summary>
+public static class RunCommand
+{
+    public static Command Create()
+    {
+        var file = new Argument<string>("JOB") { Description = "job spec (YAML or JSON)" };
+        var output = new Option<string?>("--out") { Description = "where to export the adapter (default .rft/jobs/<id>/adapter)" };
+        var artifacts = new Option<string>("--artifacts") { Description = "artifact directory", DefaultValueFactory = _ => ".rft/artifacts" };
+        var devices = new Option<string>("--devices") { Description = "devices of the embedded silo", DefaultValueFactory = _ => "auto" };
+        var command = new Command("run", "run a job on an embedded single-machine cluster") { file, output, artifacts, devices };
+        command.SetAction(async (p, cancellation) =>
+        {
+            var spec = JobSpecParser.Parse(p.GetValue(file)!);
+            var json = p.GetValue(Cli.Json);
+            using var host = await ClusterConnection.StartEmbeddedAsync(p.GetValue(artifacts)!, p.GetValue(devices)!, cancellation);
+            var id = JobIds.New(spec.Name);
+            var job = ClusterConnection.Grains(host).GetGrain<IJobGrain>(id);
+            if (!json) Console.WriteLine($"job {id}: {spec.Name} on {spec.BaseModel}, {spec.Training.Trainers} trainer rank(s), artifacts in {Path.GetFullPath(p.GetValue(artifacts)!)}");
+            await job.Submit(spec);
+            var started = DateTime.UtcNow;
+            var final = await JobDisplay.Follow(job, Console.Out, json, cancellation);
+            var history = await job.GetHistory(0);
+            var outDir = p.GetValue(output) ?? Path.Combine(".rft", "jobs", id, "adapter");
+            AdapterInfo? adapter = final.Status == JobStatus.Completed ? await AdapterExporter.ExportAsync(job, null, outDir) : null;
+            var wall = DateTime.UtcNow - started;
+            if (json)
+                Cli.PrintJson(new JsonObject
+                {
+                    ["job_id"] = id,
+                    ["status"] = final.Status.ToString(),
+                    ["steps"] = final.Step,
+                    ["baseline_eval_reward"] = final.BaselineEvalReward,
+                    ["final_eval_reward"] = final.LatestEvalReward,
+                    ["best_eval_reward"] = final.BestEvalReward,
+                    ["wall_seconds"] = Math.Round(wall.TotalSeconds, 1),
+                    ["adapter"] = adapter is null ? null : Path.GetFullPath(outDir),
+                    ["error"] = final.LastError,
+                    ["history"] = JsonNode.Parse(JsonSerializer.Serialize(history)),
+                });
+            else
+            {
+                Console.WriteLine();
+                Console.Write(JobDisplay.Chart(history));
+                Console.WriteLine($"{final.Status} after {final.Step} steps in {wall:hh\\:mm\\:ss}; eval reward {Fmt(final.BaselineEvalReward)} → {Fmt(final.LatestEvalReward)} (best {Fmt(final.BestEvalReward)} at step {final.BestStep?.ToString() ?? "-"})");
+                if (final.LastError is not null) Console.WriteLine($"error: {final.LastError}");
+                if (adapter is not null) Console.WriteLine($"adapter (PEFT) exported to {outDir}");
+            }
+            await host.StopAsync(CancellationToken.None);
+            return final.Status == JobStatus.Completed ? Cli.Ok : Cli.Failure;
+        });
+        return command;
+    }
+
+    static string Fmt(double? v) => v is double d ? d.ToString("F3") : "-";
+}

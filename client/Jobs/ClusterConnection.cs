@@ -1,0 +1,70 @@
+using System.CommandLine;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+using Orleans.Rft.Silo;
+
+namespace Orleans.Rft.Client.Jobs;
+
+/// <summary>
+/// How the console reaches grains: as an Orleans client of a running cluster (<c>--gateway-port</c> /
+/// <c>RFT_GATEWAY_PORT</c> for localhost, <c>--azure-storage</c> / <c>RFT_AZURE_STORAGE</c> for Azure Table
+/// membership), or with an in-process silo (<c>rft run</c>).
+/// </summary>
+public static class ClusterConnection
+{
+    public static readonly Option<int?> GatewayPort = new("--gateway-port") { Description = "localhost gateway port of the cluster (env RFT_GATEWAY_PORT, default 30000)", Recursive = true };
+    public static readonly Option<string?> AzureStorage = new("--azure-storage") { Description = "Azure Storage connection string for Azure Table clustering (env RFT_AZURE_STORAGE)", Recursive = true };
+    public static readonly Option<string> ClusterId = new("--cluster-id") { Description = "Orleans cluster id", DefaultValueFactory = _ => "rft", Recursive = true };
+
+    public static async Task<IHost> ConnectAsync(ParseResult p, CancellationToken cancellation)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        var azure = p.GetValue(AzureStorage) ?? Environment.GetEnvironmentVariable("RFT_AZURE_STORAGE");
+        var port = p.GetValue(GatewayPort) ?? (int.TryParse(Environment.GetEnvironmentVariable("RFT_GATEWAY_PORT"), out var e) ? e : 30000);
+        builder.UseOrleansClient(client =>
+        {
+            client.Configure<ClusterOptions>(c => { c.ClusterId = p.GetValue(ClusterId)!; c.ServiceId = "orleans-rft"; });
+            if (azure is not null) client.UseAzureStorageClustering(o => o.TableServiceClient = new Azure.Data.Tables.TableServiceClient(azure));
+            else client.UseLocalhostClustering(port, serviceId: "orleans-rft", clusterId: p.GetValue(ClusterId)!);
+        });
+        var host = builder.Build();
+        try
+        {
+            await host.StartAsync(cancellation).WaitAsync(TimeSpan.FromSeconds(30), cancellation);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw new ClusterUnavailableException($"cannot reach the cluster ({(azure is null ? $"localhost gateway {port}" : "Azure Table membership")}): {ex.Message}. Start a silo (dotnet run --project silo) or use `rft run` for the embedded mode.");
+        }
+        return host;
+    }
+
+    /// <summary>An in-process silo on free localhost ports with local artifacts: the embedded default.</summary>
+    public static async Task<IHost> StartEmbeddedAsync(string artifacts, string devices, CancellationToken cancellation)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        var options = new RftSiloOptions { ArtifactsPath = artifacts, Devices = devices, SiloPort = FreePort(), GatewayPort = FreePort(), ClusterId = "rft-embedded-" + Environment.ProcessId };
+        builder.UseOrleans(silo => silo.AddRft(options));
+        var host = builder.Build();
+        await host.StartAsync(cancellation);
+        return host;
+    }
+
+    public static IGrainFactory Grains(IHost host) => host.Services.GetRequiredService<IGrainFactory>();
+
+    static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>The cluster could not be reached: a failure of the environment, exit code 1.</summary>
+public sealed class ClusterUnavailableException(string message) : Exception(message);

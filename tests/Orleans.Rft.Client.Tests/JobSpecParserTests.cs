@@ -1,0 +1,95 @@
+using Orleans.Rft.Client.Jobs;
+using Orleans.Rft.Engine.Presets;
+
+namespace Orleans.Rft.Client.Tests;
+
+/// <summary>Job files are refused before anything starts, with file, line and field in the message.</summary>
+public sealed class JobSpecParserTests : IDisposable
+{
+    readonly string dir = Path.Combine(Path.GetTempPath(), "orleans-rft-spec-tests", Guid.NewGuid().ToString("N")[..8]);
+
+    public JobSpecParserTests()
+    {
+        Directory.CreateDirectory(dir);
+        TinyModelPresets.WriteTokenizer(Path.Combine(dir, "model"));
+        File.WriteAllText(Path.Combine(dir, "model", "config.json"), TinyModelPresets.Presets["micro"].ToJson());
+        File.WriteAllText(Path.Combine(dir, "train.jsonl"), """
+            {"messages": [{"role": "user", "content": "What is 1 + 2?"}], "ground_truth": "3"}
+            {"messages": [{"role": "user", "content": "What is 2 + 2?"}], "ground_truth": "4"}
+            """);
+    }
+
+    const string Base = """
+        base_model: model
+        dataset: train.jsonl
+        evaluator:
+          type: numeric
+          tolerance: 0.5
+
+        """;
+
+    const string Valid = Base + "training:\n  learning_rate: 2e-4\n  trainers: 2\ninference:\n  n: 4\n";
+
+    string Write(string yaml, string name = "job.yaml")
+    {
+        var path = Path.Combine(dir, name);
+        File.WriteAllText(path, yaml);
+        return path;
+    }
+
+    [Fact]
+    public void A_valid_spec_gets_the_managed_service_defaults_and_absolute_paths()
+    {
+        var spec = JobSpecParser.Parse(Write(Valid));
+        Assert.Equal("job", spec.Name);
+        Assert.Equal(Path.Combine(dir, "model"), spec.BaseModel);
+        Assert.Equal(2e-4, spec.Training.LearningRate);
+        Assert.Equal(2, spec.Training.Trainers);
+        Assert.Equal(8, spec.Training.LoraRank);
+        Assert.Equal(16, spec.Training.LoraAlpha);
+        Assert.Equal(4, spec.Inference.N);
+        Assert.Equal(1.0, spec.Inference.Temperature);
+        Assert.Equal("grpo", spec.Loss.Method);
+        Assert.Contains("\"tolerance\":0.5", spec.EvaluatorJson);
+    }
+
+    [Theory]
+    [InlineData("training:\n  learning_rat: 1e-4\n", 7, "training.learning_rat", "Did you mean 'learning_rate'")]
+    [InlineData("inference:\n  n: 1\n", 7, "inference.n", "must be in [2, 256]")]
+    [InlineData("loss:\n  method: ppo\n", 7, "loss.method", "'ppo' is not one of")]
+    [InlineData("evaluator2: 1\n", 6, "evaluator2", "unknown key")]
+    public void A_bad_value_names_file_line_and_field(string extra, int line, string field, string message)
+    {
+        var path = Write(Base + extra);
+        var e = Assert.Throws<JobSpecException>(() => JobSpecParser.Parse(path));
+        Assert.True(field == e.Field, e.Message);
+        Assert.Contains($"job.yaml:{line}:", e.Message);
+        Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
+    public void A_bad_dataset_line_is_reported_with_its_line_number()
+    {
+        File.AppendAllText(Path.Combine(dir, "train.jsonl"), "\n{\"prompt\": \"no messages\"}\n{not json\n");
+        var e = Assert.Throws<JobSpecException>(() => JobSpecParser.Parse(Write(Valid)));
+        Assert.True("dataset" == e.Field, e.Message);
+        Assert.True(e.Message.Contains("train.jsonl:3: messages: missing"), e.Message);
+        Assert.Contains("1 more bad line", e.Message);
+    }
+
+    [Fact]
+    public void A_missing_model_folder_and_a_bad_evaluator_are_refused_before_anything_starts()
+    {
+        var e = Assert.Throws<JobSpecException>(() => JobSpecParser.Parse(Write(Valid.Replace("base_model: model", "base_model: nowhere"))));
+        Assert.Equal("base_model", e.Field);
+        Assert.Contains("no config.json", e.Message);
+        var bad = Assert.Throws<JobSpecException>(() => JobSpecParser.Parse(Write(Valid.Replace("tolerance: 0.5", "tolerance: -2"))));
+        Assert.Equal("evaluator.tolerance", bad.Field);
+        Assert.Contains(":5:", bad.Message);
+    }
+
+    public void Dispose()
+    {
+        try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+    }
+}
