@@ -14,7 +14,7 @@ namespace Orleans.Rft.Cluster.Tests;
 /// output embeddings are scaled up so its policy is steerable, and a <c>contains</c> reward for the
 /// printable character the untrained model already emits most often (rare but reachable).
 /// </summary>
-public sealed class ClusterFixture : IAsyncLifetime
+public sealed class ClusterFixture : IAsyncLifetime, IAsyncDisposable
 {
     public InProcessTestCluster Cluster { get; private set; } = null!;
     public string Root { get; } = Path.Combine(Path.GetTempPath(), "orleans-rft-cluster-tests", Guid.NewGuid().ToString("N")[..8]);
@@ -23,6 +23,18 @@ public sealed class ClusterFixture : IAsyncLifetime
     public string Target { get; private set; } = "";
 
     public async Task InitializeAsync()
+    {
+        await InitializeModelAndData();
+        var builder = new InProcessTestClusterBuilder(2);
+        builder.Options.ConfigureFileLogging = false;
+        var options = new RftSiloOptions { Devices = "cpu", ArtifactsPath = Path.Combine(Root, "artifacts") };
+        builder.ConfigureSilo((_, silo) => silo.AddRft(options, configureClustering: false));
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+    }
+
+    /// <summary>The toy model and dataset only (for tests that build their own cluster).</summary>
+    public async Task InitializeModelAndData()
     {
         Directory.CreateDirectory(Root);
         using (var model = TinyModelPresets.Create("micro", ModelDir, seed: 4))
@@ -44,13 +56,6 @@ public sealed class ClusterFixture : IAsyncLifetime
             ["ground_truth"] = Target,
         }.ToJsonString());
         await File.WriteAllLinesAsync(DatasetPath, lines);
-
-        var builder = new InProcessTestClusterBuilder(2);
-        builder.Options.ConfigureFileLogging = false;
-        var options = new RftSiloOptions { Devices = "cpu", ArtifactsPath = Path.Combine(Root, "artifacts") };
-        builder.ConfigureSilo((_, silo) => silo.AddRft(options, configureClustering: false));
-        Cluster = builder.Build();
-        await Cluster.DeployAsync();
     }
 
     public JobSpec Spec(string name, int trainers = 2, int maxSteps = 8, string? evaluator = null, double lr = 0.05, int staleness = 0) => new(
@@ -62,9 +67,11 @@ public sealed class ClusterFixture : IAsyncLifetime
         new CheckpointSpec(EverySteps: 4),
         EvalEvery: 0, Seed: 7, BaseDirectory: Root);
 
-    public async Task<JobSnapshot> RunToEnd(string jobId, JobSpec spec, TimeSpan? timeout = null)
+    public Task<JobSnapshot> RunToEnd(string jobId, JobSpec spec, TimeSpan? timeout = null) => RunToEnd(Cluster.Client, jobId, spec, timeout);
+
+    public static async Task<JobSnapshot> RunToEnd(IGrainFactory grains, string jobId, JobSpec spec, TimeSpan? timeout = null)
     {
-        var job = Cluster.Client.GetGrain<IJobGrain>(jobId);
+        var job = grains.GetGrain<IJobGrain>(jobId);
         await job.Submit(spec);
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromMinutes(3));
         while (DateTime.UtcNow < deadline)
@@ -78,9 +85,11 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        await Cluster.DisposeAsync();
+        if (Cluster is not null) await Cluster.DisposeAsync();
         try { Directory.Delete(Root, recursive: true); } catch (IOException) { }
     }
+
+    async ValueTask IAsyncDisposable.DisposeAsync() => await DisposeAsync();
 }
 
 [CollectionDefinition(Name)]

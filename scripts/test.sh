@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The test command: installs what the tests need that NuGet does not bring (Azurite, the Azure
+# Storage emulator, from npm into .tools/), builds, and runs every test project.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -x .tools/node_modules/.bin/azurite ]; then
+  npm install --no-save --no-audit --no-fund --prefix .tools azurite@3.37.0 >/dev/null
+fi
+export AZURITE_BIN="$PWD/.tools/node_modules/.bin/azurite"
+dotnet build Orleans.Rft.sln -c Release
+dotnet test Orleans.Rft.sln -c Release --no-build

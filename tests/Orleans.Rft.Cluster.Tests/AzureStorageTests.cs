@@ -1,0 +1,70 @@
+using System.Text;
+using Orleans.Rft.GrainInterfaces;
+using Orleans.Rft.Grains.Services;
+using Orleans.Rft.Silo;
+using Orleans.TestingHost;
+
+namespace Orleans.Rft.Cluster.Tests;
+
+/// <summary>The cluster configuration: Azure Table grain state and reminders, Blob artifacts — against Azurite.</summary>
+public sealed class AzureStorageTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
+{
+    [Fact]
+    public async Task Blob_artifacts_round_trip_list_materialize_and_delete()
+    {
+        var cache = Path.Combine(Path.GetTempPath(), "orleans-rft-blob-cache", Guid.NewGuid().ToString("N")[..8]);
+        var store = new BlobArtifactStore(azurite.ConnectionString, "roundtrip", cache);
+        await store.WriteAsync("jobs/a/adapters/v1/adapter_config.json", Encoding.UTF8.GetBytes("{\"r\":8}"));
+        await store.WriteAsync("jobs/a/adapters/v1/adapter_model.safetensors", new byte[] { 1, 2, 3 });
+        Assert.Equal("{\"r\":8}", Encoding.UTF8.GetString((await store.ReadAsync("jobs/a/adapters/v1/adapter_config.json"))!));
+        Assert.Null(await store.ReadAsync("jobs/a/missing"));
+        Assert.Equal(2, (await store.ListAsync("jobs/a/adapters/v1")).Count);
+        var local = await store.MaterializeAsync("jobs/a/adapters/v1");
+        Assert.Equal(new byte[] { 1, 2, 3 }, await File.ReadAllBytesAsync(Path.Combine(local, "adapter_model.safetensors")));
+        await store.DeleteAsync("jobs/a");
+        Assert.Empty(await store.ListAsync("jobs/a/adapters/v1"));
+    }
+
+    [Fact]
+    public async Task A_job_in_Azure_Table_state_with_Blob_artifacts_survives_a_cluster_restart()
+    {
+        await using var toy = new ClusterFixture();
+        await toy.InitializeModelAndData();
+        var serviceId = "rft-azure-" + Guid.NewGuid().ToString("N")[..8];
+        var options = new RftSiloOptions
+        {
+            Devices = "cpu", Storage = "azure", Artifacts = "blob", ArtifactsContainer = serviceId,
+            AzureStorageConnectionString = azurite.ConnectionString,
+        };
+        InProcessTestCluster Build()
+        {
+            var builder = new InProcessTestClusterBuilder(1);
+            builder.Options.ConfigureFileLogging = false;
+            builder.Options.ServiceId = serviceId;
+            builder.ConfigureSilo((_, silo) => silo.AddRft(options, configureClustering: false));
+            return builder.Build();
+        }
+
+        var first = Build();
+        await first.DeployAsync();
+        var snapshot = await ClusterFixture.RunToEnd(first.Client, "azure-job", toy.Spec("azure-job", trainers: 1, maxSteps: 2));
+        Assert.True(snapshot.Status == JobStatus.Completed, snapshot.LastError);
+        await first.DisposeAsync();
+
+        var second = Build();
+        await second.DeployAsync();
+        try
+        {
+            var job = second.Client.GetGrain<IJobGrain>("azure-job");
+            var restored = await job.GetSnapshot();
+            Assert.Equal(JobStatus.Completed, restored.Status);
+            Assert.Equal(2, restored.Step);
+            Assert.Equal(2, (await job.GetHistory(0)).Count);
+            Assert.Equal(32, (await job.GetRollouts(1)).Count);           // the rollout log lives in the blob container
+            var adapter = await job.GetAdapter(null);
+            Assert.True(adapter.WeightsBytes > 0);
+            Assert.Contains("\"peft_type\": \"LORA\"", adapter.ConfigJson);
+        }
+        finally { await second.DisposeAsync(); }
+    }
+}
