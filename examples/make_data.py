@@ -28,11 +28,10 @@ SENTENCES = [
 
 
 def arithmetic(rng):
-    # a two-digit number and a single digit: the model must learn the units table and the carry
-    a, b = rng.randint(10, 99), rng.randint(0, 9)
-    op = rng.choice("+-")
-    answer = a + b if op == "+" else a - b
-    prompt = f"What is {a} {op} {b}?"
+    # a two-digit number plus a digit: the units table and the carry into the tens
+    a, b = rng.randint(10, 99), rng.randint(1, 9)
+    answer = a + b
+    prompt = f"What is {a} + {b}?"
     return prompt, str(answer), str(answer)
 
 
@@ -45,7 +44,7 @@ def json_extract(rng):
 
 
 TASKS = {"arithmetic": arithmetic, "json-extract": json_extract}
-SIZES = {"sft": 800, "train": 600, "test": 200}  # arithmetic has 1,800 distinct prompts
+SIZES = {"sft": 300, "train": 310, "test": 200}  # arithmetic has 810 distinct prompts
 
 
 def main():
