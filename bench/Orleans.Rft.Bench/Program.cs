@@ -3,8 +3,18 @@ using System.Text.Json.Nodes;
 using Orleans.Rft.Bench;
 using static TorchSharp.torch;
 
-// Engine throughput beside a plain PyTorch peer, in one run on this machine.
+// Engine throughput beside a plain PyTorch peer, in one run on this machine; with --cluster JOB.yaml
+// instead, the orchestration overhead of the embedded cluster on that job.
 //   dotnet run -c Release --project bench/Orleans.Rft.Bench -- [--presets tiny,small-25m] [--no-peer] [--repeats 3]
+//   dotnet run -c Release --project bench/Orleans.Rft.Bench -- --cluster examples/arithmetic/job.yaml [--steps 30]
+if (Arg("--cluster", "") is { Length: > 0 } jobFile)
+{
+    var f = await ClusterBenchmark.Run(jobFile, int.Parse(Arg("--steps", "30")));
+    Console.WriteLine($"| job | steps timed | step wall s | device busy s | orchestration overhead | rollout tok/s cluster | rollout tok/s engine | cluster ÷ engine |");
+    Console.WriteLine($"|---|---|---|---|---|---|---|---|");
+    Console.WriteLine($"| {jobFile} | {f.Steps} | {f.StepWallSeconds:F1} | {f.EngineSeconds:F1} | {f.Overhead:P1} | {f.ClusterTokensPerSecond:F0} | {f.DirectTokensPerSecond:F0} | {f.ClusterTokensPerSecond / f.DirectTokensPerSecond:F2} |");
+    return;
+}
 var presets = Arg("--presets", "tiny,small-25m").Split(',');
 var repeats = int.Parse(Arg("--repeats", "3"));
 var batches = new[] { 1, 16, 64 };

@@ -23,7 +23,7 @@ public static class ClusterConnection
     public static async Task<IHost> ConnectAsync(ParseResult p, CancellationToken cancellation)
     {
         var builder = Host.CreateApplicationBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        QuietLogging(builder);
         var azure = p.GetValue(AzureStorage) ?? Environment.GetEnvironmentVariable("RFT_AZURE_STORAGE");
         var port = p.GetValue(GatewayPort) ?? (int.TryParse(Environment.GetEnvironmentVariable("RFT_GATEWAY_PORT"), out var e) ? e : 30000);
         builder.UseOrleansClient(client =>
@@ -48,12 +48,21 @@ public static class ClusterConnection
     public static async Task<IHost> StartEmbeddedAsync(string artifacts, string devices, CancellationToken cancellation)
     {
         var builder = Host.CreateApplicationBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        QuietLogging(builder);
         var options = new RftSiloOptions { ArtifactsPath = artifacts, Devices = devices, SiloPort = FreePort(), GatewayPort = FreePort(), ClusterId = "rft-embedded-" + Environment.ProcessId };
         builder.UseOrleans(silo => silo.AddRft(options));
         var host = builder.Build();
         await host.StartAsync(cancellation);
         return host;
+    }
+
+    /// <summary>Logs go to stderr (stdout is for results and --json), and Orleans' start-up notes are hidden.</summary>
+    static void QuietLogging(HostApplicationBuilder builder)
+    {
+        builder.Logging.ClearProviders();
+        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.AddFilter("Orleans", LogLevel.Error);
     }
 
     public static IGrainFactory Grains(IHost host) => host.Services.GetRequiredService<IGrainFactory>();
