@@ -27,7 +27,8 @@ public static class Cli
         }
         try
         {
-            return parse.Invoke();
+            // our own handler below: input errors exit 2 with one line, failures exit 1, never a stack trace
+            return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (AggregateException e) when (e.InnerExceptions.Count == 1 && IsInputError(e.InnerException!))
         {
@@ -39,9 +40,14 @@ public static class Cli
             Console.Error.WriteLine($"error: {e.Message}");
             return UsageError;
         }
+        catch (Jobs.ClusterUnavailableException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return Failure;
+        }
         catch (Exception e) when (Environment.GetEnvironmentVariable("RFT_DEBUG") != "1")
         {
-            Console.Error.WriteLine($"error: {e.GetType().Name}: {e.Message}");
+            Console.Error.WriteLine($"error: {e.GetType().Name}: {e.Message} (set RFT_DEBUG=1 for the stack trace)");
             return Failure;
         }
     }

@@ -26,6 +26,52 @@ public sealed class AzureStorageTests(AzuriteFixture azurite) : IClassFixture<Az
     }
 
     [Fact]
+    public async Task A_job_stopped_mid_run_resumes_from_its_last_checkpoint_in_a_new_cluster()
+    {
+        await using var toy = new ClusterFixture();
+        await toy.InitializeModelAndData();
+        var serviceId = "rft-resume-" + Guid.NewGuid().ToString("N")[..8];
+        var options = new RftSiloOptions
+        {
+            Devices = "cpu", Storage = "azure", Artifacts = "blob", ArtifactsContainer = serviceId,
+            AzureStorageConnectionString = azurite.ConnectionString,
+        };
+        InProcessTestCluster Build()
+        {
+            var builder = new InProcessTestClusterBuilder(1);
+            builder.Options.ConfigureFileLogging = false;
+            builder.Options.ServiceId = serviceId;
+            builder.ConfigureSilo((_, silo) => silo.AddRft(options, configureClustering: false));
+            return builder.Build();
+        }
+        var spec = toy.Spec("resume", trainers: 1, maxSteps: 8) with { Checkpoint = new CheckpointSpec(EverySteps: 2, KeepBest: false) };
+        var first = Build();
+        await first.DeployAsync();
+        var job = first.Client.GetGrain<IJobGrain>("resume");
+        await job.Submit(spec);
+        while ((await job.GetSnapshot()).Step < 3) await Task.Delay(50);
+        await first.DisposeAsync();                              // the silo goes away mid-job
+
+        var second = Build();
+        await second.DeployAsync();
+        try
+        {
+            var resumed = second.Client.GetGrain<IJobGrain>("resume");
+            var stopped = await resumed.GetSnapshot();               // activation re-arms the timer
+            Assert.True(stopped.Step >= 3, $"state was lost: step {stopped.Step}");
+            var deadline = DateTime.UtcNow.AddMinutes(2);
+            JobSnapshot s;
+            while (!(s = await resumed.GetSnapshot()).Status.IsFinal() && DateTime.UtcNow < deadline) await Task.Delay(100);
+            Assert.True(s.Status == JobStatus.Completed, s.LastError);
+            Assert.Equal(8, s.Step);
+            var steps = (await resumed.GetHistory(0)).Select(h => h.Step).ToList();
+            Assert.Equal(Enumerable.Range(1, 8), steps);              // rolled back to the checkpoint, no step counted twice
+            Assert.Equal(8, s.PolicyVersion);
+        }
+        finally { await second.DisposeAsync(); }
+    }
+
+    [Fact]
     public async Task A_job_in_Azure_Table_state_with_Blob_artifacts_survives_a_cluster_restart()
     {
         await using var toy = new ClusterFixture();
