@@ -22,6 +22,7 @@ public sealed partial class JobGrain(
 {
     const string ReminderName = "rft-job";
     static readonly TimeSpan TickPeriod = TimeSpan.FromMilliseconds(200);
+    static readonly TimeSpan MaxTickDuration = TimeSpan.FromSeconds(30);
 
     JobState S => state.State;
     IGrainTimer? timer;
@@ -83,7 +84,11 @@ public sealed partial class JobGrain(
                     await Transition(JobStatus.Running);
                     break;
                 case JobStatus.Running:
-                    await RunOneStep();
+                    // Steps run back to back within one tick (no timer gap between them), handing the
+                    // turn back every MaxTickDuration so that the reminder and non-interleaved calls get in.
+                    var started = DateTime.UtcNow;
+                    do await RunOneStep();
+                    while (S.Status == JobStatus.Running && !cancelRequested && DateTime.UtcNow - started < MaxTickDuration);
                     break;
             }
         }
