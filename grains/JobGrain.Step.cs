@@ -117,6 +117,8 @@ public sealed partial class JobGrain
             await Checkpoint(best);
         if (previous is not null && !IsKept(previous)) await artifacts.DeleteAsync(previous);
         S.UpdatedAt = DateTimeOffset.UtcNow;
+        S.LastError = null;
+        consecutiveFailures = 0;
         await state.WriteStateAsync();
         if (S.Step >= S.TotalSteps) await Complete();
     }

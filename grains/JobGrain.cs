@@ -33,6 +33,8 @@ public sealed partial class JobGrain(
     Task<List<PendingRollout>>? prefetched;       // next step's rollouts when max_staleness > 0
     (int Epoch, int Cursor, int[] Rows)? prefetchedCursor;
     bool cancelRequested;
+    int consecutiveFailures;
+    const int MaxConsecutiveStepFailures = 5;
 
     string JobId => this.GetPrimaryKeyString();
 
@@ -95,6 +97,15 @@ public sealed partial class JobGrain(
         catch (Exception e) when (e is SpecException or InvalidDataException or FileNotFoundException or ArgumentException or NotSupportedException)
         {
             await Finish(JobStatus.Failed, e.Message);
+        }
+        catch (Exception e) when (++consecutiveFailures < MaxConsecutiveStepFailures && S.Status == JobStatus.Running)
+        {
+            // A lost silo, a timed-out rank or worker: rebuild the grains and resume from the last
+            // checkpoint on the next tick rather than failing a long job for one transient fault.
+            logger.LogWarning(e, "Job {JobId} step {Step} failed ({Count}/{Max}); resuming from the last checkpoint", JobId, S.Step, consecutiveFailures, MaxConsecutiveStepFailures);
+            S.LastError = $"retrying after {e.GetType().Name}: {e.Message}";
+            runner = null;
+            prefetched = null;
         }
         catch (Exception e)
         {
