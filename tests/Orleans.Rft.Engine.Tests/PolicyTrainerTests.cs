@@ -47,7 +47,7 @@ public sealed class PolicyTrainerTests
     }
 
     [Fact]
-    public void Micro_batch_size_does_not_change_the_gradient()
+    public void Micro_batch_size_does_not_change_the_gradient_beyond_float32_rounding()
     {
         var grads = new List<Tensor>();
         foreach (var micro in new[] { 1, 3, 8 })
@@ -66,7 +66,13 @@ public sealed class PolicyTrainerTests
             trainer.ComputeGradients(batch, PolicyTrainer.NormalizerFor(batch));
             grads.Add(trainer.LocalGradient());
         }
-        Assert.True(grads[0].allclose(grads[1], rtol: 1e-4, atol: 1e-7));
-        Assert.True(grads[0].allclose(grads[2], rtol: 1e-4, atol: 1e-7));
+        // Padding and summation order differ between micro-batch sizes: equal up to float32 rounding,
+        // i.e. every element within 1e-5 of the largest gradient element.
+        var scale = grads[0].abs().max().ToDouble();
+        foreach (var other in grads.Skip(1))
+        {
+            var diff = (grads[0] - other).abs().max().ToDouble();
+            Assert.True(diff <= 1e-5 * scale, $"max |Δg| = {diff}, max |g| = {scale}");
+        }
     }
 }
