@@ -16,6 +16,7 @@ public static class TinyModelPresets
 {
     public static readonly string[] SpecialTokens = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"];
     const int ReservedTokens = 5; // pads the vocabulary to 264, a multiple of 8
+    static readonly object InitLock = new();
 
     public static readonly IReadOnlyDictionary<string, ModelConfig> Presets = new Dictionary<string, ModelConfig>
     {
@@ -39,15 +40,22 @@ public static class TinyModelPresets
             throw new ArgumentException($"unknown preset '{preset}'; choose from {string.Join(", ", Presets.Keys)}.");
         Directory.CreateDirectory(directory);
         WriteTokenizer(directory);
-        manual_seed(seed);
-        var network = new CausalLM(config, ScalarType.Float32, CPU);
-        using (no_grad())
+        // The global generator, seeded before the modules are built (their constructors draw from it too),
+        // as the committed example models were made; the lock keeps two presets built at once in one
+        // process from interleaving their draws.
+        CausalLM network;
+        lock (InitLock)
         {
-            foreach (var (name, p) in network.BaseParameters())
+            manual_seed(seed);
+            network = new CausalLM(config, ScalarType.Float32, CPU);
+            using (no_grad())
             {
-                if (name.EndsWith("norm.weight")) p.fill_(1.0);
-                else if (name.EndsWith(".bias")) p.zero_();
-                else p.normal_(0, 0.02);
+                foreach (var (name, p) in network.BaseParameters())
+                {
+                    if (name.EndsWith("norm.weight")) p.fill_(1.0);
+                    else if (name.EndsWith(".bias")) p.zero_();
+                    else p.normal_(0, 0.02);
+                }
             }
         }
         network.eval();

@@ -54,7 +54,8 @@ public sealed class PolicyTrainerTests
         {
             using var model = TestModels.Micro(seed: 2);
             model.AttachLora(new LoraConfig(Rank: 4), seed: 2);
-            using (no_grad()) foreach (var (_, p) in model.LoraParameters()) p.normal_(0, 0.1);
+            using var generator = new Generator(2);
+            using (no_grad()) foreach (var (_, p) in model.LoraParameters()) p.normal_(0, 0.1, generator);
             using var trainer = new PolicyTrainer(model, Options(micro, LossMethods.Dapo, kl: 0.05));
             var batch = new List<PolicySample>();
             var rng = new Random(9);
