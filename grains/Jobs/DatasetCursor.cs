@@ -9,7 +9,8 @@ public static class DatasetCursor
     public static int[] Permutation(int rows, long seed, int epoch)
     {
         var order = Enumerable.Range(0, rows).ToArray();
-        new Random(HashCode.Combine(seed, epoch, 0x5eed)).Shuffle(order);
+        // Not HashCode.Combine: it is randomised per process, and a resumed job must see the same order.
+        new Random(unchecked((int)(seed * 1_000_003 + epoch * 7_919 + 0x5eed))).Shuffle(order);
         return order;
     }
 
