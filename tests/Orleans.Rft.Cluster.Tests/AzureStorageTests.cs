@@ -31,19 +31,7 @@ public sealed class AzureStorageTests(AzuriteFixture azurite) : IClassFixture<Az
         await using var toy = new ClusterFixture();
         await toy.InitializeModelAndData();
         var serviceId = "rft-resume-" + Guid.NewGuid().ToString("N")[..8];
-        var options = new RftSiloOptions
-        {
-            Devices = "cpu", Storage = "azure", Artifacts = "blob", ArtifactsContainer = serviceId,
-            AzureStorageConnectionString = azurite.ConnectionString,
-        };
-        InProcessTestCluster Build()
-        {
-            var builder = new InProcessTestClusterBuilder(1);
-            builder.Options.ConfigureFileLogging = false;
-            builder.Options.ServiceId = serviceId;
-            builder.ConfigureSilo((_, silo) => silo.AddRft(options, configureClustering: false));
-            return builder.Build();
-        }
+        InProcessTestCluster Build() => AzureCluster(serviceId);
         var spec = toy.Spec("resume", trainers: 1, maxSteps: 8) with { Checkpoint = new CheckpointSpec(EverySteps: 2, KeepBest: false) };
         var first = Build();
         await first.DeployAsync();
@@ -77,19 +65,7 @@ public sealed class AzureStorageTests(AzuriteFixture azurite) : IClassFixture<Az
         await using var toy = new ClusterFixture();
         await toy.InitializeModelAndData();
         var serviceId = "rft-azure-" + Guid.NewGuid().ToString("N")[..8];
-        var options = new RftSiloOptions
-        {
-            Devices = "cpu", Storage = "azure", Artifacts = "blob", ArtifactsContainer = serviceId,
-            AzureStorageConnectionString = azurite.ConnectionString,
-        };
-        InProcessTestCluster Build()
-        {
-            var builder = new InProcessTestClusterBuilder(1);
-            builder.Options.ConfigureFileLogging = false;
-            builder.Options.ServiceId = serviceId;
-            builder.ConfigureSilo((_, silo) => silo.AddRft(options, configureClustering: false));
-            return builder.Build();
-        }
+        InProcessTestCluster Build() => AzureCluster(serviceId);
 
         var first = Build();
         await first.DeployAsync();
@@ -112,5 +88,20 @@ public sealed class AzureStorageTests(AzuriteFixture azurite) : IClassFixture<Az
             Assert.Contains("\"peft_type\": \"LORA\"", adapter.ConfigJson);
         }
         finally { await second.DisposeAsync(); }
+    }
+
+    /// <summary>One silo with Azure Table state and reminders and Blob artifacts; the same service id finds the same state.</summary>
+    InProcessTestCluster AzureCluster(string serviceId)
+    {
+        var options = new RftSiloOptions
+        {
+            Devices = "cpu", Storage = "azure", Artifacts = "blob", ArtifactsContainer = serviceId,
+            AzureStorageConnectionString = azurite.ConnectionString,
+        };
+        var builder = new InProcessTestClusterBuilder(1);
+        builder.Options.ConfigureFileLogging = false;
+        builder.Options.ServiceId = serviceId;
+        builder.ConfigureSilo((_, silo) => silo.AddRft(options, configureClustering: false));
+        return builder.Build();
     }
 }
