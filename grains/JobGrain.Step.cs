@@ -49,6 +49,8 @@ public sealed partial class JobGrain
         var watch = Stopwatch.StartNew();
         int step = S.Step;
         var n = spec.Inference.N;
+        using var activity = Telemetry.RftTelemetry.Activities.StartActivity("rft.step");
+        activity?.SetTag("rft.step", step);
 
         // 1–2. rows and rollouts (prefetched during the previous step's training when staleness allows)
         List<PendingRollout> rollouts;
@@ -108,6 +110,7 @@ public sealed partial class JobGrain
         var metrics = StepMetricsBuilder.Build(step + 1, version, rollouts, outcomes, advantages, summary, gradNorm, lr,
             rolloutSeconds, evaluationSeconds, trainSeconds, syncSeconds, watch.Elapsed.TotalSeconds, evalReward, spec.Inference.MaxTokens);
         S.History.Add(metrics);
+        Telemetry.RftTelemetry.RecordStep(metrics, spec.Loss.Method, rollouts.Count);
         if (S.History.Count > JobState.MaxHistory) S.History.RemoveRange(0, S.History.Count - JobState.MaxHistory);
         await AppendMetrics(metrics);
 

@@ -58,7 +58,18 @@ public sealed class JobLifecycleTests(ClusterFixture fixture)
     public async Task Invalid_evaluator_results_are_excluded_counted_and_do_not_fail_the_job()
     {
         // numeric against a ground truth that is a letter: every score is invalid
+        long steps = 0, invalid = 0;
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) => { if (instrument.Meter.Name == "Orleans.Rft") l.EnableMeasurementEvents(instrument); };
+        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
+        {
+            if (instrument.Name == "rft.steps") Interlocked.Add(ref steps, value);
+            if (instrument.Name == "rft.rollouts.invalid") Interlocked.Add(ref invalid, value);
+        });
+        listener.Start();
         var snapshot = await fixture.RunToEnd("invalid", fixture.Spec("invalid", trainers: 1, maxSteps: 2, evaluator: """{"type":"numeric"}"""));
+        Assert.Equal(2, Interlocked.Read(ref steps));      // exported through the project's Meter too
+        Assert.Equal(64, Interlocked.Read(ref invalid));
         Assert.True(snapshot.Status == JobStatus.Completed, snapshot.LastError);
         var history = await fixture.Cluster.Client.GetGrain<IJobGrain>("invalid").GetHistory(0);
         Assert.All(history, h => Assert.Equal(0.0, h.ValidFraction));
