@@ -8,4 +8,11 @@ if [ ! -x .tools/node_modules/.bin/azurite ]; then
 fi
 export AZURITE_BIN="$PWD/.tools/node_modules/.bin/azurite"
 dotnet build Orleans.Rft.sln -c Release
-dotnet test Orleans.Rft.sln -c Release --no-build
+log=$(mktemp)
+status=0
+dotnet test Orleans.Rft.sln -c Release --no-build 2>&1 | tee "$log" || status=$?
+# one closing line over every test project: "N passed, N failed"
+awk '/^(Passed|Failed)!/ { gsub(",", ""); for (i = 1; i <= NF; i++) { if ($i == "Passed:") p += $(i+1); if ($i == "Failed:") f += $(i+1) } }
+     END { printf "%d passed, %d failed\n", p, f }' "$log"
+rm -f "$log"
+exit $status
