@@ -15,7 +15,7 @@ namespace Orleans.Rft.Grains;
 [StatelessWorker]
 public sealed class EvaluatorGrain(ILogger<EvaluatorGrain> logger) : Grain, IEvaluatorGrain
 {
-    /// <summary>Built evaluators by spec text: building (regexes, schemas) once per activation.</summary>
+    /// <summary>Built evaluators by spec text, shared by every activation in the silo: regexes and schemas are built once.</summary>
     static readonly ConcurrentDictionary<(string, string), IEvaluator> cache = new();
 
     public async Task<EvaluateOutcome[]> Evaluate(string evaluatorJson, string baseDirectory, EvaluateItem[] items, double timeoutSeconds)

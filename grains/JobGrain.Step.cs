@@ -36,7 +36,7 @@ public sealed partial class JobGrain
         }
         var setups = cluster.Trainers.Select((t, r) => t.Initialize(new TrainerSetup(JobId, spec, cluster.Trainers.Count, r, cluster.TrainerKeys.ToArray(), resume, S.TotalSteps)));
         await Task.WhenAll(setups);
-        runner = new JobStepRunner(JobId, spec, rows, rowJson, cluster, GrainFactory);
+        runner = new JobStepRunner(spec, rows, rowJson, cluster, GrainFactory);
         if (S.BaselineEval is null && evalRows.Count > 0) S.BaselineEval = S.LatestEval = await Evaluate(null, -1);
         await state.WriteStateAsync();
     }
@@ -151,7 +151,7 @@ public sealed partial class JobGrain
     /// <summary>Mean reward of one sample per eval row (greedy unless eval_temperature says otherwise).</summary>
     async Task<double> Evaluate(string? adapter, int version)
     {
-        var evalRunner = new JobStepRunner(JobId, S.Spec!, evalRows, evalRowJson, cluster!, GrainFactory);
+        var evalRunner = new JobStepRunner(S.Spec!, evalRows, evalRowJson, cluster!, GrainFactory);
         var rollouts = await evalRunner.Rollouts(Enumerable.Range(0, evalRows.Count).ToArray(), 1, adapter, version, S.Spec!.Seed, S.Spec.Inference.EvalTemperature);
         var outcomes = await evalRunner.Evaluate(rollouts);
         return outcomes.Average(o => o.IsScoreValid ? o.Score : 0);

@@ -14,7 +14,7 @@ public sealed record PendingRollout(int Row, int Sample, int Version, GeneratedC
 /// sharded update → publish. Fan-out is bounded by the named limits below. Plain class: the job grain
 /// owns the state and calls in.
 /// </summary>
-public sealed class JobStepRunner(string jobId, JobSpec spec, IReadOnlyList<DatasetRow> rows, IReadOnlyList<string> rowJson, StepCluster cluster, IGrainFactory grains)
+public sealed class JobStepRunner(JobSpec spec, IReadOnlyList<DatasetRow> rows, IReadOnlyList<string> rowJson, StepCluster cluster, IGrainFactory grains)
 {
     public const int MaxRolloutRequestsInFlight = 32;
     public const int EvaluatorChunk = 32;
