@@ -39,9 +39,3 @@ public interface IRolloutWorkerGrain : IGrainWithStringKey
     [ResponseTimeout("00:10:00")]
     Task<GenerateResult> Generate(GenerateRequest request);
 }
-
-/// <summary>Which devices a silo serves (key: the silo's address, placed on that silo).</summary>
-public interface ISiloDevicesGrain : IGrainWithStringKey
-{
-    Task<string[]> GetDevices();
-}

@@ -21,7 +21,7 @@ public sealed partial class JobGrain
         if (runner is not null) return;
         var spec = S.Spec!;
         if (rows.Count == 0) LoadData();
-        cluster = await StepCluster.Discover(GrainFactory, JobId, spec.Training.Trainers);
+        cluster = await StepCluster.Discover(GrainFactory, siloMetadata, JobId, spec.Training.Trainers);
         string? resume = null;
         if (S.Step > 0)
         {

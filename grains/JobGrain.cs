@@ -7,6 +7,7 @@ using Orleans.Rft.GrainInterfaces;
 using Orleans.Rft.Grains.Jobs;
 using Orleans.Rft.Grains.Services;
 using Orleans.Runtime;
+using Orleans.Runtime.MembershipService.SiloMetadata;
 
 namespace Orleans.Rft.Grains;
 
@@ -18,6 +19,7 @@ namespace Orleans.Rft.Grains;
 public sealed partial class JobGrain(
     [PersistentState("job", "rft")] IPersistentState<JobState> state,
     IArtifactStore artifacts,
+    ISiloMetadataCache siloMetadata,
     ILogger<JobGrain> logger) : Grain, IJobGrain, IRemindable
 {
     const string ReminderName = "rft-job";

@@ -15,7 +15,7 @@ namespace Orleans.Rft.Grains;
 /// queue while a batch runs; requests for the same policy and sampling settings are then merged into
 /// one <see cref="Sampler.Generate"/> call on the device thread (up to <see cref="MaxPromptsPerBatch"/>).
 /// </summary>
-[SiloDevicePlacement, Reentrant, Immovable] // owns device state: never rebalanced to another silo
+[SiloDevicePlacement, DevicePlacementFilter, Reentrant, Immovable] // owns device state: never rebalanced to another silo
 public sealed class RolloutWorkerGrain(DeviceRegistry devices, ModelHost host, IArtifactStore artifacts) : Grain, IRolloutWorkerGrain
 {
     const int MaxPromptsPerBatch = 256;

@@ -17,7 +17,7 @@ namespace Orleans.Rft.Grains;
 /// contiguous shard of the flat LoRA vector (ZeRO-style). All tensor work runs on the device thread;
 /// exchanges with peers are grain calls in chunks of at most 4 MiB.
 /// </summary>
-[SiloDevicePlacement, Immovable] // they own device state: never rebalanced to another silo
+[SiloDevicePlacement, DevicePlacementFilter, Immovable] // they own device state: never rebalanced to another silo
 public sealed class TrainerGrain(DeviceRegistry devices, IArtifactStore artifacts) : Grain, ITrainerGrain
 {
     DeviceWorker device = null!;

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
+using Orleans.Placement;
+using Orleans.Runtime.MembershipService.SiloMetadata;
 using Orleans.Rft.Grains.Placement;
 using Orleans.Rft.Grains.Services;
 
@@ -38,6 +40,9 @@ public static class RftSiloBuilderExtensions
         silo.Services.AddSingleton<IArtifactStore>(_ => options.Artifacts == "blob"
             ? new BlobArtifactStore(options.AzureStorageConnectionString!, options.ArtifactsContainer, Path.Combine(Path.GetTempPath(), "orleans-rft", "blob-cache"))
             : new LocalArtifactStore(options.ArtifactsPath));
+        // Devices are advertised in silo metadata; the filter keeps device grains on silos that have the device.
+        silo.UseSiloMetadata(DeviceMetadata.For(DeviceRegistry.Resolve(options.Devices).Select(d => d.Name)));
+        silo.Services.AddPlacementFilter<DevicePlacementFilter, DevicePlacementFilterDirector>(ServiceLifetime.Singleton);
         silo.Services.AddPlacementDirector<SiloDevicePlacement, SiloDevicePlacementDirector>();
         // Tensor chunks are ≤ 4 MiB; long device calls carry their own [ResponseTimeout].
         silo.Configure<SiloMessagingOptions>(m => m.ResponseTimeout = TimeSpan.FromMinutes(2));

@@ -1,28 +1,45 @@
 using Orleans.Rft.GrainInterfaces;
 using Orleans.Rft.Grains.Placement;
 using Orleans.Runtime;
+using Orleans.Runtime.MembershipService.SiloMetadata;
 
 namespace Orleans.Rft.Grains.Jobs;
 
 /// <summary>
 /// The grains one job talks to: a rollout worker per device per silo and N trainer ranks, each rank
-/// pinned to a (silo, device) round-robin over what the silos report.
+/// pinned to a (silo, device) round-robin over the devices the silos advertise in their metadata.
 /// </summary>
 public sealed record StepCluster(IReadOnlyList<IRolloutWorkerGrain> RolloutWorkers, IReadOnlyList<ITrainerGrain> Trainers, IReadOnlyList<string> TrainerKeys)
 {
-    public static async Task<StepCluster> Discover(IGrainFactory grains, string jobId, int ranks)
+    /// <summary>How long a silo that just joined may take to have its metadata reach this silo.</summary>
+    static readonly TimeSpan MetadataWait = TimeSpan.FromSeconds(30);
+
+    public static async Task<StepCluster> Discover(IGrainFactory grains, ISiloMetadataCache metadata, string jobId, int ranks)
     {
-        var management = grains.GetGrain<IManagementGrain>(0);
-        var silos = (await management.GetHosts(onlyActive: true)).Keys.Select(s => s.ToParsableString()).Order().ToList();
-        var devices = new List<(string Silo, string Device)>();
-        foreach (var silo in silos)
-            foreach (var device in await grains.GetGrain<ISiloDevicesGrain>(DeviceKeys.For(silo, "devices")).GetDevices().WaitAsync(TimeSpan.FromSeconds(30)))
-                devices.Add((silo, device));
-        if (devices.Count == 0) throw new InvalidOperationException("no silo reports a device.");
+        var devices = await AdvertisedDevices(grains, metadata);
         var workers = devices.Select(d => grains.GetGrain<IRolloutWorkerGrain>(DeviceKeys.For(d.Silo, d.Device))).ToList();
         // A fresh generation per (re)start so a resumed job never reuses a rank that holds stale state.
         var generation = Guid.NewGuid().ToString("N")[..8];
         var keys = Enumerable.Range(0, ranks).Select(r => $"{jobId}|{generation}-r{r}|{DeviceKeys.For(devices[r % devices.Count].Silo, devices[r % devices.Count].Device)}").ToList();
         return new StepCluster(workers, keys.Select(k => grains.GetGrain<ITrainerGrain>(k)).ToList(), keys);
+    }
+
+    /// <summary>(silo, device) for every device of every active silo, in a stable order.</summary>
+    static async Task<List<(string Silo, string Device)>> AdvertisedDevices(IGrainFactory grains, ISiloMetadataCache metadata)
+    {
+        var deadline = DateTime.UtcNow + MetadataWait;
+        while (true)
+        {
+            var silos = (await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true).WaitAsync(TimeSpan.FromSeconds(30))).Keys
+                .OrderBy(s => s.ToParsableString(), StringComparer.Ordinal).ToList();
+            var advertised = silos.Select(s => (Silo: s.ToParsableString(), Devices: DeviceMetadata.Devices(metadata.GetSiloMetadata(s)))).ToList();
+            if (advertised.All(a => a.Devices.Count > 0) || DateTime.UtcNow > deadline)
+            {
+                var devices = advertised.SelectMany(a => a.Devices.Select(d => (a.Silo, d))).ToList();
+                if (devices.Count == 0) throw new InvalidOperationException($"no silo advertises a device (silo metadata {DeviceMetadata.Key}); is every silo built with AddRft?");
+                return devices;
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(250));
+        }
     }
 }

@@ -5,9 +5,11 @@ using Orleans.Runtime.Placement;
 namespace Orleans.Rft.Grains.Placement;
 
 /// <summary>
-/// Places a device-owning grain on the silo named in its key: <c>[…|]{silo}|{device}</c>. The job grain builds those keys from the devices each silo reports, so
-/// trainer and rollout grains land only where their device is; if that silo has left the cluster the
-/// activation fails fast instead of silently running on a silo without the device.
+/// Places a device-owning grain on the silo named in its key: <c>[…|]{silo}|{device}</c>. The job
+/// grain builds those keys from the devices silos advertise, so trainer ranks and rollout workers
+/// spread over the cluster as the job planned. It chooses among the silos that survived
+/// <see cref="DevicePlacementFilter"/>: if the named silo left the cluster or does not serve the
+/// device, the activation fails fast instead of silently running somewhere without it.
 /// </summary>
 [GenerateSerializer, Immutable, SuppressReferenceTracking, Alias("rft.SiloDevicePlacement")]
 public sealed class SiloDevicePlacement : PlacementStrategy
@@ -23,10 +25,10 @@ public sealed class SiloDevicePlacementDirector : IPlacementDirector
     public Task<SiloAddress> OnAddActivation(PlacementStrategy strategy, PlacementTarget target, IPlacementContext context)
     {
         var key = target.GrainIdentity.Key.ToString()!;
-        var (silo, _) = DeviceKeys.Parse(key);
+        var (silo, device) = DeviceKeys.Parse(key);
         var compatible = context.GetCompatibleSilos(target);
         var match = compatible.FirstOrDefault(s => s.ToParsableString() == silo)
-            ?? throw new OrleansException($"grain '{key}' must run on silo {silo}, which is not in the cluster.");
+            ?? throw new OrleansException($"grain '{key}' must run on silo {silo} with device {device}, but that silo has left the cluster or does not advertise the device (silo metadata {DeviceMetadata.Key}).");
         return Task.FromResult(match);
     }
 }

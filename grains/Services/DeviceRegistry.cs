@@ -17,13 +17,24 @@ public sealed class DeviceRegistry : IDisposable
 
     public DeviceRegistry(IOptions<DeviceOptions> options)
     {
-        foreach (var spec in options.Value.Devices.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        foreach (var (name, device) in Resolve(options.Value.Devices)) workers[name] = new DeviceWorker(name, device);
+    }
+
+    /// <summary>
+    /// The devices a <c>Rft:Devices</c> value names, by their cluster-wide names (<c>cpu</c>,
+    /// <c>cuda:0</c>); <c>auto</c> resolves here, so silo metadata advertises what really runs.
+    /// </summary>
+    public static IReadOnlyList<(string Name, ComputeDevice Device)> Resolve(string spec)
+    {
+        var devices = new List<(string, ComputeDevice)>();
+        foreach (var part in spec.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
-            var device = ComputeDevice.Parse(spec);
+            var device = ComputeDevice.Parse(part);
             var name = device.Device.type == TorchSharp.DeviceType.CUDA ? $"cuda:{device.Device.index}" : "cpu";
-            if (!workers.ContainsKey(name)) workers[name] = new DeviceWorker(name, device);
+            if (devices.All(d => d.Item1 != name)) devices.Add((name, device));
         }
-        if (workers.Count == 0) throw new InvalidOperationException("Rft:Devices names no device; use auto, cpu or cuda:N.");
+        if (devices.Count == 0) throw new InvalidOperationException("Rft:Devices names no device; use auto, cpu or cuda:N.");
+        return devices;
     }
 
     public IReadOnlyCollection<string> Names => workers.Keys;
