@@ -24,11 +24,12 @@ public static class ModelSftCommand
         var batch = new Option<int>("--batch-size") { DefaultValueFactory = _ => 32 };
         var lr = new Option<double>("--learning-rate") { DefaultValueFactory = _ => 3e-3 };
         var warmup = new Option<int>("--warmup-steps") { DefaultValueFactory = _ => 20 };
+        var schedule = new Option<string>("--schedule") { Description = "learning-rate schedule after warm-up: cosine (to 10 %) or constant", DefaultValueFactory = _ => "cosine" };
         var seed = new Option<long>("--seed") { DefaultValueFactory = _ => 0 };
         var dtype = new Option<string>("--dtype") { Description = "dtype of the written weights", DefaultValueFactory = _ => "float32" };
         var device = new Option<string>("--device") { DefaultValueFactory = _ => "auto" };
         var command = new Command("sft", "supervised fine-tuning (warm start) of all weights");
-        foreach (var o in new Option[] { model, data, steps, output, batch, lr, warmup, seed, dtype, device }) command.Add(o);
+        foreach (var o in new Option[] { model, data, steps, output, batch, lr, warmup, schedule, seed, dtype, device }) command.Add(o);
         command.SetAction(p =>
         {
             var source = Cli.RequireDirectory(p.GetValue(model)!, "model folder");
@@ -42,7 +43,7 @@ public static class ModelSftCommand
             var examples = rows.Select(r => lm.Template.Encode(lm.Tokenizer, r.Messages, r.Tools, addGenerationPrompt: false)).ToList();
             var watch = Stopwatch.StartNew();
             bool json = p.GetValue(Cli.Json);
-            var options = new SftOptions(p.GetValue(steps), p.GetValue(batch), p.GetValue(lr), p.GetValue(warmup), Seed: p.GetValue(seed));
+            var options = new SftOptions(p.GetValue(steps), p.GetValue(batch), p.GetValue(lr), p.GetValue(warmup), Seed: p.GetValue(seed), Schedule: p.GetValue(schedule)!);
             var losses = SupervisedFineTuning.Run(lm, examples, options, (step, loss) =>
             {
                 if (!json && (step % 25 == 0 || step == options.Steps - 1))

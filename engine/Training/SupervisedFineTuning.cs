@@ -6,12 +6,12 @@ using static TorchSharp.torch;
 namespace Orleans.Rft.Engine.Training;
 
 /// <summary>Settings of the supervised warm start.</summary>
-public sealed record SftOptions(int Steps = 300, int BatchSize = 32, double LearningRate = 3e-3, int WarmupSteps = 20, double WeightDecay = 0.0, long Seed = 0, double MaxGradNorm = 1.0);
+public sealed record SftOptions(int Steps = 300, int BatchSize = 32, double LearningRate = 3e-3, int WarmupSteps = 20, double WeightDecay = 0.0, long Seed = 0, double MaxGradNorm = 1.0, string Schedule = "cosine");
 
 /// <summary>
 /// Supervised warm start: next-token cross-entropy on the assistant tokens of chat examples
 /// (<see cref="EncodedChat.TrainableMask"/>), all base weights trainable, AdamW with warm-up then
-/// cosine decay. Used to give the tiny models a task prior before reinforcement learning.
+/// cosine decay (or a constant rate). Used to give the tiny models a task prior before reinforcement learning.
 /// </summary>
 public static class SupervisedFineTuning
 {
@@ -21,7 +21,8 @@ public static class SupervisedFineTuning
         var net = model.Network;
         var parameters = net.BaseParameters().Select(p => p.Tensor).ToList();
         foreach (var p in parameters) p.requires_grad = true;
-        var schedule = new LearningRateSchedule(o.LearningRate, o.WarmupSteps, o.Steps, "cosine", 0.1);
+        var schedule = new LearningRateSchedule(o.LearningRate, o.WarmupSteps, o.Steps, o.Schedule, 0.1);
+        schedule.Validate();
         using var optimizer = optim.AdamW(parameters, o.LearningRate, weight_decay: o.WeightDecay);
         var random = new Random((int)o.Seed);
         var losses = new List<double>();
