@@ -20,7 +20,7 @@ public sealed partial class JobGrain
     {
         if (runner is not null) return;
         var spec = S.Spec!;
-        if (rows.Count == 0) LoadData();
+        if (rows.Count == 0) await LoadData();
         cluster = await StepCluster.Discover(GrainFactory, siloMetadata, JobId, spec.Training.Trainers);
         string? resume = null;
         if (S.Step > 0)

@@ -84,7 +84,7 @@ public sealed partial class JobGrain(
                     await Transition(JobStatus.Validating);
                     break;
                 case JobStatus.Validating:
-                    Validate();
+                    await Validate();
                     await Transition(JobStatus.Running);
                     break;
                 case JobStatus.Running:
@@ -136,24 +136,26 @@ public sealed partial class JobGrain(
     }
 
     /// <summary>Everything that can be checked before any device work: data, evaluator, model folder.</summary>
-    void Validate()
+    async Task Validate()
     {
         var spec = S.Spec!;
-        if (!File.Exists(Path.Combine(spec.BaseModel, "config.json")))
+        var baseModel = await artifacts.LocalPathAsync(spec.BaseModel);
+        if (!File.Exists(Path.Combine(baseModel, "config.json")))
             throw new FileNotFoundException($"base_model: '{spec.BaseModel}' has no config.json; point it at a Hugging Face model folder.");
         EvaluatorFactory.Create(JsonNode.Parse(spec.EvaluatorJson)!.AsObject(), "evaluator", spec.BaseDirectory);
-        LoadData();
+        await LoadData();
         S.TotalSteps = DatasetCursor.TotalSteps(rows.Count, spec.Training.BatchPrompts, spec.Training.Epochs, spec.Training.MaxSteps);
     }
 
-    void LoadData()
+    /// <summary>Reads the datasets (materialized first when they were uploaded to the artifact store).</summary>
+    async Task LoadData()
     {
         var spec = S.Spec!;
-        rows = JsonlDataset.ReadOrThrow(spec.Dataset);
+        rows = JsonlDataset.ReadOrThrow(await artifacts.LocalPathAsync(spec.Dataset));
         rowJson = rows.Select(r => r.Raw.ToJsonString()).ToList();
         if (spec.EvalDataset is not null)
         {
-            evalRows = JsonlDataset.ReadOrThrow(spec.EvalDataset).Take(MaxEvalRows).ToList();
+            evalRows = JsonlDataset.ReadOrThrow(await artifacts.LocalPathAsync(spec.EvalDataset)).Take(MaxEvalRows).ToList();
             evalRowJson = evalRows.Select(r => r.Raw.ToJsonString()).ToList();
         }
     }

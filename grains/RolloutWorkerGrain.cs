@@ -22,6 +22,7 @@ public sealed class RolloutWorkerGrain(DeviceRegistry devices, ModelHost host, I
 
     readonly List<(GenerateRequest Request, TaskCompletionSource<GenerateResult> Done)> pending = new();
     bool draining;
+    readonly Dictionary<string, string> localModels = new(); // spec base_model → folder on this silo
 
     public Task<GenerateResult> Generate(GenerateRequest request)
     {
@@ -72,10 +73,12 @@ public sealed class RolloutWorkerGrain(DeviceRegistry devices, ModelHost host, I
         var (_, deviceName) = DeviceKeys.Parse(this.GetPrimaryKeyString());
         var device = devices.Get(deviceName);
         string? adapter = first.AdapterPath is null ? null : await artifacts.MaterializeAsync(first.AdapterPath);
+        if (!localModels.TryGetValue(first.BaseModel, out var baseModel))
+            localModels[first.BaseModel] = baseModel = await artifacts.LocalPathAsync(first.BaseModel);
         return await device.RunAsync(() =>
         {
             var watch = Stopwatch.StartNew();
-            var model = host.ForGeneration(device, first.BaseModel, adapter, first.AdapterVersion);
+            var model = host.ForGeneration(device, baseModel, adapter, first.AdapterVersion);
             var prompts = new List<int[]>();
             foreach (var r in requests)
                 foreach (var json in r.PromptsJson)

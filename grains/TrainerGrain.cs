@@ -38,13 +38,14 @@ public sealed class TrainerGrain(DeviceRegistry devices, IArtifactStore artifact
         peers = s.PeerKeys.Select(k => GrainFactory.GetGrain<ITrainerGrain>(k)).ToArray();
         var spec = s.Spec;
         string? resumeAdapter = s.ResumeCheckpoint is null ? null : await artifacts.MaterializeAsync($"{s.ResumeCheckpoint}/adapter");
+        var baseModel = await artifacts.LocalPathAsync(spec.BaseModel);
         byte[]? optimizer = s.ResumeCheckpoint is null ? null : await artifacts.ReadAsync($"{s.ResumeCheckpoint}/optimizer-rank{s.Rank}.json");
         return await device.RunAsync(() =>
         {
             trainer?.Dispose();
             model?.Dispose();
             var lora = new LoraConfig(spec.Training.LoraRank, spec.Training.LoraAlpha, spec.Training.LoraDropout, spec.Training.TargetModules);
-            model = ModelHost.LoadTrainable(device, spec.BaseModel, lora, spec.Seed);
+            model = ModelHost.LoadTrainable(device, baseModel, lora, spec.Seed);
             if (resumeAdapter is not null) PeftAdapter.Load(model, resumeAdapter);
             trainer = new PolicyTrainer(model, JobOptions.Trainer(spec, s.TotalSteps), s.Ranks, s.Rank);
             if (optimizer is not null) trainer.Optimizer.Import(System.Text.Json.JsonSerializer.Deserialize<AdamWState>(optimizer)!);

@@ -30,15 +30,22 @@ public static class JobCommands
     static Command Submit()
     {
         var file = new Argument<string>("JOB");
-        var command = new Command("submit", "validate a job spec and submit it to the cluster") { file };
+        var noUpload = new Option<bool>("--no-upload")
+        {
+            Description = "leave base_model and datasets as paths the silos read themselves (a shared volume) instead of uploading them to the cluster's artifact store",
+        };
+        var command = new Command("submit", "validate a job spec, upload its inputs and submit it to the cluster") { file, noUpload };
         command.SetAction((p, c) =>
         {
             var spec = JobSpecParser.Parse(p.GetValue(file)!);
+            bool json = p.GetValue(Cli.Json);
             return WithCluster(p, c, async grains =>
             {
+                if (!p.GetValue(noUpload))
+                    spec = await new ArtifactUploader(grains, json ? null : line => Console.Error.WriteLine(line)).UploadInputs(spec, c);
                 var id = JobIds.New(spec.Name);
                 var s = await grains.GetGrain<IJobGrain>(id).Submit(spec).WaitAsync(TimeSpan.FromSeconds(60), c);
-                if (p.GetValue(Cli.Json)) Cli.PrintJson(ToJson(s));
+                if (json) Cli.PrintJson(ToJson(s));
                 else Console.WriteLine($"submitted {id} ({s.Status}); follow it with: rft watch {id}");
                 return Cli.Ok;
             });

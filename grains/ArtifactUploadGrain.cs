@@ -1,0 +1,80 @@
+using System.Security.Cryptography;
+using Orleans.Rft.GrainInterfaces;
+using Orleans.Rft.Grains.Services;
+
+namespace Orleans.Rft.Grains;
+
+/// <summary>
+/// Stages one uploaded file in a temporary file on its silo and moves it into the artifact store
+/// once size and SHA-256 check out. Staging on disk rather than in memory keeps model-sized uploads
+/// out of the heap; if the activation is lost mid-upload, <see cref="Begin"/> reports 0 bytes and
+/// the client starts that file again.
+/// </summary>
+public sealed class ArtifactUploadGrain(IArtifactStore artifacts) : Grain, IArtifactUploadGrain
+{
+    string? sha256;
+    long size, received;
+    string? staging;
+
+    string StorePath => this.GetPrimaryKeyString();
+
+    public async Task<long> Begin(string sha256, long size)
+    {
+        if (size < 0) throw new ArgumentException("size must be ≥ 0.");
+        if (sha256.Length != 64 || !sha256.All(Uri.IsHexDigit)) throw new ArgumentException($"'{sha256}' is not a hex SHA-256.");
+        var parent = StorePath.Contains('/') ? StorePath[..StorePath.LastIndexOf('/')] : "";
+        if ((await artifacts.ListAsync(parent)).Contains(StorePath)) return size;
+        if (this.sha256 == sha256 && this.size == size && staging is not null) return received;
+        Discard();
+        this.sha256 = sha256.ToLowerInvariant();
+        this.size = size;
+        received = 0;
+        staging = Path.Combine(Path.GetTempPath(), "orleans-rft", "uploads", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path.GetDirectoryName(staging)!);
+        await File.WriteAllBytesAsync(staging, []);
+        return 0;
+    }
+
+    public async Task Append(long offset, byte[] chunk)
+    {
+        if (staging is null) throw new InvalidOperationException($"upload of {StorePath}: Append before Begin.");
+        if (chunk.Length > ArtifactReference.MaxChunkBytes) throw new ArgumentException($"chunks are at most {ArtifactReference.MaxChunkBytes} bytes (got {chunk.Length}).");
+        if (offset != received) throw new InvalidOperationException($"upload of {StorePath}: chunk at {offset}, expected {received}; call Begin to resume.");
+        if (received + chunk.Length > size) throw new InvalidOperationException($"upload of {StorePath}: more than the announced {size} bytes.");
+        await using (var stream = new FileStream(staging, FileMode.Append, FileAccess.Write))
+            await stream.WriteAsync(chunk);
+        received += chunk.Length;
+    }
+
+    public async Task Complete()
+    {
+        if (staging is null) throw new InvalidOperationException($"upload of {StorePath}: Complete before Begin.");
+        try
+        {
+            if (received != size) throw new InvalidOperationException($"upload of {StorePath}: {received} of {size} bytes arrived.");
+            string actual;
+            await using (var stream = File.OpenRead(staging))
+                actual = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream));
+            if (actual != sha256) throw new InvalidDataException($"upload of {StorePath}: SHA-256 {actual} differs from the announced {sha256}; the upload was discarded.");
+            await artifacts.WriteAsync(StorePath, await File.ReadAllBytesAsync(staging));
+        }
+        finally
+        {
+            Discard();
+            DeactivateOnIdle();
+        }
+    }
+
+    void Discard()
+    {
+        if (staging is not null && File.Exists(staging)) File.Delete(staging);
+        staging = null;
+        received = 0;
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        Discard();
+        return Task.CompletedTask;
+    }
+}
