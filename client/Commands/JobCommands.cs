@@ -83,7 +83,11 @@ public static class JobCommands
             else
             {
                 Console.WriteLine($"{s.JobId}: {s.Status}, step {s.Step}/{s.TotalSteps}, epoch {s.Epoch}, policy v{s.PolicyVersion}, {s.Trainers} trainer rank(s)");
-                Console.WriteLine($"eval reward: base {s.BaselineEvalReward:F3}, latest {s.LatestEvalReward:F3}, best {s.BestEvalReward:F3} (step {s.BestStep})");
+                var eval = new List<string>();
+                if (s.BaselineEvalReward is { } b) eval.Add($"base {b:F3}");
+                if (s.LatestEvalReward is { } l) eval.Add($"latest {l:F3}");
+                if (s.BestEvalReward is { } best) eval.Add($"best {best:F3} (step {s.BestStep})");
+                if (eval.Count > 0) Console.WriteLine($"eval reward: {string.Join(", ", eval)}");
                 if (s.Latest is { } m) Console.WriteLine($"last step: reward {m.RewardMean:F3} ± {m.RewardStd:F3}, valid {m.ValidFraction:P0}, {m.StepSeconds:F1} s");
                 if (s.LastError is not null) Console.WriteLine($"error: {s.LastError}");
             }
@@ -118,6 +122,8 @@ public static class JobCommands
             var job = grains.GetGrain<IJobGrain>(p.GetValue(id)!);
             var s = verb switch { "cancel" => await job.Cancel(), "pause" => await job.Pause(), _ => await job.Resume() };
             if (p.GetValue(Cli.Json)) Cli.PrintJson(ToJson(s));
+            else if (verb != "resume" && !s.Status.IsFinal() && s.Status != JobStatus.Paused)
+                Console.WriteLine($"{s.JobId}: {s.Status}, {verb} requested: it takes effect when the current step ends (`rft status {s.JobId}`)");
             else Console.WriteLine($"{s.JobId}: {s.Status}");
             return Cli.Ok;
         }));
