@@ -28,4 +28,21 @@ public static class EvaluatorFactory
         r.RejectUnknownKeys();
         return evaluator;
     }
+
+    /// <summary>
+    /// A copy of the mapping with every file it references read in (<c>json_schema</c>'s
+    /// <c>schema: file.json</c>, also inside <c>multi</c>), so that it means the same on a silo that
+    /// cannot see the job file's folder. <c>rft submit</c> sends this form.
+    /// </summary>
+    public static JsonObject WithFilesInlined(JsonObject spec, string path, string baseDirectory)
+    {
+        var copy = spec.DeepClone().AsObject();
+        var type = (copy["type"] as JsonValue)?.TryGetValue<string>(out var t) == true ? t : null;
+        if (type == "json_schema" && copy["schema"] is JsonValue v && v.TryGetValue<string>(out var file))
+            copy["schema"] = JsonSchemaEvaluator.LoadSchema(Path.Combine(baseDirectory, file), $"{path}.schema");
+        if (type == "multi" && copy["evaluators"] is JsonObject subs)
+            foreach (var (name, sub) in subs.ToList())
+                if (sub is JsonObject o) subs[name] = WithFilesInlined(o, $"{path}.evaluators.{name}", baseDirectory);
+        return copy;
+    }
 }

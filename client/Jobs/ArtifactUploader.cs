@@ -1,4 +1,6 @@
 using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using Orleans.Rft.Evaluators;
 using Orleans.Rft.GrainInterfaces;
 
 namespace Orleans.Rft.Client.Jobs;
@@ -6,8 +8,9 @@ namespace Orleans.Rft.Client.Jobs;
 /// <summary>
 /// Uploads a job's local inputs — dataset, eval dataset, base model folder — to the cluster's
 /// artifact store through <see cref="IArtifactUploadGrain"/> and rewrites the spec to
-/// <see cref="ArtifactReference"/>s, so silos on other machines need no shared volume. Paths are
-/// content-addressed (SHA-256), so resubmitting the same files sends nothing.
+/// <see cref="ArtifactReference"/>s (and the evaluator's files inlined), so silos on other machines
+/// need no shared volume. Paths are content-addressed (SHA-256), so resubmitting the same files
+/// sends nothing.
 /// </summary>
 public sealed class ArtifactUploader(IGrainFactory grains, Action<string>? progress = null)
 {
@@ -22,6 +25,7 @@ public sealed class ArtifactUploader(IGrainFactory grains, Action<string>? progr
             BaseModel = await UploadModelFolder(spec.BaseModel, cancellation),
             Dataset = await UploadDataset(spec.Dataset, cancellation),
             EvalDataset = spec.EvalDataset is null ? null : await UploadDataset(spec.EvalDataset, cancellation),
+            EvaluatorJson = EvaluatorFactory.WithFilesInlined(JsonNode.Parse(spec.EvaluatorJson)!.AsObject(), "evaluator", spec.BaseDirectory).ToJsonString(),
         };
     }
 

@@ -25,7 +25,7 @@ public sealed class JsonSchemaEvaluator(JsonObject? schema, IReadOnlyList<string
         return new(schema, r.StringList("match_fields"));
     }
 
-    static JsonObject LoadSchema(string path, string at)
+    internal static JsonObject LoadSchema(string path, string at)
     {
         if (!File.Exists(path)) throw new SpecException(at, $"schema file '{path}' does not exist.");
         try { return JsonNode.Parse(File.ReadAllText(path))!.AsObject(); }
