@@ -44,6 +44,8 @@ public static class RftSiloBuilderExtensions
         silo.UseSiloMetadata(DeviceMetadata.For(DeviceRegistry.Resolve(options.Devices).Select(d => d.Name)));
         silo.Services.AddPlacementFilter<DevicePlacementFilter, DevicePlacementFilterDirector>(ServiceLifetime.Singleton);
         silo.Services.AddPlacementDirector<SiloDevicePlacement, SiloDevicePlacementDirector>();
+        // Grain calls carry the caller's trace context only when someone exports traces.
+        if (silo.Services.AddRftOpenTelemetry(options)) silo.AddActivityPropagation();
         // Tensor chunks are ≤ 4 MiB; long device calls carry their own [ResponseTimeout].
         silo.Configure<SiloMessagingOptions>(m => m.ResponseTimeout = TimeSpan.FromMinutes(2));
         return silo;

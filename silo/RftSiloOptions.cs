@@ -22,6 +22,14 @@ public sealed class RftSiloOptions
     public int GatewayPort { get; set; } = 30000;
     /// <summary>Devices this silo serves: <c>auto</c>, <c>cpu</c>, <c>cuda:0,cuda:1</c>.</summary>
     public string Devices { get; set; } = "auto";
+    /// <summary>
+    /// OpenTelemetry collector for metrics and traces (<c>http://collector:4317</c>); unset, the
+    /// standard <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is used, and with neither nothing is exported.
+    /// </summary>
+    public string? OtlpEndpoint { get; set; }
+    /// <summary><c>grpc</c> (port 4317, the OTLP default) or <c>http</c> (http/protobuf, port 4318).</summary>
+    public string OtlpProtocol { get; set; } = "grpc";
+    public int MetricsExportIntervalSeconds { get; set; } = 15;
 
     /// <summary>Fails fast, naming the setting and the fix.</summary>
     public void Validate()
@@ -35,6 +43,10 @@ public sealed class RftSiloOptions
         OneOf(nameof(Artifacts), Artifacts, "local", "blob");
         if ((Clustering == "azure" || Storage == "azure" || Artifacts == "blob") && string.IsNullOrWhiteSpace(AzureStorageConnectionString))
             throw new InvalidOperationException("Rft:AzureStorageConnectionString isn't configured; Azure clustering, storage and blob artifacts need it (UseDevelopmentStorage=true for Azurite).");
+        OneOf(nameof(OtlpProtocol), OtlpProtocol, "grpc", "http");
+        if (!string.IsNullOrEmpty(OtlpEndpoint) && !(Uri.TryCreate(OtlpEndpoint, UriKind.Absolute, out var otlp) && otlp.Scheme is "http" or "https"))
+            throw new InvalidOperationException($"Rft:OtlpEndpoint is '{OtlpEndpoint}'; use an http(s) URL such as http://otel-collector:4317.");
+        if (MetricsExportIntervalSeconds < 1) throw new InvalidOperationException("Rft:MetricsExportIntervalSeconds must be ≥ 1.");
         if (SiloPort is < 1 or > 65535 || GatewayPort is < 1 or > 65535) throw new InvalidOperationException("Rft:SiloPort and Rft:GatewayPort must be TCP ports.");
     }
 }
