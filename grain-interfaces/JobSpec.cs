@@ -17,7 +17,12 @@ public sealed record JobSpec(
     [property: Id(8)] CheckpointSpec Checkpoint,
     [property: Id(9)] int EvalEvery,
     [property: Id(10)] long Seed,
-    [property: Id(11)] string BaseDirectory);
+    [property: Id(11)] string BaseDirectory,
+    [property: Id(12)] string? BaseModelName = null)
+{
+    /// <summary>What adapters name as their base (PEFT <c>base_model_name_or_path</c>): the model as the user gave it, not its artifact-store address.</summary>
+    public string BaseModelDisplayName => BaseModelName ?? BaseModel;
+}
 
 /// <summary>Optimisation settings (<c>training:</c>); defaults follow the managed RFT services.</summary>
 [GenerateSerializer, Immutable, Alias("rft.TrainingSpec")]

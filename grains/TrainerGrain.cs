@@ -134,7 +134,7 @@ public sealed class TrainerGrain(DeviceRegistry devices, IArtifactStore artifact
     {
         var prefix = JobPaths.Adapter(setup.JobId, version);
         var local = Path.Combine(Path.GetTempPath(), "orleans-rft", "publish", setup.JobId, $"v{version}");
-        await device.RunAsync(() => PeftAdapter.Save(model!, local, setup.Spec.BaseModel));
+        await device.RunAsync(() => PeftAdapter.Save(model!, local, setup.Spec.BaseModelDisplayName));
         await artifacts.UploadDirectoryAsync(local, prefix);
         return prefix;
     }

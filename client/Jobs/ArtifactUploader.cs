@@ -23,6 +23,7 @@ public sealed class ArtifactUploader(IGrainFactory grains, Action<string>? progr
         return spec with
         {
             BaseModel = await UploadModelFolder(spec.BaseModel, cancellation),
+            BaseModelName = spec.BaseModelDisplayName,
             Dataset = await UploadDataset(spec.Dataset, cancellation),
             EvalDataset = spec.EvalDataset is null ? null : await UploadDataset(spec.EvalDataset, cancellation),
             EvaluatorJson = EvaluatorFactory.WithFilesInlined(JsonNode.Parse(spec.EvaluatorJson)!.AsObject(), "evaluator", spec.BaseDirectory).ToJsonString(),

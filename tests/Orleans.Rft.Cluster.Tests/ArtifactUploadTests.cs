@@ -28,6 +28,10 @@ public sealed class ArtifactUploadTests(ClusterFixture fixture)
         var snapshot = await fixture.RunToEnd("uploaded", uploaded);
         Assert.True(snapshot.Status == JobStatus.Completed, snapshot.LastError);
         Assert.Equal(2, snapshot.Step);
+        // The adapter names the model as the user gave it, not its artifact-store address.
+        var store = new Grains.Services.LocalArtifactStore(Path.Combine(fixture.Root, "artifacts"));
+        var config = (await store.ListAsync("jobs/uploaded")).First(p => p.EndsWith("adapter_config.json"));
+        Assert.Contains(Path.Combine(local, "model"), System.Text.Encoding.UTF8.GetString((await store.ReadAsync(config))!));
 
         // Content addressing: the same files again (here: the fixture's originals) are already there.
         var again = new ArtifactUploader(fixture.Cluster.Client);
