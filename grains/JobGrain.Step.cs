@@ -157,11 +157,18 @@ public sealed partial class JobGrain
         return outcomes.Average(o => o.IsScoreValid ? o.Score : 0);
     }
 
+    /// <summary>
+    /// Adds the step's line to its metrics segment. Only that segment (≤ 100 lines) is rewritten, so a
+    /// step costs the same at step 10 and 10,000; lines for this step or later, left by a run that
+    /// rolled back to a checkpoint, are dropped so every step appears once.
+    /// </summary>
     async Task AppendMetrics(StepMetrics metrics)
     {
-        var path = JobPaths.Metrics(JobId);
-        var existing = await artifacts.ReadAsync(path) ?? [];
-        await artifacts.WriteAsync(path, [.. existing, .. Encoding.UTF8.GetBytes(JsonSerializer.Serialize(metrics) + "\n")]);
+        var path = JobPaths.Metrics(JobId, metrics.Step);
+        var existing = await artifacts.ReadAsync(path);
+        var kept = existing is null ? [] : Encoding.UTF8.GetString(existing).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Where(line => JsonSerializer.Deserialize<StepMetrics>(line)!.Step < metrics.Step);
+        await artifacts.WriteAsync(path, Encoding.UTF8.GetBytes(string.Concat(kept.Select(l => l + "\n")) + JsonSerializer.Serialize(metrics) + "\n"));
     }
 
     async Task Complete()

@@ -7,5 +7,9 @@ public static class JobPaths
     public static string Adapter(string jobId, int version) => $"jobs/{jobId}/adapters/v{version:D6}";
     public static string Rollouts(string jobId, int step) => $"jobs/{jobId}/rollouts/step-{step:D6}.jsonl";
     public static string Checkpoint(string jobId, int step) => $"jobs/{jobId}/checkpoints/step-{step:D6}";
-    public static string Metrics(string jobId) => $"jobs/{jobId}/metrics.jsonl";
+    public const int MetricsStepsPerSegment = 100;
+
+    /// <summary>Step metrics as JSONL, 100 steps a file: <c>metrics/steps-000101.jsonl</c> holds steps 101–200.</summary>
+    public static string Metrics(string jobId, int step) =>
+        $"jobs/{jobId}/metrics/steps-{(step - 1) / MetricsStepsPerSegment * MetricsStepsPerSegment + 1:D6}.jsonl";
 }

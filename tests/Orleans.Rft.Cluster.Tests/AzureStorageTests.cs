@@ -55,6 +55,12 @@ public sealed class AzureStorageTests(AzuriteFixture azurite) : IClassFixture<Az
             var steps = (await resumed.GetHistory(0)).Select(h => h.Step).ToList();
             Assert.Equal(Enumerable.Range(1, 8), steps);              // rolled back to the checkpoint, no step counted twice
             Assert.Equal(8, s.PolicyVersion);
+            // The metrics log in the artifact store agrees: the steps redone after the rollback appear once.
+            var store = new BlobArtifactStore(azurite.ConnectionString, serviceId, Path.Combine(Path.GetTempPath(), "orleans-rft-blob-cache", serviceId));
+            var segment = Assert.Single(await store.ListAsync("jobs/resume/metrics"));
+            var logged = Encoding.UTF8.GetString((await store.ReadAsync(segment))!).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                .Select(line => System.Text.Json.JsonSerializer.Deserialize<StepMetrics>(line)!.Step);
+            Assert.Equal(Enumerable.Range(1, 8), logged);
         }
         finally { await second.DisposeAsync(); }
     }
