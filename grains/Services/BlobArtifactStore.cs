@@ -47,7 +47,11 @@ public sealed class BlobArtifactStore : IArtifactStore
         {
             var target = Path.Combine(local, Path.GetRelativePath(prefix, name));
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            if (!File.Exists(target)) await container.GetBlobClient(name).DownloadToAsync(target, cancellation);
+            if (File.Exists(target)) continue;
+            // Download beside the target and rename: a download cut short must not pass for the file.
+            var partial = $"{target}.{Guid.NewGuid():N}.partial";
+            await container.GetBlobClient(name).DownloadToAsync(partial, cancellation);
+            File.Move(partial, target, overwrite: true);
         }
         return local;
     }
