@@ -118,9 +118,11 @@ public static class JobCommands
         var command = new Command(verb, $"{verb} a job") { id };
         command.SetAction((p, c) => WithCluster(p, c, async grains =>
         {
-            await Get(grains, p.GetValue(id)!, c);
+            var before = await Get(grains, p.GetValue(id)!, c);
+            if (before.Status.IsFinal())
+                throw new ArgumentException($"job {before.JobId} already ended ({before.Status}); there is nothing to {verb}.");
             var job = grains.GetGrain<IJobGrain>(p.GetValue(id)!);
-            var s = verb switch { "cancel" => await job.Cancel(), "pause" => await job.Pause(), _ => await job.Resume() };
+            var s = await (verb switch { "cancel" => job.Cancel(), "pause" => job.Pause(), _ => job.Resume() }).WaitAsync(TimeSpan.FromSeconds(30), c);
             if (p.GetValue(Cli.Json)) Cli.PrintJson(ToJson(s));
             else if (verb != "resume" && !s.Status.IsFinal() && s.Status != JobStatus.Paused)
                 Console.WriteLine($"{s.JobId}: {s.Status}, {verb} requested: it takes effect when the current step ends (`rft status {s.JobId}`)");
