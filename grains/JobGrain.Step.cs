@@ -52,14 +52,14 @@ public sealed partial class JobGrain
         using var activity = Telemetry.RftTelemetry.Activities.StartActivity("rft.step");
         activity?.SetTag("rft.step", step);
 
-        // 1–2. rows and rollouts (prefetched during the previous step's training when staleness allows)
+        // 1–2. rows and rollouts: queued up to max_staleness steps ahead, so step t+k samples with
+        // version t while steps t…t+k−1 train; the importance ratio corrects for the lag (≤ k).
         List<PendingRollout> rollouts;
         (int Epoch, int Cursor, int[] Rows) cursor;
-        if (prefetched is not null)
+        if (prefetched.TryDequeue(out var ready))
         {
-            rollouts = await prefetched;
-            cursor = prefetchedCursor!.Value;
-            prefetched = null;
+            rollouts = await ready.Rollouts;
+            cursor = ready.Cursor;
         }
         else
         {
@@ -68,12 +68,13 @@ public sealed partial class JobGrain
             rollouts = await runner!.Rollouts(taken, n, S.AdapterPath, S.PolicyVersion, spec.Seed * 100_003 + step, spec.Inference.Temperature);
         }
         var rolloutSeconds = watch.Elapsed.TotalSeconds;
-        if (spec.Loss.MaxStaleness > 0 && step + 1 < S.TotalSteps)
+        var queuedUpTo = prefetched.Count > 0 ? prefetched.Last().Cursor : cursor;
+        for (int ahead = step + 1 + prefetched.Count; prefetched.Count < spec.Loss.MaxStaleness && ahead < S.TotalSteps; ahead++)
         {
-            // Overlap: step t+1 samples with version t while step t trains; the importance ratio corrects for the lag.
-            var (taken, epoch, next) = DatasetCursor.Take(rows.Count, spec.Training.BatchPrompts, spec.Seed, cursor.Epoch, cursor.Cursor);
-            prefetchedCursor = (epoch, next, taken);
-            prefetched = runner!.Rollouts(taken, n, S.AdapterPath, S.PolicyVersion, spec.Seed * 100_003 + step + 1, spec.Inference.Temperature);
+            var (taken, epoch, next) = DatasetCursor.Take(rows.Count, spec.Training.BatchPrompts, spec.Seed, queuedUpTo.Epoch, queuedUpTo.Cursor);
+            queuedUpTo = (epoch, next, taken);
+            prefetched.Enqueue(new PrefetchedBatch(
+                runner!.Rollouts(taken, n, S.AdapterPath, S.PolicyVersion, spec.Seed * 100_003 + ahead, spec.Inference.Temperature), queuedUpTo, S.AdapterPath));
         }
 
         // 3. scores
@@ -118,7 +119,12 @@ public sealed partial class JobGrain
         if (best) { S.BestEval = evalReward; S.BestStep = S.Step; }
         if (spec.Checkpoint.EverySteps > 0 && (S.Step % spec.Checkpoint.EverySteps == 0 || S.Step == S.TotalSteps) || (best && spec.Checkpoint.KeepBest))
             await Checkpoint(best);
-        if (previous is not null && !IsKept(previous)) await artifacts.DeleteAsync(previous);
+        if (previous is not null) retiredAdapters.Add(previous);
+        foreach (var adapter in retiredAdapters.Where(a => prefetched.All(p => p.AdapterPath != a)).ToList())
+        {
+            if (!IsKept(adapter)) await artifacts.DeleteAsync(adapter);
+            retiredAdapters.Remove(adapter);
+        }
         S.UpdatedAt = DateTimeOffset.UtcNow;
         S.LastError = null;
         consecutiveFailures = 0;
@@ -173,7 +179,7 @@ public sealed partial class JobGrain
 
     async Task Complete()
     {
-        if (prefetched is not null) { try { await prefetched; } catch { } prefetched = null; }
+        while (prefetched.TryDequeue(out var left)) { try { await left.Rollouts; } catch { } }
         await Finish(JobStatus.Completed, null);
     }
 }

@@ -32,8 +32,10 @@ public sealed partial class JobGrain(
     StepCluster? cluster;
     List<DatasetRow> rows = [], evalRows = [];
     List<string> rowJson = [], evalRowJson = [];
-    Task<List<PendingRollout>>? prefetched;       // next step's rollouts when max_staleness > 0
-    (int Epoch, int Cursor, int[] Rows)? prefetchedCursor;
+    /// <summary>Rollouts of the next max_staleness steps, each sampled with the policy current when it was queued.</summary>
+    readonly Queue<PrefetchedBatch> prefetched = new();
+    /// <summary>Adapters no longer current, deleted once no prefetched batch samples with them (unless a checkpoint keeps them).</summary>
+    readonly List<string> retiredAdapters = [];
     bool cancelRequested;
     int consecutiveFailures;
     const int MaxConsecutiveStepFailures = 5;
@@ -107,7 +109,7 @@ public sealed partial class JobGrain(
             logger.LogWarning(e, "Job {JobId} step {Step} failed ({Count}/{Max}); resuming from the last checkpoint", JobId, S.Step, consecutiveFailures, MaxConsecutiveStepFailures);
             S.LastError = $"retrying after {e.GetType().Name}: {e.Message}";
             runner = null;
-            prefetched = null;
+            prefetched.Clear();
         }
         catch (Exception e)
         {

@@ -112,8 +112,22 @@ public sealed class JobLifecycleTests(ClusterFixture fixture)
         var snapshot = await fixture.RunToEnd("stale", fixture.Spec("stale", trainers: 1, maxSteps: 4, staleness: 1));
         Assert.True(snapshot.Status == JobStatus.Completed, snapshot.LastError);
         var history = await fixture.Cluster.Client.GetGrain<IJobGrain>("stale").GetHistory(0);
-        Assert.Equal(0.0, history[0].PolicyLag);
-        Assert.All(history.Skip(1), h => Assert.Equal(1.0, h.PolicyLag));
+        Assert.Equal([0.0, 1.0, 1.0, 1.0], history.Select(h => h.PolicyLag));
+    }
+
+    [Fact]
+    public async Task With_max_staleness_2_rollouts_are_queued_two_steps_ahead_and_lag_at_most_two_versions()
+    {
+        var snapshot = await fixture.RunToEnd("stale2", fixture.Spec("stale2", trainers: 1, maxSteps: 5, staleness: 2));
+        Assert.True(snapshot.Status == JobStatus.Completed, snapshot.LastError);
+        var history = await fixture.Cluster.Client.GetGrain<IJobGrain>("stale2").GetHistory(0);
+        // step 1 samples fresh and queues steps 2 and 3 with version 0; from then on each step queues one more
+        Assert.Equal([0.0, 1.0, 2.0, 2.0, 2.0], history.Select(h => h.PolicyLag));
+        Assert.Equal(5, snapshot.PolicyVersion);
+        // Adapters that queued batches sampled with were kept until those batches ran, then deleted.
+        var store = new Grains.Services.LocalArtifactStore(Path.Combine(fixture.Root, "artifacts"));
+        var versions = (await store.ListAsync("jobs/stale2/adapters")).Select(p => p.Split('/')[3]).Distinct();
+        Assert.Equal(["v000005"], versions);
     }
 
     static async Task<JobSnapshot> WaitFor(IJobGrain job, Func<JobSnapshot, bool> condition)
