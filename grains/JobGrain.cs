@@ -38,6 +38,7 @@ public sealed partial class JobGrain(
     readonly List<string> retiredAdapters = [];
     bool cancelRequested;
     int consecutiveFailures;
+    DateTime retryNotBefore;
     const int MaxConsecutiveStepFailures = 5;
 
     string JobId => this.GetPrimaryKeyString();
@@ -89,6 +90,8 @@ public sealed partial class JobGrain(
                     await Validate();
                     await Transition(JobStatus.Running);
                     break;
+                case JobStatus.Running when DateTime.UtcNow < retryNotBefore:
+                    break;
                 case JobStatus.Running:
                     // Steps run back to back within one tick (no timer gap between them), handing the
                     // turn back every MaxTickDuration so that the reminder and non-interleaved calls get in.
@@ -108,6 +111,10 @@ public sealed partial class JobGrain(
             // checkpoint on the next tick rather than failing a long job for one transient fault.
             logger.LogWarning(e, "Job {JobId} step {Step} failed ({Count}/{Max}); resuming from the last checkpoint", JobId, S.Step, consecutiveFailures, MaxConsecutiveStepFailures);
             S.LastError = $"retrying after {e.GetType().Name}: {e.Message}";
+            // Back off 2, 4, 8, 16 s (30 s in all): a silo that died without a goodbye stays in the
+            // membership until enough probes miss (about 15 s with Orleans' defaults), and retrying
+            // at once would spend every attempt on it.
+            retryNotBefore = DateTime.UtcNow + TimeSpan.FromSeconds(1 << consecutiveFailures);
             runner = null;
             prefetched.Clear();
         }

@@ -1,0 +1,46 @@
+using Orleans.Rft.GrainInterfaces;
+using Orleans.Rft.Silo;
+using Orleans.Runtime;
+using Orleans.TestingHost;
+
+namespace Orleans.Rft.Cluster.Tests;
+
+/// <summary>A silo that dies mid-job (no goodbye) costs the job a rollback to its last checkpoint, not the job.</summary>
+public sealed class SiloLossTests
+{
+    [Fact]
+    public async Task A_job_survives_the_abrupt_loss_of_the_silo_holding_one_of_its_trainer_ranks()
+    {
+        await using var toy = new ClusterFixture();
+        await toy.InitializeModelAndData();
+        var options = new RftSiloOptions { Devices = "cpu", ArtifactsPath = Path.Combine(toy.Root, "artifacts") };
+        var builder = new InProcessTestClusterBuilder(2);
+        builder.Options.ConfigureFileLogging = false;
+        builder.ConfigureSilo((_, silo) => silo.AddRft(options, configureClustering: false));
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        try
+        {
+            var spec = toy.Spec("loss", trainers: 2, maxSteps: 10) with { Checkpoint = new CheckpointSpec(EverySteps: 2, KeepBest: false) };
+            var job = cluster.Client.GetGrain<IJobGrain>("loss");
+            await job.Submit(spec);
+            while ((await job.GetSnapshot()).Step < 3) await Task.Delay(50);
+
+            // Kill the silo that does not host the job grain: it holds rank 1 and a rollout worker.
+            var stats = await cluster.Client.GetGrain<IManagementGrain>(0).GetDetailedGrainStatistics();
+            var jobSilo = stats.Single(s => s.GrainId.Key.ToString() == "loss" && s.GrainId.Type.ToString()!.Contains("job")).SiloAddress;
+            var victim = cluster.Silos.Single(s => !s.SiloAddress.Equals(jobSilo));
+            await cluster.KillSiloAsync(victim);
+
+            var deadline = DateTime.UtcNow.AddMinutes(3);
+            JobSnapshot s;
+            var errors = new HashSet<string>();
+            while (!(s = await job.GetSnapshot()).Status.IsFinal() && DateTime.UtcNow < deadline) { if (s.LastError is { } e) errors.Add(e); await Task.Delay(50); }
+            Assert.True(s.Status == JobStatus.Completed, $"{s.Status}: {s.LastError}");
+            Assert.Contains(errors, e => e.StartsWith("retrying after")); // the loss was felt, and recovered from
+            Assert.Equal(10, s.Step);
+            Assert.Equal(Enumerable.Range(1, 10), (await job.GetHistory(0)).Select(h => h.Step));
+        }
+        finally { await cluster.DisposeAsync(); }
+    }
+}
