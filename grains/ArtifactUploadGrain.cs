@@ -56,7 +56,7 @@ public sealed class ArtifactUploadGrain(IArtifactStore artifacts) : Grain, IArti
             await using (var stream = File.OpenRead(staging))
                 actual = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream));
             if (actual != sha256) throw new InvalidDataException($"upload of {StorePath}: SHA-256 {actual} differs from the announced {sha256}; the upload was discarded.");
-            await artifacts.WriteAsync(StorePath, await File.ReadAllBytesAsync(staging));
+            await artifacts.WriteFileAsync(StorePath, staging);
         }
         finally
         {

@@ -20,6 +20,9 @@ public sealed class BlobArtifactStore : IArtifactStore
     public async Task WriteAsync(string path, byte[] content, CancellationToken cancellation = default) =>
         await container.GetBlobClient(path).UploadAsync(new BinaryData(content), overwrite: true, cancellation);
 
+    public async Task WriteFileAsync(string path, string localFile, CancellationToken cancellation = default) =>
+        await container.GetBlobClient(path).UploadAsync(localFile, overwrite: true, cancellation);
+
     public async Task<byte[]?> ReadAsync(string path, CancellationToken cancellation = default)
     {
         var blob = container.GetBlobClient(path);

@@ -9,6 +9,8 @@ public interface IArtifactStore
     /// <summary>A human-readable root (directory or container URI) for messages.</summary>
     string Describe { get; }
     Task WriteAsync(string path, byte[] content, CancellationToken cancellation = default);
+    /// <summary>Stores a local file under <paramref name="path"/> without reading it into memory (model-sized uploads).</summary>
+    Task WriteFileAsync(string path, string localFile, CancellationToken cancellation = default);
     Task<byte[]?> ReadAsync(string path, CancellationToken cancellation = default);
     Task<IReadOnlyList<string>> ListAsync(string prefix, CancellationToken cancellation = default);
     Task DeleteAsync(string prefix, CancellationToken cancellation = default);
@@ -20,6 +22,6 @@ public interface IArtifactStore
     async Task UploadDirectoryAsync(string localDirectory, string prefix, CancellationToken cancellation = default)
     {
         foreach (var file in Directory.EnumerateFiles(localDirectory))
-            await WriteAsync($"{prefix}/{Path.GetFileName(file)}", await File.ReadAllBytesAsync(file, cancellation), cancellation);
+            await WriteFileAsync($"{prefix}/{Path.GetFileName(file)}", file, cancellation);
     }
 }

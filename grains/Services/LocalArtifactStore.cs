@@ -22,6 +22,17 @@ public sealed class LocalArtifactStore(string root) : IArtifactStore
         File.Move(tmp, full, overwrite: true);
     }
 
+    public async Task WriteFileAsync(string path, string localFile, CancellationToken cancellation = default)
+    {
+        var full = Full(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        var tmp = full + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp";
+        await using (var source = File.OpenRead(localFile))
+        await using (var target = File.Create(tmp))
+            await source.CopyToAsync(target, cancellation);
+        File.Move(tmp, full, overwrite: true);
+    }
+
     public async Task<byte[]?> ReadAsync(string path, CancellationToken cancellation = default)
     {
         var full = Full(path);

@@ -18,9 +18,13 @@ public sealed class AzureStorageTests(AzuriteFixture azurite) : IClassFixture<Az
         await store.WriteAsync("jobs/a/adapters/v1/adapter_model.safetensors", new byte[] { 1, 2, 3 });
         Assert.Equal("{\"r\":8}", Encoding.UTF8.GetString((await store.ReadAsync("jobs/a/adapters/v1/adapter_config.json"))!));
         Assert.Null(await store.ReadAsync("jobs/a/missing"));
+        var local = Path.GetTempFileName();
+        await File.WriteAllBytesAsync(local, [4, 5, 6]);
+        await store.WriteFileAsync("jobs/b/blob.bin", local);
+        Assert.Equal(new byte[] { 4, 5, 6 }, await store.ReadAsync("jobs/b/blob.bin"));
         Assert.Equal(2, (await store.ListAsync("jobs/a/adapters/v1")).Count);
-        var local = await store.MaterializeAsync("jobs/a/adapters/v1");
-        Assert.Equal(new byte[] { 1, 2, 3 }, await File.ReadAllBytesAsync(Path.Combine(local, "adapter_model.safetensors")));
+        var materialized = await store.MaterializeAsync("jobs/a/adapters/v1");
+        Assert.Equal(new byte[] { 1, 2, 3 }, await File.ReadAllBytesAsync(Path.Combine(materialized, "adapter_model.safetensors")));
         await store.DeleteAsync("jobs/a");
         Assert.Empty(await store.ListAsync("jobs/a/adapters/v1"));
     }
