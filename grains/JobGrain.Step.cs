@@ -119,11 +119,13 @@ public sealed partial class JobGrain
         if (best) { S.BestEval = evalReward; S.BestStep = S.Step; }
         if (spec.Checkpoint.EverySteps > 0 && (S.Step % spec.Checkpoint.EverySteps == 0 || S.Step == S.TotalSteps) || (best && spec.Checkpoint.KeepBest))
             await Checkpoint(best);
-        if (previous is not null) retiredAdapters.Add(previous);
-        foreach (var adapter in retiredAdapters.Where(a => prefetched.All(p => p.AdapterPath != a)).ToList())
+        if (previous is not null) S.RetiredAdapters.Add(previous);
+        // Versions live at fixed paths (a step redone after a rollback republishes the same one), so
+        // whatever is current now is never deleted, even if an older entry names it.
+        foreach (var adapter in S.RetiredAdapters.Where(a => prefetched.All(p => p.AdapterPath != a)).Distinct().ToList())
         {
-            if (!IsKept(adapter)) await artifacts.DeleteAsync(adapter);
-            retiredAdapters.Remove(adapter);
+            if (adapter != S.AdapterPath && !IsKept(adapter)) await artifacts.DeleteAsync(adapter);
+            S.RetiredAdapters.RemoveAll(a => a == adapter);
         }
         S.UpdatedAt = DateTimeOffset.UtcNow;
         S.LastError = null;

@@ -34,8 +34,6 @@ public sealed partial class JobGrain(
     List<string> rowJson = [], evalRowJson = [];
     /// <summary>Rollouts of the next max_staleness steps, each sampled with the policy current when it was queued.</summary>
     readonly Queue<PrefetchedBatch> prefetched = new();
-    /// <summary>Adapters no longer current, deleted once no prefetched batch samples with them (unless a checkpoint keeps them).</summary>
-    readonly List<string> retiredAdapters = [];
     bool cancelRequested;
     int consecutiveFailures;
     DateTime retryNotBefore;

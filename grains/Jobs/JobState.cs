@@ -39,4 +39,6 @@ public sealed class JobState
     [Id(16)] public DateTimeOffset UpdatedAt { get; set; }
     [Id(17)] public int TotalSteps { get; set; }
     [Id(18)] public List<CheckpointRef> Checkpoints { get; set; } = new();
+    /// <summary>Adapters no longer current, deleted once no queued rollout batch samples with them (unless a checkpoint keeps them).</summary>
+    [Id(19)] public List<string> RetiredAdapters { get; set; } = new();
 }

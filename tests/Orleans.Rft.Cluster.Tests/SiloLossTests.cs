@@ -40,6 +40,9 @@ public sealed class SiloLossTests
             Assert.Contains(errors, e => e.StartsWith("retrying after")); // the loss was felt, and recovered from
             Assert.Equal(10, s.Step);
             Assert.Equal(Enumerable.Range(1, 10), (await job.GetHistory(0)).Select(h => h.Step));
+            // Redone steps republished their versions and clean-up still left only the final adapter.
+            var store = new Grains.Services.LocalArtifactStore(options.ArtifactsPath);
+            Assert.Equal(["v000010"], (await store.ListAsync("jobs/loss/adapters")).Select(p => p.Split('/')[3]).Distinct());
         }
         finally { await cluster.DisposeAsync(); }
     }
