@@ -22,8 +22,7 @@ public sealed class ArtifactUploadGrain(IArtifactStore artifacts) : Grain, IArti
     {
         if (size < 0) throw new ArgumentException("size must be ≥ 0.");
         if (sha256.Length != 64 || !sha256.All(Uri.IsHexDigit)) throw new ArgumentException($"'{sha256}' is not a hex SHA-256.");
-        var parent = StorePath.Contains('/') ? StorePath[..StorePath.LastIndexOf('/')] : "";
-        if ((await artifacts.ListAsync(parent)).Contains(StorePath)) return size;
+        if (await Stored()) return size;
         if (this.sha256 == sha256 && this.size == size && staging is not null) return received;
         Discard();
         this.sha256 = sha256.ToLowerInvariant();
@@ -48,7 +47,11 @@ public sealed class ArtifactUploadGrain(IArtifactStore artifacts) : Grain, IArti
 
     public async Task Complete()
     {
-        if (staging is null) throw new InvalidOperationException($"upload of {StorePath}: Complete before Begin.");
+        if (staging is null)
+        {
+            if (await Stored()) return; // an empty file that was already there: Begin had nothing to stage
+            throw new InvalidOperationException($"upload of {StorePath}: Complete before Begin.");
+        }
         try
         {
             if (received != size) throw new InvalidOperationException($"upload of {StorePath}: {received} of {size} bytes arrived.");
@@ -63,6 +66,12 @@ public sealed class ArtifactUploadGrain(IArtifactStore artifacts) : Grain, IArti
             Discard();
             DeactivateOnIdle();
         }
+    }
+
+    async Task<bool> Stored()
+    {
+        var parent = StorePath.Contains('/') ? StorePath[..StorePath.LastIndexOf('/')] : "";
+        return (await artifacts.ListAsync(parent)).Contains(StorePath);
     }
 
     void Discard()

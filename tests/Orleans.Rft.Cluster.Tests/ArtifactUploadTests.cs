@@ -55,6 +55,20 @@ public sealed class ArtifactUploadTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task An_empty_file_uploads_and_uploads_again()
+    {
+        var empty = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData([]));
+        for (int i = 0; i < 2; i++)
+        {
+            var upload = fixture.Cluster.Client.GetGrain<IArtifactUploadGrain>("models/empty-test/added_tokens.json");
+            Assert.Equal(0, await upload.Begin(empty, 0));
+            await upload.Complete();
+        }
+        var store = new Grains.Services.LocalArtifactStore(Path.Combine(fixture.Root, "artifacts"));
+        Assert.Equal(["models/empty-test/added_tokens.json"], await store.ListAsync("models/empty-test"));
+    }
+
+    [Fact]
     public async Task A_chunk_out_of_order_is_refused_with_the_offset_the_grain_expects()
     {
         var upload = fixture.Cluster.Client.GetGrain<IArtifactUploadGrain>("datasets/gap/train.jsonl");
