@@ -25,6 +25,9 @@ public sealed partial class JobGrain
         string? resume = null;
         if (S.Step > 0)
         {
+            // The adapter the lost run had reached is abandoned: if its version is the checkpoint's,
+            // no redone step republishes (and later retires) it, so it is retired here.
+            if (S.AdapterPath is { } abandoned) S.RetiredAdapters.Add(abandoned);
             if (S.LastCheckpoint is { } c)
             {
                 (S.Step, S.Epoch, S.Cursor, S.PolicyVersion, resume) = (c.Step, c.Epoch, c.Cursor, c.PolicyVersion, c.Prefix);
