@@ -8,7 +8,6 @@ namespace Orleans.Rft.GrainInterfaces;
 public static class ArtifactReference
 {
     public const string Scheme = "artifact:";
-    public const int MaxChunkBytes = 4 << 20;
 
     public static bool IsReference(string path) => path.StartsWith(Scheme, StringComparison.Ordinal);
 

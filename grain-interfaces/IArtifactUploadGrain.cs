@@ -1,10 +1,9 @@
 namespace Orleans.Rft.GrainInterfaces;
 
 /// <summary>
-/// Receives one file for the artifact store in chunks of at most <see cref="ArtifactReference.MaxChunkBytes"/>
-/// (NOTES.md: a huge message drops the silo-to-silo connection). Key: the store path the file will
-/// have, e.g. <c>datasets/{sha256}/train.jsonl</c>; content-addressed, so a second upload of the same
-/// file finds it already there and sends nothing.
+/// Receives one file for the artifact store in chunks of at most <see cref="MessageLimits.MaxChunkBytes"/>.
+/// Key: the store path the file will have, e.g. <c>datasets/{sha256}/train.jsonl</c>;
+/// content-addressed, so a second upload of the same file finds it already there and sends nothing.
 /// </summary>
 public interface IArtifactUploadGrain : IGrainWithStringKey
 {

@@ -3,12 +3,10 @@ namespace Orleans.Rft.GrainInterfaces;
 
 /// <summary>
 /// One RFT job (key: job id). Owns the job's small durable state and drives the training loop with a
-/// grain timer (one step per tick) plus a reminder that restarts the timer after a silo loss.
+/// grain timer (steps back to back within a tick) plus a reminder that restarts the timer after a silo loss.
 /// </summary>
 public interface IJobGrain : IGrainWithStringKey
 {
-    const int MaxChunkBytes = 4 << 20;
-
     /// <summary>Starts the job; submitting the same spec again is a no-op, a different one is refused.</summary>
     Task<JobSnapshot> Submit(JobSpec spec);
 

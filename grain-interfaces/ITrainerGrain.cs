@@ -36,12 +36,10 @@ public sealed record GradientSummary(
 /// Trainer rank (key <c>{jobId}|{rank}|{silo}|{device}</c>). Data-parallel over the step's samples;
 /// rank k owns shard k of the flat LoRA vector and its AdamW state. The job grain drives the phases;
 /// ranks exchange gradient and parameter slices by pulling them from each other in chunks of at
-/// most 4 MiB (a huge message would drop the silo-to-silo connection).
+/// most <see cref="MessageLimits.MaxChunkFloats"/>.
 /// </summary>
 public interface ITrainerGrain : IGrainWithStringKey
 {
-    const int MaxChunkFloats = 1 << 20; // 4 MiB of float32
-
     [ResponseTimeout("00:05:00")] Task<long> Initialize(TrainerSetup setup);
     [ResponseTimeout("00:10:00")] Task<GradientSummary> ComputeGradients(int step, TrainSample[] samples, int totalSequences, long totalTokens);
 

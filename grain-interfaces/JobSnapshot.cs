@@ -20,7 +20,7 @@ public sealed record JobSnapshot(
     [property: Id(14)] StepMetrics? Latest,
     [property: Id(15)] int Trainers);
 
-/// <summary>An exported adapter, sent back in chunks of at most <see cref="IJobGrain.MaxChunkBytes"/>.</summary>
+/// <summary>An exported adapter, sent back in chunks of at most <see cref="MessageLimits.MaxChunkBytes"/>.</summary>
 [GenerateSerializer, Immutable, Alias("rft.AdapterInfo")]
 public sealed record AdapterInfo(
     [property: Id(0)] int Step,

@@ -22,7 +22,7 @@ public sealed class ArtifactUploadGrain(IArtifactStore artifacts) : Grain, IArti
     {
         if (size < 0) throw new ArgumentException("size must be ≥ 0.");
         if (sha256.Length != 64 || !sha256.All(Uri.IsHexDigit)) throw new ArgumentException($"'{sha256}' is not a hex SHA-256.");
-        if (await Stored()) return size;
+        if (await artifacts.ExistsAsync(StorePath)) return size;
         if (this.sha256 == sha256 && this.size == size && staging is not null) return received;
         Discard();
         this.sha256 = sha256.ToLowerInvariant();
@@ -37,7 +37,7 @@ public sealed class ArtifactUploadGrain(IArtifactStore artifacts) : Grain, IArti
     public async Task Append(long offset, byte[] chunk)
     {
         if (staging is null) throw new InvalidOperationException($"upload of {StorePath}: Append before Begin.");
-        if (chunk.Length > ArtifactReference.MaxChunkBytes) throw new ArgumentException($"chunks are at most {ArtifactReference.MaxChunkBytes} bytes (got {chunk.Length}).");
+        if (chunk.Length > MessageLimits.MaxChunkBytes) throw new ArgumentException($"chunks are at most {MessageLimits.MaxChunkBytes} bytes (got {chunk.Length}).");
         if (offset != received) throw new InvalidOperationException($"upload of {StorePath}: chunk at {offset}, expected {received}; call Begin to resume.");
         if (received + chunk.Length > size) throw new InvalidOperationException($"upload of {StorePath}: more than the announced {size} bytes.");
         await using (var stream = new FileStream(staging, FileMode.Append, FileAccess.Write))
@@ -49,7 +49,7 @@ public sealed class ArtifactUploadGrain(IArtifactStore artifacts) : Grain, IArti
     {
         if (staging is null)
         {
-            if (await Stored()) return; // an empty file that was already there: Begin had nothing to stage
+            if (await artifacts.ExistsAsync(StorePath)) return; // an empty file that was already there: Begin had nothing to stage
             throw new InvalidOperationException($"upload of {StorePath}: Complete before Begin.");
         }
         try
@@ -66,12 +66,6 @@ public sealed class ArtifactUploadGrain(IArtifactStore artifacts) : Grain, IArti
             Discard();
             DeactivateOnIdle();
         }
-    }
-
-    async Task<bool> Stored()
-    {
-        var parent = StorePath.Contains('/') ? StorePath[..StorePath.LastIndexOf('/')] : "";
-        return (await artifacts.ListAsync(parent)).Contains(StorePath);
     }
 
     void Discard()

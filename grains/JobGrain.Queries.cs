@@ -80,7 +80,7 @@ public sealed partial class JobGrain
     {
         if (!artifactPath.StartsWith(JobPaths.Root(JobId))) throw new ArgumentException("not an artifact of this job.");
         var weights = await artifacts.ReadAsync($"{artifactPath}/adapter_model.safetensors") ?? throw new FileNotFoundException(artifactPath);
-        count = (int)Math.Min(Math.Min(count, IJobGrain.MaxChunkBytes), weights.LongLength - offset);
+        count = (int)Math.Min(Math.Min(count, MessageLimits.MaxChunkBytes), weights.LongLength - offset);
         return weights.AsSpan((int)offset, count).ToArray();
     }
 }

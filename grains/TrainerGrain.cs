@@ -15,7 +15,7 @@ namespace Orleans.Rft.Grains;
 /// One data-parallel trainer rank (key <c>{jobId}|{rank}|{silo}|{device}</c>). It holds a trainable
 /// copy of the policy, the full local gradient of the current step, and the AdamW state of its own
 /// contiguous shard of the flat LoRA vector (ZeRO-style). All tensor work runs on the device thread;
-/// exchanges with peers are grain calls in chunks of at most 4 MiB.
+/// exchanges with peers are grain calls in chunks of at most <see cref="MessageLimits.MaxChunkBytes"/>.
 /// </summary>
 [SiloDevicePlacement, DevicePlacementFilter, Immovable] // they own device state: never rebalanced to another silo
 public sealed class TrainerGrain(DeviceRegistry devices, IArtifactStore artifacts) : Grain, ITrainerGrain
@@ -76,9 +76,9 @@ public sealed class TrainerGrain(DeviceRegistry devices, IArtifactStore artifact
         var sum = new float[length];
         foreach (var peer in peers)
         {
-            for (int offset = 0; offset < length; offset += ITrainerGrain.MaxChunkFloats)
+            for (int offset = 0; offset < length; offset += MessageLimits.MaxChunkFloats)
             {
-                int count = Math.Min(ITrainerGrain.MaxChunkFloats, length - offset);
+                int count = Math.Min(MessageLimits.MaxChunkFloats, length - offset);
                 var chunk = await peer.GetGradientSlice(step, start + offset, count);
                 for (int i = 0; i < count; i++) sum[offset + i] += chunk[i];
             }
@@ -102,9 +102,9 @@ public sealed class TrainerGrain(DeviceRegistry devices, IArtifactStore artifact
         for (int r = 0; r < peers.Length; r++)
         {
             var (start, length) = FlatParameters.Shard(Trainer.ParameterCount, setup.Ranks, r);
-            for (long offset = 0; offset < length; offset += ITrainerGrain.MaxChunkFloats)
+            for (long offset = 0; offset < length; offset += MessageLimits.MaxChunkFloats)
             {
-                int count = (int)Math.Min(ITrainerGrain.MaxChunkFloats, length - offset);
+                int count = (int)Math.Min(MessageLimits.MaxChunkFloats, length - offset);
                 var chunk = await peers[r].GetParameterSlice(step, start + offset, count);
                 Array.Copy(chunk, 0, full, start + offset, count);
             }
@@ -135,7 +135,8 @@ public sealed class TrainerGrain(DeviceRegistry devices, IArtifactStore artifact
         var prefix = JobPaths.Adapter(setup.JobId, version);
         var local = Path.Combine(Path.GetTempPath(), "orleans-rft", "publish", setup.JobId, $"v{version}");
         await device.RunAsync(() => PeftAdapter.Save(model!, local, setup.Spec.BaseModelDisplayName));
-        await artifacts.UploadDirectoryAsync(local, prefix);
+        try { await artifacts.UploadDirectoryAsync(local, prefix); }
+        finally { Directory.Delete(local, recursive: true); } // one per version: a long job would fill /tmp
         return prefix;
     }
 

@@ -2,7 +2,7 @@ using Orleans.Rft.GrainInterfaces;
 
 namespace Orleans.Rft.Client.Jobs;
 
-/// <summary>Copies a job's PEFT adapter out of the cluster in chunks of at most 4 MiB.</summary>
+/// <summary>Copies a job's PEFT adapter out of the cluster in chunks of at most <see cref="MessageLimits.MaxChunkBytes"/>.</summary>
 public static class AdapterExporter
 {
     public static async Task<AdapterInfo> ExportAsync(IJobGrain job, int? step, string outDirectory)
@@ -13,8 +13,8 @@ public static class AdapterExporter
         var tmp = Path.Combine(outDirectory, "adapter_model.safetensors.tmp");
         await using (var file = File.Create(tmp))
         {
-            for (long offset = 0; offset < info.WeightsBytes; offset += IJobGrain.MaxChunkBytes)
-                await file.WriteAsync(await job.GetAdapterChunk(info.ArtifactPath, offset, IJobGrain.MaxChunkBytes).WaitAsync(TimeSpan.FromSeconds(60)));
+            for (long offset = 0; offset < info.WeightsBytes; offset += MessageLimits.MaxChunkBytes)
+                await file.WriteAsync(await job.GetAdapterChunk(info.ArtifactPath, offset, MessageLimits.MaxChunkBytes).WaitAsync(TimeSpan.FromSeconds(60)));
         }
         File.Move(tmp, Path.Combine(outDirectory, "adapter_model.safetensors"), overwrite: true);
         return info;

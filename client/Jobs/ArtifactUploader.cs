@@ -59,7 +59,7 @@ public sealed class ArtifactUploader(IGrainFactory grains, Action<string>? progr
         if (offset == size && size > 0) { progress?.Invoke($"{Path.GetFileName(path)}: already in the cluster"); return; }
         await using var stream = File.OpenRead(path);
         stream.Position = offset;
-        var buffer = new byte[ArtifactReference.MaxChunkBytes];
+        var buffer = new byte[MessageLimits.MaxChunkBytes];
         while (offset < size)
         {
             var read = await stream.ReadAsync(buffer, cancellation);

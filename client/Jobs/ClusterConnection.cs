@@ -67,7 +67,8 @@ public static class ClusterConnection
 
     public static IGrainFactory Grains(IHost host) => host.Services.GetRequiredService<IGrainFactory>();
 
-    static int FreePort()
+    /// <summary>A localhost TCP port nobody listens on right now.</summary>
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -15,12 +15,8 @@ public static class ArtifactInputs
         if (!ArtifactReference.IsReference(path)) return path;
         var storePath = ArtifactReference.StorePath(path).TrimEnd('/');
         var slash = storePath.LastIndexOf('/');
-        if (slash > 0)
-        {
-            var parent = storePath[..slash];
-            if ((await store.ListAsync(parent, cancellation)).Contains(storePath))
-                return Path.Combine(await store.MaterializeAsync(parent, cancellation), storePath[(slash + 1)..]);
-        }
+        if (slash > 0 && await store.ExistsAsync(storePath, cancellation))
+            return Path.Combine(await store.MaterializeAsync(storePath[..slash], cancellation), storePath[(slash + 1)..]);
         if ((await store.ListAsync(storePath, cancellation)).Count == 0)
             throw new FileNotFoundException($"'{path}' is not in the artifact store ({store.Describe}); submit the job with rft submit, which uploads it.");
         return await store.MaterializeAsync(storePath, cancellation);

@@ -23,6 +23,9 @@ public sealed class BlobArtifactStore : IArtifactStore
     public async Task WriteFileAsync(string path, string localFile, CancellationToken cancellation = default) =>
         await container.GetBlobClient(path).UploadAsync(localFile, overwrite: true, cancellation);
 
+    public async Task<bool> ExistsAsync(string path, CancellationToken cancellation = default) =>
+        (await container.GetBlobClient(path).ExistsAsync(cancellation)).Value;
+
     public async Task<byte[]?> ReadAsync(string path, CancellationToken cancellation = default)
     {
         var blob = container.GetBlobClient(path);

@@ -12,6 +12,8 @@ public interface IArtifactStore
     /// <summary>Stores a local file under <paramref name="path"/> without reading it into memory (model-sized uploads).</summary>
     Task WriteFileAsync(string path, string localFile, CancellationToken cancellation = default);
     Task<byte[]?> ReadAsync(string path, CancellationToken cancellation = default);
+    /// <summary>Whether a file (not a folder) is stored at <paramref name="path"/>.</summary>
+    Task<bool> ExistsAsync(string path, CancellationToken cancellation = default);
     Task<IReadOnlyList<string>> ListAsync(string prefix, CancellationToken cancellation = default);
     Task DeleteAsync(string prefix, CancellationToken cancellation = default);
 

@@ -33,6 +33,8 @@ public sealed class LocalArtifactStore(string root) : IArtifactStore
         File.Move(tmp, full, overwrite: true);
     }
 
+    public Task<bool> ExistsAsync(string path, CancellationToken cancellation = default) => Task.FromResult(File.Exists(Full(path)));
+
     public async Task<byte[]?> ReadAsync(string path, CancellationToken cancellation = default)
     {
         var full = Full(path);

@@ -108,10 +108,6 @@ public sealed class AzureStorageTests(AzuriteFixture azurite) : IClassFixture<Az
             Devices = "cpu", Storage = "azure", Artifacts = "blob", ArtifactsContainer = serviceId,
             AzureStorageConnectionString = azurite.ConnectionString,
         };
-        var builder = new InProcessTestClusterBuilder(1);
-        builder.Options.ConfigureFileLogging = false;
-        builder.Options.ServiceId = serviceId;
-        builder.ConfigureSilo((_, silo) => silo.AddRft(options, configureClustering: false));
-        return builder.Build();
+        return ClusterFixture.BuildCluster(1, options, serviceId);
     }
 }

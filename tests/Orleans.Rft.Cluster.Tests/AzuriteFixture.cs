@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Orleans.Rft.Client.Jobs;
 
 namespace Orleans.Rft.Cluster.Tests;
 
@@ -22,7 +23,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
     {
         var bin = FindAzurite() ?? throw new InvalidOperationException(
             "Azurite is not installed: run scripts/test.sh (it runs `npm install --prefix .tools azurite@3.37.0`), or set AZURITE_BIN.");
-        int blob = FreePort(), queue = FreePort(), table = FreePort();
+        int blob = ClusterConnection.FreePort(), queue = ClusterConnection.FreePort(), table = ClusterConnection.FreePort();
         var start = new ProcessStartInfo(bin, ["--blobHost", "127.0.0.1", "--blobPort", $"{blob}", "--queueHost", "127.0.0.1", "--queuePort", $"{queue}",
             "--tableHost", "127.0.0.1", "--tablePort", $"{table}", "--inMemoryPersistence", "--skipApiVersionCheck", "--disableTelemetry", "--loose", "--silent"])
         { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -53,13 +54,6 @@ public sealed class AzuriteFixture : IAsyncLifetime
     {
         try { using var c = new TcpClient(); c.Connect(IPAddress.Loopback, port); return true; }
         catch (SocketException) { return false; }
-    }
-
-    static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 
     public Task DisposeAsync()

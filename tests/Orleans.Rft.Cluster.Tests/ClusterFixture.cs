@@ -25,12 +25,21 @@ public sealed class ClusterFixture : IAsyncLifetime, IAsyncDisposable
     public async Task InitializeAsync()
     {
         await InitializeModelAndData();
-        var builder = new InProcessTestClusterBuilder(2);
-        builder.Options.ConfigureFileLogging = false;
-        var options = new RftSiloOptions { Devices = "cpu", ArtifactsPath = Path.Combine(Root, "artifacts") };
-        builder.ConfigureSilo((_, silo) => silo.AddRft(options, configureClustering: false));
-        Cluster = builder.Build();
+        Cluster = BuildCluster(2, LocalOptions());
         await Cluster.DeployAsync();
+    }
+
+    /// <summary>A CPU silo's options with this fixture's local artifact folder.</summary>
+    public RftSiloOptions LocalOptions() => new() { Devices = "cpu", ArtifactsPath = Path.Combine(Root, "artifacts") };
+
+    /// <summary>In-process silos configured by <see cref="RftSiloBuilderExtensions.AddRft"/> (the test host does the clustering).</summary>
+    public static InProcessTestCluster BuildCluster(int silos, RftSiloOptions options, string? serviceId = null)
+    {
+        var builder = new InProcessTestClusterBuilder((short)silos);
+        builder.Options.ConfigureFileLogging = false;
+        if (serviceId is not null) builder.Options.ServiceId = serviceId;
+        builder.ConfigureSilo((_, silo) => silo.AddRft(options, configureClustering: false));
+        return builder.Build();
     }
 
     /// <summary>The toy model and dataset only (for tests that build their own cluster).</summary>

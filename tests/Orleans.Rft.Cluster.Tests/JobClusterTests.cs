@@ -33,13 +33,9 @@ public sealed class ShardedTrainingTests(ClusterFixture fixture)
             var id = $"ranks-{ranks}";
             var snapshot = await fixture.RunToEnd(id, fixture.Spec(id, trainers: ranks, maxSteps: 1));
             Assert.True(snapshot.Status == JobStatus.Completed, snapshot.LastError);
-            var adapter = await fixture.Cluster.Client.GetGrain<IJobGrain>(id).GetAdapter(null);
-            var bytes = new List<byte>();
-            for (long offset = 0; offset < adapter.WeightsBytes; offset += IJobGrain.MaxChunkBytes)
-                bytes.AddRange(await fixture.Cluster.Client.GetGrain<IJobGrain>(id).GetAdapterChunk(adapter.ArtifactPath, offset, IJobGrain.MaxChunkBytes));
-            var path = Path.Combine(fixture.Root, $"{id}.safetensors");
-            await File.WriteAllBytesAsync(path, bytes.ToArray());
-            var tensors = Engine.IO.SafeTensorsFile.Load(path);
+            var exported = Path.Combine(fixture.Root, $"{id}-adapter");
+            await Client.Jobs.AdapterExporter.ExportAsync(fixture.Cluster.Client.GetGrain<IJobGrain>(id), null, exported);
+            var tensors = Engine.IO.SafeTensorsFile.Load(Path.Combine(exported, "adapter_model.safetensors"));
             adapters.Add(tensors.OrderBy(t => t.Key).SelectMany(t => t.Value.data<float>().ToArray()).ToArray());
         }
         Assert.Equal(adapters[0].Length, adapters[1].Length);

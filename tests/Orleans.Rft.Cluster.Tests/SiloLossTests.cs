@@ -13,11 +13,8 @@ public sealed class SiloLossTests
     {
         await using var toy = new ClusterFixture();
         await toy.InitializeModelAndData();
-        var options = new RftSiloOptions { Devices = "cpu", ArtifactsPath = Path.Combine(toy.Root, "artifacts") };
-        var builder = new InProcessTestClusterBuilder(2);
-        builder.Options.ConfigureFileLogging = false;
-        builder.ConfigureSilo((_, silo) => silo.AddRft(options, configureClustering: false));
-        var cluster = builder.Build();
+        var options = toy.LocalOptions();
+        var cluster = ClusterFixture.BuildCluster(2, options);
         await cluster.DeployAsync();
         try
         {

@@ -1,6 +1,6 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
+using Orleans.Rft.Client.Jobs;
 using Orleans.Rft.GrainInterfaces;
 using Orleans.Rft.Silo;
 using Orleans.TestingHost;
@@ -16,15 +16,9 @@ public sealed class TelemetryExportTests
         await using var toy = new ClusterFixture();
         await toy.InitializeModelAndData();
         using var collector = new FakeCollector();
-        var options = new RftSiloOptions
-        {
-            Devices = "cpu", ArtifactsPath = Path.Combine(toy.Root, "artifacts"),
-            OtlpEndpoint = collector.Url, OtlpProtocol = "http", MetricsExportIntervalSeconds = 1,
-        };
-        var builder = new InProcessTestClusterBuilder(1);
-        builder.Options.ConfigureFileLogging = false;
-        builder.ConfigureSilo((_, silo) => silo.AddRft(options, configureClustering: false));
-        var cluster = builder.Build();
+        var options = toy.LocalOptions();
+        (options.OtlpEndpoint, options.OtlpProtocol, options.MetricsExportIntervalSeconds) = (collector.Url, "http", 1);
+        var cluster = ClusterFixture.BuildCluster(1, options);
         await cluster.DeployAsync();
         try
         {
@@ -46,7 +40,7 @@ public sealed class TelemetryExportTests
 
         public FakeCollector()
         {
-            using (var probe = new TcpListener(IPAddress.Loopback, 0)) { probe.Start(); Url = $"http://127.0.0.1:{((IPEndPoint)probe.LocalEndpoint).Port}/"; }
+            Url = $"http://127.0.0.1:{ClusterConnection.FreePort()}/";
             listener.Prefixes.Add(Url);
             listener.Start();
             _ = Task.Run(Serve);
