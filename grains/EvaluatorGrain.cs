@@ -39,11 +39,7 @@ public sealed class EvaluatorGrain(ILogger<EvaluatorGrain> logger) : Grain, IEva
             var metrics = result.Metrics?.Where(m => m.Value.IsScoreValid).ToDictionary(m => m.Key, m => m.Value.Score) ?? new Dictionary<string, double>();
             return new EvaluateOutcome(result.Score, result.IsScoreValid, result.Reason, metrics, false, false);
         }
-        catch (TimeoutException)
-        {
-            return new EvaluateOutcome(0, false, $"evaluator timed out after {timeout.TotalSeconds:F0} s", new Dictionary<string, double>(), true, false);
-        }
-        catch (OperationCanceledException)
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
         {
             return new EvaluateOutcome(0, false, $"evaluator timed out after {timeout.TotalSeconds:F0} s", new Dictionary<string, double>(), true, false);
         }

@@ -17,7 +17,8 @@ public sealed class RftSiloOptions
     /// <summary>Azure Storage connection string (<c>UseDevelopmentStorage=true</c> for Azurite).</summary>
     public string? AzureStorageConnectionString { get; set; }
     public string ClusterId { get; set; } = "rft";
-    public string ServiceId { get; set; } = "orleans-rft";
+    public const string DefaultServiceId = "orleans-rft";
+    public string ServiceId { get; set; } = DefaultServiceId;
     public int SiloPort { get; set; } = 11111;
     public int GatewayPort { get; set; } = 30000;
     /// <summary>Devices this silo serves: <c>auto</c>, <c>cpu</c>, <c>cuda:0,cuda:1</c>.</summary>

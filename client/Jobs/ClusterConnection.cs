@@ -28,9 +28,9 @@ public static class ClusterConnection
         var port = p.GetValue(GatewayPort) ?? (int.TryParse(Environment.GetEnvironmentVariable("RFT_GATEWAY_PORT"), out var e) ? e : 30000);
         builder.UseOrleansClient(client =>
         {
-            client.Configure<ClusterOptions>(c => { c.ClusterId = p.GetValue(ClusterId)!; c.ServiceId = "orleans-rft"; });
+            client.Configure<ClusterOptions>(c => { c.ClusterId = p.GetValue(ClusterId)!; c.ServiceId = RftSiloOptions.DefaultServiceId; });
             if (azure is not null) client.UseAzureStorageClustering(o => o.TableServiceClient = new Azure.Data.Tables.TableServiceClient(azure));
-            else client.UseLocalhostClustering(port, serviceId: "orleans-rft", clusterId: p.GetValue(ClusterId)!);
+            else client.UseLocalhostClustering(port, serviceId: RftSiloOptions.DefaultServiceId, clusterId: p.GetValue(ClusterId)!);
         });
         var host = builder.Build();
         try

@@ -21,8 +21,6 @@ public sealed class JobSpecException(string file, int line, string field, string
 /// </summary>
 public static class JobSpecParser
 {
-
-
     public static JobSpec Parse(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"job file '{path}' does not exist.");
@@ -66,7 +64,8 @@ public static class JobSpecParser
             t.Int("batch_prompts", 8, 1, 4096), t.Int("micro_batch", 16, 1, 4096), t.Double("weight_decay", 0, 0, 1),
             t.Double("max_grad_norm", 1.0, 0), t.Int("max_context_length", 2048, 16), t.Int("trainers", 1, 1, 256),
             t.Has("max_steps") ? t.Int("max_steps", 1, 1) : null, t.String("lr_schedule", "constant")!);
-        if (training.LrSchedule is not ("constant" or "cosine")) throw new SpecException("training.lr_schedule", $"'{training.LrSchedule}' must be constant or cosine.");
+        try { new LearningRateSchedule(training.LearningRate, training.WarmupSteps, Kind: training.LrSchedule).Validate(); }
+        catch (ArgumentException ex) { throw new SpecException("training.lr_schedule", ex.Message); }
         try { new LoraConfig(training.LoraRank, training.LoraAlpha, training.LoraDropout, training.TargetModules).Validate(); }
         catch (ArgumentException ex) { throw new SpecException("training.target_modules", ex.Message); }
         t.RejectUnknownKeys();
