@@ -14,20 +14,21 @@ public static class RftSiloBuilderExtensions
     public static ISiloBuilder AddRft(this ISiloBuilder silo, RftSiloOptions options, bool configureClustering = true)
     {
         options.Validate();
+        Azure.Data.Tables.TableServiceClient Tables() => new(options.AzureStorageConnectionString);
         if (configureClustering)
         {
             silo.Configure<ClusterOptions>(c => { c.ClusterId = options.ClusterId; c.ServiceId = options.ServiceId; });
             if (options.Clustering == "azure")
             {
-                silo.UseAzureStorageClustering(o => o.TableServiceClient = new Azure.Data.Tables.TableServiceClient(options.AzureStorageConnectionString));
+                silo.UseAzureStorageClustering(o => o.TableServiceClient = Tables());
                 silo.ConfigureEndpoints(options.SiloPort, options.GatewayPort);
             }
             else silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, serviceId: options.ServiceId, clusterId: options.ClusterId);
         }
         if (options.Storage == "azure")
         {
-            silo.AddAzureTableGrainStorage("rft", o => o.TableServiceClient = new Azure.Data.Tables.TableServiceClient(options.AzureStorageConnectionString));
-            silo.UseAzureTableReminderService(o => o.TableServiceClient = new Azure.Data.Tables.TableServiceClient(options.AzureStorageConnectionString));
+            silo.AddAzureTableGrainStorage("rft", o => o.TableServiceClient = Tables());
+            silo.UseAzureTableReminderService(o => o.TableServiceClient = Tables());
         }
         else
         {
@@ -46,7 +47,7 @@ public static class RftSiloBuilderExtensions
         silo.Services.AddPlacementDirector<SiloDevicePlacement, SiloDevicePlacementDirector>();
         // Grain calls carry the caller's trace context only when someone exports traces.
         if (silo.Services.AddRftOpenTelemetry(options)) silo.AddActivityPropagation();
-        // Tensor chunks are ≤ 4 MiB; long device calls carry their own [ResponseTimeout].
+        // Messages carry ≤ MessageLimits.MaxChunkBytes; long device calls carry their own [ResponseTimeout].
         silo.Configure<SiloMessagingOptions>(m => m.ResponseTimeout = TimeSpan.FromMinutes(2));
         return silo;
     }
