@@ -34,7 +34,7 @@ public static class FinishReason
 /// <summary>
 /// One generated completion. <see cref="SampledLogProbs"/> are under the distribution actually
 /// sampled from (temperature, top-k, top-p applied; 0 for greedy picks); <see cref="PolicyLogProbs"/>
-/// are under the raw policy (temperature 1, no truncation), which is what the trainer's importance
-/// ratio compares against.
+/// are under the tempered policy softmax(logits / T) without truncation (T = 1 for greedy), which is
+/// the policy the trainer optimises and its importance ratio compares against.
 /// </summary>
 public sealed record GeneratedSequence(int[] TokenIds, float[] SampledLogProbs, float[] PolicyLogProbs, string FinishReason, string Text);

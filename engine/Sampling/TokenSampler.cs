@@ -7,12 +7,14 @@ public static class TokenSampler
 {
     /// <summary>
     /// logits (B, V) float32 → (tokens (B), log-prob under the sampling distribution (B),
-    /// log-prob under the raw policy (B)).
+    /// log-prob under the policy (B)). The policy is softmax(logits / T) without top-k/top-p
+    /// truncation — the distribution the trainer optimises (TRL and veRL divide the training logits by
+    /// the sampling temperature too); greedy decoding (T = 0) reports softmax(logits).
     /// </summary>
     public static (Tensor Tokens, Tensor SampledLogProbs, Tensor PolicyLogProbs) Next(Tensor logits, SamplingOptions o, Generator? generator)
     {
         using var scope = NewDisposeScope();
-        var raw = logits.log_softmax(-1);                                     // (B, V)
+        var raw = (o.Temperature is 0.0 or 1.0 ? logits : logits / o.Temperature).log_softmax(-1); // (B, V)
         Tensor tokens, sampled;
         if (o.Temperature == 0)
         {

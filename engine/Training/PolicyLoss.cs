@@ -25,7 +25,8 @@ public sealed record LossStatistics(double Tokens, double RatioSum, double Ratio
 public static class PolicyLoss
 {
     /// <param name="logp">log π_θ(y_t) with grad, (B, T)</param>
-    /// <param name="oldLogp">behaviour log-probs from the sampler (raw policy, temperature 1), (B, T)</param>
+    /// <param name="oldLogp">behaviour log-probs under the tempered policy softmax(logits / T), as the sampler
+    /// recorded them or as the trainer recomputed them, (B, T)</param>
     /// <param name="refLogp">reference (adapter off) log-probs, (B, T); null when kl_beta = 0</param>
     /// <param name="advantages">(B)</param>
     /// <param name="mask">1 on completion tokens that count, (B, T) float</param>
@@ -35,7 +36,7 @@ public static class PolicyLoss
         using var scope = NewDisposeScope();
         var a = advantages.unsqueeze(1);                                      // (B, 1)
         var lengths = mask.sum(1).clamp_min(1);                               // |y_i|, (B)
-        double lo = 1 - o.Epsilon, hi = 1 + o.UpperEpsilon;
+        double lo = 1 - o.LowerEpsilon, hi = 1 + o.UpperEpsilon;
         var logRatio = (logp - oldLogp) * mask;
         Tensor ratio, perToken;
         switch (o.Method)
@@ -94,7 +95,12 @@ public static class PolicyLoss
         var m = mask.to(ScalarType.Bool);
         var r = ratio.detach();
         double tokens = mask.sum().ToDouble();
-        var clipped = (r.lt(lo).logical_and(a.lt(0)).logical_or(r.gt(hi).logical_and(a.gt(0)))).logical_and(m);
+        // A token counts as clipped where the clip changed its gradient: for PPO-style objectives the
+        // pessimistic side (r < 1−ε with A < 0, r > 1+ε_high with A > 0); CISPO has no lower clip and
+        // truncates every weight above 1+ε_high whatever the sign of A (MiniMax-M1 eq. 4).
+        var clipped = (o.Method == LossMethods.Cispo
+            ? r.gt(hi)
+            : r.lt(lo).logical_and(a.lt(0)).logical_or(r.gt(hi).logical_and(a.gt(0)))).logical_and(m);
         var selected = r.masked_select(m);
         var stats = new LossStatistics(
             tokens,

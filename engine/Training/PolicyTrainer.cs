@@ -28,7 +28,19 @@ public sealed class PolicyTrainer : IDisposable
         ParameterCount = FlatParameters.Count(parameters);
         var (start, length) = FlatParameters.Shard(ParameterCount, ranks, rank);
         Optimizer = new AdamWShard(start, length, options.Optimizer, model.Network.Device);
+        RecomputesLogProbs = options.RecomputeLogProbs ?? model.Network.DType == ScalarType.BFloat16;
     }
+
+    /// <summary>
+    /// Whether old log-probs are recomputed by this trainer's forward (no grad, unchanged weights, the
+    /// same micro-batch, temperature and kernels as the gradient pass) instead of taken from the
+    /// sampler. The sampler's cached decode runs other kernels and, in bfloat16, rounds differently, so
+    /// on-policy ratios drift from 1 by the rounding; recomputed, they are exactly 1 (veRL recomputes
+    /// <c>old_log_prob</c> the same way). Default: on for bfloat16 devices, off for float32, where the
+    /// two agree to ~1e-6. With <c>max_staleness</c> &gt; 0 the recomputed ratio is against the
+    /// current weights, so it no longer corrects for the policy lag.
+    /// </summary>
+    public bool RecomputesLogProbs { get; }
 
     public TrainerOptions Options { get; }
     public long ParameterCount { get; }
@@ -54,16 +66,25 @@ public sealed class PolicyTrainer : IDisposable
             var micro = ordered.GetRange(start, Math.Min(Options.MicroBatch, ordered.Count - start));
             using var scope = NewDisposeScope();
             using var batch = SequenceBatch.Build(micro, net.Device, Options.MaxContextLength);
+            var temperature = Options.Temperature;
             Tensor? refLogp = null;
             if (Options.Loss.KlBeta > 0)
             {
                 using var noGrad = no_grad();
                 net.SetAdapterEnabled(false);
-                try { refLogp = batch.LogProbs(net, withEntropy: false).LogProbs; }
+                try { refLogp = batch.LogProbs(net, withEntropy: false, temperature).LogProbs; }
                 finally { net.SetAdapterEnabled(true); }
             }
-            var (logp, ent) = batch.LogProbs(net, withEntropy: true);
-            var (l, s) = PolicyLoss.Compute(logp, batch.OldLogProbs, refLogp, batch.Advantages, batch.Mask, Options.Loss, normalizer);
+            var oldLogp = batch.OldLogProbs;
+            if (RecomputesLogProbs)
+            {
+                // The weights do not change until every micro-batch has added its gradient, so this is
+                // "before the update" for the whole batch.
+                using var noGrad = no_grad();
+                oldLogp = batch.LogProbs(net, withEntropy: false, temperature).LogProbs;
+            }
+            var (logp, ent) = batch.LogProbs(net, withEntropy: true, temperature);
+            var (l, s) = PolicyLoss.Compute(logp, oldLogp, refLogp, batch.Advantages, batch.Mask, Options.Loss, normalizer);
             l.backward();
             loss += l.ToDouble();
             entropy += (ent! * batch.Mask).sum().ToDouble();
@@ -102,7 +123,11 @@ public sealed class PolicyTrainer : IDisposable
         StepCount++;
     }
 
-    /// <summary>A whole step on one rank: gradients, clipping, AdamW, new adapter values.</summary>
+    /// <summary>
+    /// A whole step on one rank: gradients, clipping, AdamW, new adapter values. A non-finite gradient
+    /// norm skips the update (<see cref="GradientClipping.IsSkipped"/>): weights, AdamW moments and its
+    /// step counter stay as they were; the schedule still advances, as it follows the job's steps.
+    /// </summary>
     public TrainStepResult Step(IReadOnlyList<PolicySample> batch)
     {
         if (Optimizer.Length != ParameterCount) throw new InvalidOperationException("Step() needs the trainer to own the whole vector (ranks = 1).");
@@ -113,8 +138,9 @@ public sealed class PolicyTrainer : IDisposable
         var grad = LocalGradient();
         var (norm, scale) = GradientClipping.Coefficient(grad.pow(2).sum().ToDouble(), Options.MaxGradNorm);
         var lr = Options.Schedule.At(StepCount);
-        var updated = ApplyShard(grad, scale, lr);
-        LoadFlat(updated);
+        var skipped = GradientClipping.IsSkipped(norm);
+        if (skipped) StepCount++;
+        else LoadFlat(ApplyShard(grad, scale, lr));
         ZeroGradients();
         return Summarize(g, norm, lr, watch.Elapsed.TotalSeconds);
     }
@@ -124,7 +150,7 @@ public sealed class PolicyTrainer : IDisposable
         var s = g.Stats;
         double tokens = Math.Max(1, s.Tokens);
         return new TrainStepResult(g.Loss, gradNorm, lr, s.KlSum / tokens, g.EntropySum / tokens, s.ClippedTokens / tokens,
-            s.RatioSum / tokens, s.Tokens > 0 ? s.RatioMin : 1, s.Tokens > 0 ? s.RatioMax : 1, (long)s.Tokens, seconds);
+            s.RatioSum / tokens, s.Tokens > 0 ? s.RatioMin : 1, s.Tokens > 0 ? s.RatioMax : 1, (long)s.Tokens, seconds, GradientClipping.IsSkipped(gradNorm));
     }
 
     public void Dispose() => Optimizer.Dispose();

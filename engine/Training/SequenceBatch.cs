@@ -49,14 +49,19 @@ public sealed class SequenceBatch : IDisposable
     }
 
     /// <summary>
-    /// Per-target log-probs (B, T−1) of the sequence under the network (with grad unless the caller
-    /// disables it) and, when asked, the per-position entropy of the predictive distribution.
+    /// Per-target log-probs (B, T−1) of the sequence under the tempered policy softmax(logits / T)
+    /// (with grad unless the caller disables it) and, when asked, the per-position entropy of that
+    /// distribution. The policy that is trained must be the one that was sampled: rollouts drawn at
+    /// temperature T come from softmax(logits / T), so the ratio and its gradient are taken there too
+    /// (TRL <c>_get_per_token_logps</c> and veRL <c>logits.div_(temperature)</c> do the same).
     /// </summary>
-    public (Tensor LogProbs, Tensor? Entropy) LogProbs(CausalLM network, bool withEntropy)
+    public (Tensor LogProbs, Tensor? Entropy) LogProbs(CausalLM network, bool withEntropy, double temperature = 1.0)
     {
+        if (!(temperature > 0)) throw new ArgumentOutOfRangeException(nameof(temperature), $"the training temperature must be > 0 (got {temperature}).");
         using var scope = NewDisposeScope();
         var input = Input.narrow(1, 0, Input.shape[1] - 1);
         var logits = network.Forward(input);                                  // (B, T−1, V)
+        if (temperature != 1.0) logits = logits / temperature;
         var logSoftmax = logits.log_softmax(-1);
         var logp = logSoftmax.gather(-1, Targets.unsqueeze(-1)).squeeze(-1);  // (B, T−1)
         Tensor? entropy = null;

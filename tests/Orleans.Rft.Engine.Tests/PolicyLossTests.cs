@@ -59,9 +59,36 @@ public sealed class PolicyLossTests
     [Fact]
     public void Gspo_clips_the_length_normalised_sequence_ratio()
     {
-        // s₁ = exp((0.1 − 0.1 + 0.5)/3) = 1.18136 (inside the clip), s₂ = exp(−0.1) = 0.90484
-        var (loss, _) = Run(new LossOptions(LossMethods.Gspo));
+        // s₁ = exp((0.1 − 0.1 + 0.5)/3) = 1.18136 (inside a user's 0.2 clip), s₂ = exp(−0.1) = 0.90484
+        var (loss, _) = Run(new LossOptions(LossMethods.Gspo, Epsilon: 0.2));
         Assert.Equal(-0.3644708519238331, loss, 5);
+    }
+
+    [Fact]
+    public void Gspo_defaults_to_the_papers_clip_range_3e_4_below_and_4e_4_above()
+    {
+        // s₁ = 1.18136 > 1 + 4e-4 with A = +1: each token −1.0004, sequence mean −1.0004;
+        // s₂ = 0.90484 < 1 − 3e-4 with A = −0.5: −min(−0.45242, −0.5·0.9997) = 0.49985; mean over 2 = −0.250275.
+        var (loss, stats) = Run(new LossOptions(LossMethods.Gspo));
+        Assert.Equal(-0.250275, loss, tolerance: 1e-6);
+        Assert.Equal(1.0, stats.ClippedTokens / stats.Tokens, 6); // every token: s₁ above with A > 0, s₂ below with A < 0
+    }
+
+    [Theory]
+    [InlineData(LossMethods.Grpo, null, null, 0.2, 0.2)]
+    [InlineData(LossMethods.DrGrpo, null, null, 0.2, 0.2)]
+    [InlineData(LossMethods.Dapo, null, null, 0.2, 0.28)]
+    [InlineData(LossMethods.Gspo, null, null, 3e-4, 4e-4)]
+    [InlineData(LossMethods.Cispo, null, null, 0.2, 0.28)]
+    [InlineData(LossMethods.Gspo, 1e-3, null, 1e-3, 1e-3)]   // a user's epsilon alone: symmetric
+    [InlineData(LossMethods.Gspo, null, 5e-4, 3e-4, 5e-4)]
+    [InlineData(LossMethods.Dapo, 0.1, null, 0.1, 0.28)]     // clip-higher stays unless overridden
+    [InlineData(LossMethods.Grpo, 0.1, 0.3, 0.1, 0.3)]
+    public void Clip_range_defaults_per_method_and_user_overrides_win(string method, double? eps, double? high, double lower, double upper)
+    {
+        var o = new LossOptions(method, eps, high);
+        Assert.Equal(lower, o.LowerEpsilon, 12);
+        Assert.Equal(upper, o.UpperEpsilon, 12);
     }
 
     [Fact]
@@ -81,6 +108,19 @@ public sealed class PolicyLossTests
         Assert.Equal(-Math.Min(Math.Exp(0.5), 1.28) / 5, g[0, 2].ToDouble(), 5); // clipped at 1 + 0.28
         Assert.Equal(0.5 * Math.Exp(-0.2) / 5, g[1, 1].ToDouble(), 5);
         Assert.Equal(0.0, g[1, 2].ToDouble(), 7);                                // masked token
+    }
+
+    /// <summary>CISPO has no lower clip: a low ratio with A &lt; 0 is not clipped, a high one with A &lt; 0 is (its weight is truncated).</summary>
+    [Theory]
+    [InlineData(-0.5, -1.0, 0.0)]   // r = 0.61 < 1 − ε: PPO would count it, CISPO leaves the weight alone
+    [InlineData(0.5, -1.0, 1.0)]    // r = 1.65 > 1.28 with A < 0: CISPO truncates the weight
+    [InlineData(0.5, 1.0, 1.0)]
+    [InlineData(0.1, 1.0, 0.0)]
+    public void Cispo_clip_fraction_counts_only_weights_truncated_at_1_plus_epsilon_high(double logRatio, double advantage, double clipped)
+    {
+        var (_, stats) = PolicyLoss.Compute(tensor(new[,] { { (float)logRatio } }), tensor(new[,] { { 0f } }), null,
+            tensor(new[] { (float)advantage }), tensor(new[,] { { 1f } }), new LossOptions(LossMethods.Cispo), new LossNormalizer(1, 1));
+        Assert.Equal(clipped, stats.ClippedTokens);
     }
 
     [Fact]

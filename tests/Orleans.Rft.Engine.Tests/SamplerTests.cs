@@ -43,7 +43,7 @@ public sealed class SamplerTests
         var samples = seqs.Select((s, i) => new PolicySample(Prompts[i], s.TokenIds, s.PolicyLogProbs, 0)).ToList();
         using var batch = SequenceBatch.Build(samples, CPU);
         using var _ = no_grad();
-        var (logp, _) = batch.LogProbs(model.Network, withEntropy: false);
+        var (logp, _) = batch.LogProbs(model.Network, withEntropy: false, temperature: 0.7); // the policy sampled is softmax(logits / 0.7)
         var diff = ((logp - batch.OldLogProbs) * batch.Mask).abs().max().ToDouble();
         Assert.True(diff < 1e-4, $"cached-decode and full-forward log-probs differ by {diff}");
     }
