@@ -54,15 +54,25 @@ public sealed record InferenceSpec(
     [property: Id(5)] IReadOnlyList<string>? Stop = null,
     [property: Id(6)] double EvalTemperature = 0.0);
 
-/// <summary>The objective (<c>loss:</c>).</summary>
+/// <summary>
+/// The objective (<c>loss:</c>). Null means "the method's default" (README, loss defaults per
+/// method): <c>epsilon</c>/<c>epsilon_high</c> by method, <c>recompute_logprobs</c> by the trainer
+/// device's dtype, <c>dynamic_sampling</c> on for dapo. <c>overlong_buffer</c> 0 turns DAPO's
+/// overlong shaping off.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("rft.LossSpec")]
 public sealed record LossSpec(
     [property: Id(0)] string Method = "grpo",
     [property: Id(1)] double KlBeta = 0.0,
-    [property: Id(2)] double Epsilon = 0.2,
+    [property: Id(2)] double? Epsilon = null,
     [property: Id(3)] double? EpsilonHigh = null,
     [property: Id(4)] string? ScaleRewards = null,
-    [property: Id(5)] int MaxStaleness = 0);
+    [property: Id(5)] int MaxStaleness = 0,
+    [property: Id(6)] bool? RecomputeLogProbs = null,
+    [property: Id(7)] bool? DynamicSampling = null,
+    [property: Id(8)] int MaxResample = 3,
+    [property: Id(9)] int OverlongBuffer = 0,
+    [property: Id(10)] double OverlongPenalty = 1.0);
 
 /// <summary>Checkpointing (<c>checkpoint:</c>).</summary>
 [GenerateSerializer, Immutable, Alias("rft.CheckpointSpec")]

@@ -1,7 +1,14 @@
 namespace Orleans.Rft.GrainInterfaces;
 
-/// <summary>What one training step measured (DESIGN §3); kept in the job's history.</summary>
+/// <summary>
+/// What one training step measured (DESIGN §3); kept in the job's history. A skipped update
+/// (<see cref="SkippedUpdates"/>) reports its NaN/∞ grad norm and loss as they were, so JSON carries
+/// named floating-point literals (<c>"NaN"</c>). <see cref="DroppedGroups"/> and
+/// <see cref="ResampleRounds"/> are dynamic sampling's (groups without reward variance left out,
+/// top-up rounds run).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("rft.StepMetrics")]
+[System.Text.Json.Serialization.JsonNumberHandling(System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals)]
 public sealed record StepMetrics(
     [property: Id(0)] int Step,
     [property: Id(1)] int PolicyVersion,
@@ -31,4 +38,7 @@ public sealed record StepMetrics(
     [property: Id(25)] IReadOnlyDictionary<string, double> MetricMeans,
     [property: Id(26)] double EngineSeconds,
     [property: Id(27)] double Loss,
-    [property: Id(28)] double RatioMean);
+    [property: Id(28)] double RatioMean,
+    [property: Id(29)] int DroppedGroups = 0,
+    [property: Id(30)] int ResampleRounds = 0,
+    [property: Id(31)] int SkippedUpdates = 0);

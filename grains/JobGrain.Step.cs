@@ -80,10 +80,11 @@ public sealed partial class JobGrain
                 runner!.Rollouts(taken, n, S.AdapterPath, S.PolicyVersion, spec.Seed * 100_003 + ahead, spec.Inference.Temperature), queuedUpTo, S.AdapterPath));
         }
 
-        // 3. scores
-        var evalStart = watch.Elapsed.TotalSeconds;
-        var outcomes = await runner!.Evaluate(rollouts);
-        var evaluationSeconds = watch.Elapsed.TotalSeconds - evalStart;
+        // 3. scores, DAPO's overlong shaping and dynamic sampling (zero-variance groups out, topped up from the cursor)
+        var filled = await new DynamicSampling(spec, rows.Count, (taken, seed) => runner!.Rollouts(taken, n, S.AdapterPath, S.PolicyVersion, seed,
+            spec.Inference.Temperature), runner!.Evaluate).Complete(rollouts, cursor, spec.Seed * 100_003 + step);
+        (rollouts, cursor, rolloutSeconds) = (filled.Rollouts, filled.Cursor, rolloutSeconds + filled.RolloutSeconds);
+        var (outcomes, evaluationSeconds) = (filled.Outcomes, filled.EvaluationSeconds);
 
         // 4. advantages
         var advantages = runner.Advantages(rollouts, outcomes);
@@ -112,7 +113,8 @@ public sealed partial class JobGrain
         if (spec.EvalEvery > 0 && evalRows.Count > 0 && (S.Step % spec.EvalEvery == 0 || S.Step == S.TotalSteps))
             evalReward = S.LatestEval = await Evaluate(S.AdapterPath, S.PolicyVersion);
         var metrics = StepMetricsBuilder.Build(step + 1, version, rollouts, outcomes, advantages, summary, gradNorm, lr,
-            rolloutSeconds, evaluationSeconds, trainSeconds, syncSeconds, watch.Elapsed.TotalSeconds, evalReward, spec.Inference.MaxTokens);
+            rolloutSeconds, evaluationSeconds, trainSeconds, syncSeconds, watch.Elapsed.TotalSeconds, evalReward, spec.Inference.MaxTokens,
+            filled.DroppedGroups, filled.ResampleRounds);
         S.History.Add(metrics);
         Telemetry.RftTelemetry.RecordStep(metrics, spec.Loss.Method, rollouts.Count);
         if (S.History.Count > JobState.MaxHistory) S.History.RemoveRange(0, S.History.Count - JobState.MaxHistory);

@@ -79,10 +79,19 @@ public static class JobSpecParser
             throw new SpecException("inference.max_tokens", $"is {inference.MaxTokens} but training.max_context_length is {training.MaxContextLength}; leave room for the prompt.");
 
         var l = new SpecReader(r.Object("loss") ?? new JsonObject(), "loss");
-        var loss = new LossSpec(l.String("method", "grpo")!, l.Double("kl_beta", 0, 0, 10), l.Double("epsilon", 0.2, 1e-4, 0.99),
-            l.Has("epsilon_high") ? l.Double("epsilon_high", 0.28, 1e-4, 10) : null, l.String("scale_rewards"), l.Int("max_staleness", 0, 0, 8));
+        // Optional keys stay null so the method's default applies (README, loss defaults per method).
+        var loss = new LossSpec(l.String("method", "grpo")!, l.Double("kl_beta", 0, 0, 10),
+            l.Has("epsilon") ? l.Double("epsilon", 0.2, 1e-5, 0.99) : null,
+            l.Has("epsilon_high") ? l.Double("epsilon_high", 0.28, 1e-5, 10) : null, l.String("scale_rewards"), l.Int("max_staleness", 0, 0, 8),
+            l.Has("recompute_logprobs") ? l.Bool("recompute_logprobs", false) : null,
+            l.Has("dynamic_sampling") ? l.Bool("dynamic_sampling", false) : null,
+            l.Int("max_resample", 3, 0, 100), l.Int("overlong_buffer", 0, 0), l.Double("overlong_penalty", 1.0, 0, 100));
         if (!LossMethods.All.Contains(loss.Method)) throw new SpecException("loss.method", $"'{loss.Method}' is not one of {string.Join(", ", LossMethods.All)}.");
         if (loss.ScaleRewards is not (null or "group" or "batch" or "none")) throw new SpecException("loss.scale_rewards", $"'{loss.ScaleRewards}' must be group, batch or none.");
+        if (loss.DynamicSampling == true && loss.MaxStaleness > 0)
+            throw new SpecException("loss.dynamic_sampling", $"tops each step up from the dataset cursor, which max_staleness = {loss.MaxStaleness} has already queued past; set max_staleness: 0 or dynamic_sampling: false.");
+        if (loss.OverlongBuffer >= inference.MaxTokens)
+            throw new SpecException("loss.overlong_buffer", $"is {loss.OverlongBuffer} but inference.max_tokens is {inference.MaxTokens}; the buffer is the last part of max_tokens (DAPO uses 4096 of 20480), so keep it below max_tokens, or 0 for no overlong shaping.");
         l.RejectUnknownKeys();
 
         var c = new SpecReader(r.Object("checkpoint") ?? new JsonObject(), "checkpoint");

@@ -93,6 +93,8 @@ public sealed class JobStepRunner(JobSpec spec, IReadOnlyList<DatasetRow> rows, 
     /// <summary>
     /// The sharded update: every rank computes gradients on its share → reduce-scatter to shard owners →
     /// global clip → owners step AdamW → all-gather. Returns the merged summary, grad norm and sync seconds.
+    /// A non-finite global norm skips ApplyUpdate and AllGather on every rank alike, so no rank writes NaN
+    /// into its shard and the ranks' AdamW step counters and weights stay equal; the norm is returned as it was.
     /// </summary>
     public async Task<(GradientSummary Summary, double GradNorm, double SyncSeconds)> Train(int step, IReadOnlyList<TrainSample> samples, double learningRate)
     {
@@ -105,8 +107,11 @@ public sealed class JobStepRunner(JobSpec spec, IReadOnlyList<DatasetRow> rows, 
         var sync = Stopwatch.StartNew();
         var squares = await Task.WhenAll(ranks.Select(t => t.ReduceScatter(step)));
         var (norm, scale) = GradientClipping.Coefficient(squares.Sum(), spec.Training.MaxGradNorm);
-        await Task.WhenAll(ranks.Select(t => t.ApplyUpdate(step, scale, learningRate)));
-        await Task.WhenAll(ranks.Select(t => t.AllGather(step)));
+        if (!GradientClipping.IsSkipped(norm))
+        {
+            await Task.WhenAll(ranks.Select(t => t.ApplyUpdate(step, scale, learningRate)));
+            await Task.WhenAll(ranks.Select(t => t.AllGather(step)));
+        }
         var merged = summaries.Aggregate((a, b) => new GradientSummary(a.Loss + b.Loss, a.Tokens + b.Tokens, a.RatioSum + b.RatioSum,
             Math.Min(a.RatioMin, b.RatioMin), Math.Max(a.RatioMax, b.RatioMax), a.ClippedTokens + b.ClippedTokens, a.KlSum + b.KlSum,
             a.EntropySum + b.EntropySum, Math.Max(a.EngineSeconds, b.EngineSeconds)));

@@ -4,12 +4,15 @@ using Orleans.Rft.GrainInterfaces;
 
 namespace Orleans.Rft.Grains.Jobs;
 
-/// <summary>Turns one step's raw results into the <see cref="StepMetrics"/> record of DESIGN §3.</summary>
+/// <summary>
+/// Turns one step's raw results into the <see cref="StepMetrics"/> record of DESIGN §3. A non-finite
+/// <paramref name="gradNorm"/> means the update was skipped (<see cref="GradientClipping.IsSkipped"/>).
+/// </summary>
 public static class StepMetricsBuilder
 {
     public static StepMetrics Build(int step, int version, IReadOnlyList<PendingRollout> rollouts, IReadOnlyList<EvaluateOutcome> outcomes,
         AdvantageResult advantages, GradientSummary g, double gradNorm, double lr, double rolloutSeconds, double evaluationSeconds,
-        double trainSeconds, double syncSeconds, double stepSeconds, double? evalReward, int maxTokens)
+        double trainSeconds, double syncSeconds, double stepSeconds, double? evalReward, int maxTokens, int droppedGroups = 0, int resampleRounds = 0)
     {
         var valid = outcomes.Where(o => o.IsScoreValid).Select(o => o.Score).ToArray();
         var (mean, std, _) = Engine.Training.Advantages.MeanStd(valid);
@@ -31,6 +34,7 @@ public static class StepMetricsBuilder
             trainSeconds > 0 ? rollouts.Sum(r => r.Completion.PromptIds.Length + r.Completion.CompletionIds.Length) / trainSeconds : 0,
             rolloutSeconds, evaluationSeconds, trainSeconds, syncSeconds, stepSeconds,
             rollouts.Count == 0 ? 0 : version - 1 - rollouts.Average(r => r.Version),
-            evalReward, metricMeans, g.EngineSeconds, g.Loss, g.RatioSum / tokens);
+            evalReward, metricMeans, g.EngineSeconds, g.Loss, g.RatioSum / tokens,
+            droppedGroups, resampleRounds, GradientClipping.IsSkipped(gradNorm) ? 1 : 0);
     }
 }
