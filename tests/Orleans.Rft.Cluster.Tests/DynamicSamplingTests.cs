@@ -125,3 +125,30 @@ public sealed class DynamicSamplingTests
         Assert.Equal([1.0, 0.75, 0.5, 0.25], plain.Outcomes.Take(4).Select(o => o.Score));
     }
 }
+
+[Collection(ClusterCollection.Name)]
+public sealed class DynamicSamplingJobTests(ClusterFixture fixture)
+{
+    [Fact]
+    public async Task A_dapo_job_trains_only_groups_with_reward_variance_unless_it_ran_out_of_rounds_and_counts_what_it_dropped()
+    {
+        var spec = fixture.Spec("dapo-ds", trainers: 1, maxSteps: 3) with { Loss = new LossSpec("dapo", MaxResample: 2) };
+        var snapshot = await fixture.RunToEnd("dapo-ds", spec);
+        Assert.True(snapshot.Status == JobStatus.Completed, snapshot.LastError);
+        var job = fixture.Cluster.Client.GetGrain<IJobGrain>("dapo-ds");
+        var history = await job.GetHistory(0);
+        Assert.Equal(3, history.Count);
+        foreach (var h in history)
+        {
+            var rollouts = await job.GetRollouts(h.Step - 1);
+            var groups = rollouts.Chunk(8).ToList();                  // n = 8, each row's samples together
+            var flat = groups.Count(g => g.All(r => r.Reward == g[0].Reward));
+            Assert.InRange(h.ResampleRounds, 0, 2);
+            if (h.ResampleRounds < 2) Assert.Equal(4, groups.Count);  // filled: exactly batch_prompts groups
+            if (groups.Count < 4 || flat > 0) Assert.Equal(2, h.ResampleRounds); // short or flat only when the rounds ran out
+            // a top-up round runs exactly when a group was dropped (max_resample > 0)
+            Assert.Equal(h.DroppedGroups > 0, h.ResampleRounds > 0);
+        }
+        Assert.True(history.Sum(h => h.DroppedGroups) > 0, "the untrained toy policy rarely hits the target: some groups must have been all-zero");
+    }
+}
