@@ -68,6 +68,19 @@ public sealed class PolicyFidelityTests
     }
 
     [Fact]
+    public void The_kl_reference_is_tempered_like_the_policy_so_an_identity_adapter_has_kl_0_at_temperature_0_7()
+    {
+        using var model = TestModels.Micro(seed: 9);
+        model.AttachLora(new LoraConfig(Rank: 4), seed: 9);             // B = 0: the adapted policy is the reference
+        var samples = Prompts.Select((p, i) => new PolicySample(p, [30 + i, 31, 32, 33], [-5f, -5f, -5f, -5f], 1.0)).ToList();
+        var options = Options(0.7, recompute: true) with { Loss = new LossOptions(KlBeta: 0.1, MaxCompletionLength: 8) };
+        using var trainer = new PolicyTrainer(model, options);
+        var stats = trainer.ComputeGradients(samples, PolicyTrainer.NormalizerFor(samples)).Stats;
+        Assert.True(stats.KlSum < 1e-6, $"KL to an identical reference is {stats.KlSum}: the reference forward is not at T = 0.7");
+        Assert.True(stats.Tokens > 0);
+    }
+
+    [Fact]
     public void Recomputed_old_log_probs_make_the_first_pass_ratio_exactly_1_whatever_the_sampler_recorded()
     {
         using var model = AdaptedModel(seed: 6);
