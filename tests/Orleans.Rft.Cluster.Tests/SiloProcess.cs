@@ -19,7 +19,7 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public string Name { get; }
     public string LogPath { get; }
-    public int Id => process.Id;
+    public int Id { get; private set; }
     public bool HasExited => process.HasExited;
 
     SiloProcess(string name, Process process, string logPath)
@@ -46,6 +46,7 @@ public sealed class SiloProcess : IAsyncDisposable
         silo.process.ErrorDataReceived += (_, e) => silo.Line(e.Data, "err");
         silo.process.Exited += (_, _) => silo.ready.TrySetException(new InvalidOperationException($"silo {name} exited before it was ready."));
         silo.process.Start();
+        silo.Id = silo.process.Id;
         silo.process.BeginOutputReadLine();
         silo.process.BeginErrorReadLine();
         try
@@ -55,8 +56,9 @@ public sealed class SiloProcess : IAsyncDisposable
         }
         catch (Exception e)
         {
+            var exited = silo.HasExited ? $", exit code {silo.process.ExitCode}" : "";
             await silo.DisposeAsync();
-            throw new InvalidOperationException($"silo {name} did not become ready within {readyTimeout.TotalSeconds:0} s ({e.Message}):\n{silo.Log()}", e);
+            throw new InvalidOperationException($"silo {name} did not become ready within {readyTimeout.TotalSeconds:0} s ({e.Message}{exited}):\n{silo.Log()}", e);
         }
     }
 
@@ -84,13 +86,18 @@ public sealed class SiloProcess : IAsyncDisposable
             using var reader = new StreamReader(new FileStream(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
             text = reader.ReadToEnd();
         }
-        return $"--- silo {Name} (pid {process.Id}, {LogPath}) ---\n" + (text.Length > maxChars ? "…" + text[^maxChars..] : text);
+        return $"--- silo {Name} (pid {Id}, {LogPath}) ---\n" + (text.Length > maxChars ? "…" + text[^maxChars..] : text);
     }
 
     public async ValueTask DisposeAsync()
     {
-        try { if (!process.HasExited) await KillAsync(); }
+        try
+        {
+            if (!process.HasExited) await KillAsync();
+            else await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(5)); // drains its last output into the log
+        }
         catch (InvalidOperationException) { } // never started
+        catch (TimeoutException) { }
         process.Dispose();
         lock (log) { closed = true; log.Dispose(); }
     }

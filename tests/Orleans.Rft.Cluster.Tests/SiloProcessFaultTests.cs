@@ -126,6 +126,22 @@ public sealed class SiloProcessFaultTests(AzuriteFixture azurite, ITestOutputHel
         }
     }
 
+    [Fact]
+    public async Task A_silo_process_that_cannot_start_fails_the_test_at_once_with_its_own_error()
+    {
+        var logs = Path.Combine(Path.GetTempPath(), "orleans-rft-cluster-tests", Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            var watch = Stopwatch.StartNew();
+            var e = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+                SiloProcess.StartAsync("bad", new Dictionary<string, string> { ["Rft__Clustering"] = "kubernetes" }, logs, TimeSpan.FromSeconds(60)));
+            Assert.Contains("exit code 2", e.Message);
+            Assert.Contains("Rft:Clustering is 'kubernetes'; use one of localhost, azure.", e.Message); // the silo's stderr, quoted
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), $"took {watch.Elapsed}: the exit was not noticed before the ready timeout");
+        }
+        finally { try { Directory.Delete(logs, recursive: true); } catch (IOException) { } }
+    }
+
     static async Task<JobSnapshot> RunToEnd(IJobGrain job)
     {
         var deadline = DateTime.UtcNow + RunTimeout;
