@@ -149,6 +149,7 @@ public sealed partial class JobGrain
         await artifacts.UploadDirectoryAsync(adapter, $"{prefix}/adapter");
         await Task.WhenAll(cluster!.Trainers.Select(t => t.SaveOptimizer(prefix)));
         await artifacts.WriteAsync($"{prefix}/job.json", JsonSerializer.SerializeToUtf8Bytes(new { S.Step, S.Epoch, S.Cursor, S.PolicyVersion, Spec = S.Spec }));
+        await Services.FaultPoints.ReachedAsync(Services.FaultPoints.CheckpointDataWritten);
         var reference = new CheckpointRef(S.Step, S.Epoch, S.Cursor, S.PolicyVersion, prefix);
         S.Checkpoints.Add(reference);
         S.LastCheckpoint = reference;

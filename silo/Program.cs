@@ -17,5 +17,9 @@ builder.UseOrleans(silo => silo.AddRft(options));
 var host = builder.Build();
 host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Orleans.Rft.Silo")
     .LogInformation("Silo configuration: {@Options}", System.Text.Json.JsonSerializer.Serialize(options));
-await host.RunAsync();
+await host.StartAsync();
+// One line on stdout once the silo is active in the cluster and its gateway takes clients: what
+// scripts and the process tests (tests/Orleans.Rft.Cluster.Tests/SiloProcess.cs) wait for.
+Console.WriteLine($"{SiloReady.Line} cluster {options.ClusterId}, silo port {options.SiloPort}, gateway port {options.GatewayPort}");
+await host.WaitForShutdownAsync();
 return 0;
