@@ -10,12 +10,10 @@ var options = builder.Configuration.GetSection("Rft").Get<RftSiloOptions>() ?? n
 try { options.Validate(); }
 catch (InvalidOperationException e)
 {
-    Console.Error.WriteLine($"error: {e.Message}");
+    Console.Error.WriteLine($"error: {Orleans.Rft.GrainInterfaces.Secrets.Redact(e.Message)}");
     return 2;
 }
 builder.UseOrleans(silo => silo.AddRft(options));
-var host = builder.Build();
-host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Orleans.Rft.Silo")
-    .LogInformation("Silo configuration: {@Options}", System.Text.Json.JsonSerializer.Serialize(options));
+var host = builder.Build(); // AddRft logs the configuration at start, secrets masked (SiloConfigurationLog)
 await host.RunAsync();
 return 0;
