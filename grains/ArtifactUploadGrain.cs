@@ -6,26 +6,32 @@ namespace Orleans.Rft.Grains;
 
 /// <summary>
 /// Stages one uploaded file in a temporary file on its silo and moves it into the artifact store
-/// once size and SHA-256 check out. Staging on disk rather than in memory keeps model-sized uploads
-/// out of the heap; if the activation is lost mid-upload, <see cref="Begin"/> reports 0 bytes and
-/// the client starts that file again.
+/// once size and SHA-256 check out. The key is the content's SHA-256 and the store path is derived
+/// from it (<see cref="ArtifactReference.UploadPath"/>), never chosen by the client: what lies at
+/// <c>uploads/sha256/{hex}</c> always hashes to <c>{hex}</c>, so "already there" is a safe shortcut
+/// and no upload can overwrite a job's files. Staging on disk rather than in memory keeps
+/// model-sized uploads out of the heap; if the activation is lost mid-upload, <see cref="Begin"/>
+/// reports 0 bytes and the client starts that file again.
 /// </summary>
-public sealed class ArtifactUploadGrain(IArtifactStore artifacts) : Grain, IArtifactUploadGrain
+public sealed class ArtifactUploadGrain(IArtifactStore artifacts, UploadLimits limits) : Grain, IArtifactUploadGrain
 {
     string? sha256;
     long size, received;
     string? staging;
 
-    string StorePath => this.GetPrimaryKeyString();
+    /// <summary>Checked on use, so a key that is not a SHA-256 fails every call with the reason.</summary>
+    string StorePath => ArtifactReference.UploadPath(this.GetPrimaryKeyString());
 
     public async Task<long> Begin(string sha256, long size)
     {
         if (size < 0) throw new ArgumentException("size must be ≥ 0.");
-        if (sha256.Length != 64 || !sha256.All(Uri.IsHexDigit)) throw new ArgumentException($"'{sha256}' is not a hex SHA-256.");
+        if (size > limits.MaxBytes) throw new ArgumentException($"the upload is {size:N0} bytes; this cluster takes at most {limits.MaxBytes:N0} (Rft:MaxUploadMiB).");
+        sha256 = sha256.ToLowerInvariant();
+        if (sha256 != this.GetPrimaryKeyString()) throw new ArgumentException($"upload key '{this.GetPrimaryKeyString()}' must be the content's lower-case SHA-256 ('{sha256}').");
         if (await artifacts.ExistsAsync(StorePath)) return size;
         if (this.sha256 == sha256 && this.size == size && staging is not null) return received;
         Discard();
-        this.sha256 = sha256.ToLowerInvariant();
+        this.sha256 = sha256;
         this.size = size;
         received = 0;
         staging = Path.Combine(Path.GetTempPath(), "orleans-rft", "uploads", Guid.NewGuid().ToString("N"));

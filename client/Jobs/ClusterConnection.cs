@@ -49,7 +49,7 @@ public static class ClusterConnection
     {
         var builder = Host.CreateApplicationBuilder();
         QuietLogging(builder);
-        var options = new RftSiloOptions { ArtifactsPath = artifacts, Devices = devices, SiloPort = FreePort(), GatewayPort = FreePort(), ClusterId = "rft-embedded-" + Environment.ProcessId };
+        var options = new RftSiloOptions { ArtifactsPath = artifacts, AllowLocalPaths = true, Devices = devices, SiloPort = FreePort(), GatewayPort = FreePort(), ClusterId = "rft-embedded-" + Environment.ProcessId };
         builder.UseOrleans(silo => silo.AddRft(options));
         var host = builder.Build();
         await host.StartAsync(cancellation);
