@@ -63,6 +63,7 @@ public static class ClusterConnection
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddFilter("Orleans", LogLevel.Error);
+        builder.Logging.AddFilter("Orleans.Rft", LogLevel.Warning); // over the silo's appsettings.json, which shows Orleans.Rft at Information
     }
 
     public static IGrainFactory Grains(IHost host) => host.Services.GetRequiredService<IGrainFactory>();
