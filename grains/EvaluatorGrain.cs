@@ -22,7 +22,13 @@ public sealed class EvaluatorGrain(ILogger<EvaluatorGrain> logger, IArtifactStor
     public async Task<EvaluateOutcome[]> Evaluate(string evaluatorJson, string baseDirectory, EvaluateItem[] items, double timeoutSeconds)
     {
         // Schema files are read from this silo's disk only where the operator allows local paths.
-        var evaluator = cache.GetOrAdd((evaluatorJson, artifacts.LocalFolderOrNull(baseDirectory)), k => EvaluatorFactory.Create(JsonNode.Parse(k.Item1)!.AsObject(), "evaluator", k.Item2));
+        IEvaluator evaluator;
+        try { evaluator = cache.GetOrAdd((evaluatorJson, artifacts.LocalFolderOrNull(baseDirectory)), k => EvaluatorFactory.Create(JsonNode.Parse(k.Item1)!.AsObject(), "evaluator", k.Item2)); }
+        catch (SpecException e)
+        {
+            // A spec this silo cannot build (a schema file it may not read) scores every item invalid with the reason, like any evaluator error.
+            return items.Select(_ => new EvaluateOutcome(0, false, $"evaluator spec: {e.Message}", new Dictionary<string, double>(), false, true)).ToArray();
+        }
         var outcomes = new EvaluateOutcome[items.Length];
         for (int i = 0; i < items.Length; i++)
             outcomes[i] = await EvaluateOne(evaluator, items[i], TimeSpan.FromSeconds(timeoutSeconds));
