@@ -20,14 +20,15 @@ public sealed class ArtifactUploadGrain(IArtifactStore artifacts, UploadLimits l
     string? staging;
 
     /// <summary>Checked on use, so a key that is not a SHA-256 fails every call with the reason.</summary>
-    string StorePath => ArtifactReference.UploadPath(this.GetPrimaryKeyString());
+    string StorePath => ArtifactReference.UploadPath(Key);
+    string Key => this.GetPrimaryKeyString();
 
     public async Task<long> Begin(string sha256, long size)
     {
         if (size < 0) throw new ArgumentException("size must be ≥ 0.");
         if (size > limits.MaxBytes) throw new ArgumentException($"the upload is {size:N0} bytes; this cluster takes at most {limits.MaxBytes:N0} (Rft:MaxUploadMiB).");
         sha256 = sha256.ToLowerInvariant();
-        if (sha256 != this.GetPrimaryKeyString()) throw new ArgumentException($"upload key '{this.GetPrimaryKeyString()}' must be the content's lower-case SHA-256 ('{sha256}').");
+        if (sha256 != Key) throw new ArgumentException($"upload key '{Key}' must be the content's lower-case SHA-256 ('{sha256}').");
         if (await artifacts.ExistsAsync(StorePath)) return size;
         if (this.sha256 == sha256 && this.size == size && staging is not null) return received;
         Discard();
@@ -42,10 +43,10 @@ public sealed class ArtifactUploadGrain(IArtifactStore artifacts, UploadLimits l
 
     public async Task Append(long offset, byte[] chunk)
     {
-        if (staging is null) throw new InvalidOperationException($"upload of {StorePath}: Append before Begin.");
+        if (staging is null) throw new InvalidOperationException($"upload of {Key}: Append before Begin.");
         if (chunk.Length > MessageLimits.MaxChunkBytes) throw new ArgumentException($"chunks are at most {MessageLimits.MaxChunkBytes} bytes (got {chunk.Length}).");
-        if (offset != received) throw new InvalidOperationException($"upload of {StorePath}: chunk at {offset}, expected {received}; call Begin to resume.");
-        if (received + chunk.Length > size) throw new InvalidOperationException($"upload of {StorePath}: more than the announced {size} bytes.");
+        if (offset != received) throw new InvalidOperationException($"upload of {Key}: chunk at {offset}, expected {received}; call Begin to resume.");
+        if (received + chunk.Length > size) throw new InvalidOperationException($"upload of {Key}: more than the announced {size} bytes.");
         await using (var stream = new FileStream(staging, FileMode.Append, FileAccess.Write))
             await stream.WriteAsync(chunk);
         received += chunk.Length;
@@ -56,15 +57,15 @@ public sealed class ArtifactUploadGrain(IArtifactStore artifacts, UploadLimits l
         if (staging is null)
         {
             if (await artifacts.ExistsAsync(StorePath)) return; // an empty file that was already there: Begin had nothing to stage
-            throw new InvalidOperationException($"upload of {StorePath}: Complete before Begin.");
+            throw new InvalidOperationException($"upload of {Key}: Complete before Begin.");
         }
         try
         {
-            if (received != size) throw new InvalidOperationException($"upload of {StorePath}: {received} of {size} bytes arrived.");
+            if (received != size) throw new InvalidOperationException($"upload of {Key}: {received} of {size} bytes arrived.");
             string actual;
             await using (var stream = File.OpenRead(staging))
                 actual = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream));
-            if (actual != sha256) throw new InvalidDataException($"upload of {StorePath}: SHA-256 {actual} differs from the announced {sha256}; the upload was discarded.");
+            if (actual != sha256) throw new InvalidDataException($"upload of {Key}: SHA-256 {actual} differs from the announced {sha256}; the upload was discarded.");
             await artifacts.WriteFileAsync(StorePath, staging);
         }
         finally

@@ -48,7 +48,7 @@ public sealed class EvaluatorGrain(ILogger<EvaluatorGrain> logger, IArtifactStor
         }
         catch (Exception e) when (e is TimeoutException or OperationCanceledException)
         {
-            return new EvaluateOutcome(0, false, $"evaluator timed out after {timeout.TotalSeconds:F0} s", new Dictionary<string, double>(), true, false);
+            return new EvaluateOutcome(0, false, $"evaluator timed out after {timeout.TotalSeconds:G3} s", new Dictionary<string, double>(), true, false);
         }
         catch (Exception e)
         {

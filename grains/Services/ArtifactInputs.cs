@@ -29,9 +29,10 @@ public static class ArtifactInputs
         }
         if (parts is ["folder", var manifestSha] && ArtifactReference.IsSha256(manifestSha))
             return await store.MaterializeFilesAsync(reference, await ReadManifest(store, path, manifestSha, cancellation), cancellation);
-        var slash = reference.LastIndexOf('/');
-        if (slash > 0 && await store.ExistsAsync(reference, cancellation))
-            return Path.Combine(await store.MaterializeAsync(reference[..slash], cancellation), reference[(slash + 1)..]);
+        // A single stored file is materialized alone (not its whole parent folder), under its own name.
+        var fileName = parts[^1];
+        if (await store.ExistsAsync(reference, cancellation))
+            return Path.Combine(await store.MaterializeFilesAsync(reference, [(fileName, reference)], cancellation), fileName);
         if ((await store.ListAsync(reference, cancellation)).Count == 0) throw Missing(path, store);
         return await store.MaterializeAsync(reference, cancellation);
     }

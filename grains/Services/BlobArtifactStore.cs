@@ -68,7 +68,7 @@ public sealed class BlobArtifactStore : IArtifactStore
     }
 
     public Task<string> MaterializeFilesAsync(string key, IReadOnlyList<(string Name, string StorePath)> files, CancellationToken cancellation = default) =>
-        Download("files/" + ArtifactPaths.Checked(key), files, cancellation);
+        Download(@"\files\" + ArtifactPaths.Checked(key), files, cancellation); // '\' is in no store path: never the same folder as a prefix
 
     async Task<string> Download(string key, IReadOnlyList<(string Name, string StorePath)> files, CancellationToken cancellation)
     {
