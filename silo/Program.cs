@@ -6,6 +6,8 @@ using Orleans.Rft.Silo;
 
 // The Orleans.Rft silo: appsettings.json + environment variables (Rft__Clustering=azure, …).
 var builder = Host.CreateApplicationBuilder(args);
+builder.Logging.ClearProviders();
+builder.Logging.AddRedactingConsole(); // every log line has its secrets masked
 var options = builder.Configuration.GetSection("Rft").Get<RftSiloOptions>() ?? new RftSiloOptions();
 try { options.Validate(); }
 catch (InvalidOperationException e)

@@ -60,7 +60,7 @@ public static class ClusterConnection
     static void QuietLogging(HostApplicationBuilder builder)
     {
         builder.Logging.ClearProviders();
-        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Logging.AddRedactingConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddFilter("Orleans", LogLevel.Error);
         builder.Logging.AddFilter("Orleans.Rft", LogLevel.Warning); // over the silo's appsettings.json, which shows Orleans.Rft at Information

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Orleans.Rft.Client.Jobs;
 using Orleans.Rft.GrainInterfaces;
 using Orleans.Rft.Silo;
@@ -91,5 +92,21 @@ public sealed class SecretsTests
             Assert.Contains("AccountName=rftprod", stderr);
             Assert.DoesNotContain(Key[..20], stderr + output);
         }
+    }
+
+    [Fact]
+    public void Every_console_log_line_of_the_silo_and_rft_has_its_secrets_masked_message_and_exception_alike()
+    {
+        var formatter = new RedactingConsoleFormatter();
+        var output = new StringWriter();
+        var error = new InvalidOperationException($"request to https://rftprod.blob.core.windows.net/c/x?sv=2022&sig=SASSIGNATURE123 failed; {ConnectionString}");
+        var entry = new LogEntry<string>(LogLevel.Error, "Azure.Core", new EventId(7), $"using {ConnectionString}", error, (state, _) => state);
+        formatter.Write(entry, null, output);
+        var text = output.ToString();
+        Assert.StartsWith("fail: Azure.Core[7]", text);
+        Assert.Contains("AccountName=rftprod", text);
+        Assert.Contains("InvalidOperationException", text);
+        Assert.DoesNotContain(Key[..20], text);
+        Assert.DoesNotContain("SASSIGNATURE123", text);
     }
 }
