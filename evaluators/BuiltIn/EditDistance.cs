@@ -11,6 +11,13 @@ public static class EditDistance
     /// <summary>d(i, j) = min(d(i−1, j) + 1, d(i, j−1) + 1, d(i−1, j−1) + [a_i ≠ b_j]).</summary>
     public static int Levenshtein(string a, string b, CancellationToken cancellation = default)
     {
+        // A common prefix or suffix never changes the distance: drop it (a near-match costs O(n), not O(n·m)).
+        int start = 0;
+        while (start < a.Length && start < b.Length && a[start] == b[start]) start++;
+        int end = 0;
+        while (end < a.Length - start && end < b.Length - start && a[^(end + 1)] == b[^(end + 1)]) end++;
+        a = a[start..^end];
+        b = b[start..^end];
         if (a.Length < b.Length) (a, b) = (b, a); // rows run over the longer string, the row over the shorter
         if (b.Length == 0) return a.Length;
         var previous = new int[b.Length + 1];

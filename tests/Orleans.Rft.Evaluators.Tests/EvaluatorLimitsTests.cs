@@ -30,8 +30,13 @@ public sealed class EvaluatorLimitsTests
     {
         Assert.Equal(3, EditDistance.Levenshtein("kitten", "sitting"));
         Assert.Equal(5, EditDistance.Levenshtein("", "abcde"));
+        Assert.Equal(1, EditDistance.Levenshtein("abcXdef", "abcdef"));
+        Assert.Equal(2, EditDistance.Levenshtein("aaaa", "aa"));
+        Assert.Equal(0, EditDistance.Levenshtein("same", "same"));
         for (int seed = 0; seed < 20; seed++)
         {
+            string p = RandomText(seed, seed + 7), q = RandomText(seed % 5, seed + 9);
+            Assert.Equal(MatrixLevenshtein(p + q + p, p + p), EditDistance.Levenshtein(p + q + p, p + p));
             string a = RandomText(seed * 3, seed), b = RandomText(40 - seed, seed + 100);
             Assert.Equal(MatrixLevenshtein(a, b), EditDistance.Levenshtein(a, b));
             Assert.Equal(MatrixLevenshtein(a, b), EditDistance.Levenshtein(b, a));
