@@ -21,7 +21,7 @@ public static class Cli
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            foreach (var e in parse.Errors) Console.Error.WriteLine($"error: {e.Message}");
+            foreach (var e in parse.Errors) Console.Error.WriteLine($"error: {Redact(e.Message)}");
             Console.Error.WriteLine("Run with --help for usage.");
             return UsageError;
         }
@@ -32,25 +32,28 @@ public static class Cli
         }
         catch (AggregateException e) when (e.InnerExceptions.Count == 1 && IsInputError(e.InnerException!))
         {
-            Console.Error.WriteLine($"error: {e.InnerException!.Message}");
+            Console.Error.WriteLine($"error: {Redact(e.InnerException!.Message)}");
             return UsageError;
         }
         catch (Exception e) when (IsInputError(e))
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            Console.Error.WriteLine($"error: {Redact(e.Message)}");
             return UsageError;
         }
         catch (Jobs.ClusterUnavailableException e)
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            Console.Error.WriteLine($"error: {Redact(e.Message)}");
             return Failure;
         }
         catch (Exception e) when (Environment.GetEnvironmentVariable("RFT_DEBUG") != "1")
         {
-            Console.Error.WriteLine($"error: {e.GetType().Name}: {e.Message} (set RFT_DEBUG=1 for the stack trace)");
+            Console.Error.WriteLine($"error: {e.GetType().Name}: {Redact(e.Message)} (set RFT_DEBUG=1 for the stack trace)");
             return Failure;
         }
     }
+
+    /// <summary>Every message printed goes through this: a connection string given on the command line or found in an error keeps its keys hidden.</summary>
+    public static string Redact(string? message) => GrainInterfaces.Secrets.Redact(message);
 
     /// <summary>Errors the user can fix in their input: exit code 2.</summary>
     public static bool IsInputError(Exception e) =>

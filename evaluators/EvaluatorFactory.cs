@@ -9,8 +9,8 @@ public static class EvaluatorFactory
     public static readonly string[] Types = ["exact_match", "numeric", "regex", "contains", "json_schema", "string_similarity", "multi"];
 
     /// <param name="path">where the mapping sits in the job spec, for error messages (<c>evaluator</c>)</param>
-    /// <param name="baseDirectory">folder that relative file paths (schemas) resolve against</param>
-    public static IEvaluator Create(JsonObject spec, string path, string baseDirectory)
+    /// <param name="baseDirectory">folder that relative file paths (schemas) resolve against; null refuses file paths (a silo that may not read its disk)</param>
+    public static IEvaluator Create(JsonObject spec, string path, string? baseDirectory)
     {
         var r = new SpecReader(spec, path);
         var type = r.String("type") ?? throw new SpecException(r.At("type"), $"is required; one of {string.Join(", ", Types)}.");

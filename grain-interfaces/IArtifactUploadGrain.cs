@@ -2,8 +2,9 @@ namespace Orleans.Rft.GrainInterfaces;
 
 /// <summary>
 /// Receives one file for the artifact store in chunks of at most <see cref="MessageLimits.MaxChunkBytes"/>.
-/// Key: the store path the file will have, e.g. <c>datasets/{sha256}/train.jsonl</c>;
-/// content-addressed, so a second upload of the same file finds it already there and sends nothing.
+/// Key: the file's lower-case hex SHA-256; the silo stores it at <see cref="ArtifactReference.UploadPath"/>
+/// only once the bytes received hash to it. Content-addressed, so a second upload of the same file
+/// finds it already there and sends nothing; a client never chooses a store path.
 /// </summary>
 public interface IArtifactUploadGrain : IGrainWithStringKey
 {

@@ -1,26 +1,34 @@
-using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
 using Orleans.Rft.Evaluators;
 using Orleans.Rft.GrainInterfaces;
+using Orleans.Rft.Grains.Services;
 
 namespace Orleans.Rft.Grains;
 
 /// <summary>
 /// Runs evaluators next to the caller ([StatelessWorker]: scoring is CPU-light and needs no device).
-/// Each item has its own timeout; a throw, a timeout or an out-of-range score becomes an invalid
-/// outcome with the reason, so one bad rollout never fails the step.
+/// Each item runs on the thread pool under its own timeout (<see cref="EvaluatorRunner"/>), so a slow
+/// synchronous evaluator never holds the activation's scheduler; a throw, a timeout or an
+/// out-of-range score becomes an invalid outcome with the reason, so one bad rollout never fails the step.
 /// </summary>
 [StatelessWorker]
-public sealed class EvaluatorGrain(ILogger<EvaluatorGrain> logger) : Grain, IEvaluatorGrain
+public sealed class EvaluatorGrain(ILogger<EvaluatorGrain> logger, IArtifactStore artifacts) : Grain, IEvaluatorGrain
 {
-    /// <summary>Built evaluators by spec text, shared by every activation in the silo: regexes and schemas are built once.</summary>
-    static readonly ConcurrentDictionary<(string, string), IEvaluator> cache = new();
+    /// <summary>Built evaluators by spec text, shared by every activation in the silo: regexes and schemas are built once, a bounded number kept.</summary>
+    static readonly EvaluatorCache<(string, string?)> cache = new(EvaluationLimits.CachedEvaluators);
 
     public async Task<EvaluateOutcome[]> Evaluate(string evaluatorJson, string baseDirectory, EvaluateItem[] items, double timeoutSeconds)
     {
-        var evaluator = cache.GetOrAdd((evaluatorJson, baseDirectory), k => EvaluatorFactory.Create(JsonNode.Parse(k.Item1)!.AsObject(), "evaluator", k.Item2));
+        // Schema files are read from this silo's disk only where the operator allows local paths.
+        IEvaluator evaluator;
+        try { evaluator = cache.GetOrAdd((evaluatorJson, artifacts.LocalFolderOrNull(baseDirectory)), k => EvaluatorFactory.Create(JsonNode.Parse(k.Item1)!.AsObject(), "evaluator", k.Item2)); }
+        catch (SpecException e)
+        {
+            // A spec this silo cannot build (a schema file it may not read) scores every item invalid with the reason, like any evaluator error.
+            return items.Select(_ => new EvaluateOutcome(0, false, $"evaluator spec: {e.Message}", new Dictionary<string, double>(), false, true)).ToArray();
+        }
         var outcomes = new EvaluateOutcome[items.Length];
         for (int i = 0; i < items.Length; i++)
             outcomes[i] = await EvaluateOne(evaluator, items[i], TimeSpan.FromSeconds(timeoutSeconds));
@@ -29,24 +37,23 @@ public sealed class EvaluatorGrain(ILogger<EvaluatorGrain> logger) : Grain, IEva
 
     async Task<EvaluateOutcome> EvaluateOne(IEvaluator evaluator, EvaluateItem item, TimeSpan timeout)
     {
-        using var cancel = new CancellationTokenSource(timeout);
         try
         {
             var input = new EvaluationInput(item.Completion,
                 item.GroundTruthJson is null ? null : JsonNode.Parse(item.GroundTruthJson),
                 JsonNode.Parse(item.RowJson) as JsonObject ?? new JsonObject());
-            var result = (await evaluator.EvaluateAsync(input, cancel.Token).WaitAsync(timeout)).Checked();
+            var result = await EvaluatorRunner.RunAsync(evaluator, input, timeout);
             var metrics = result.Metrics?.Where(m => m.Value.IsScoreValid).ToDictionary(m => m.Key, m => m.Value.Score) ?? new Dictionary<string, double>();
             return new EvaluateOutcome(result.Score, result.IsScoreValid, result.Reason, metrics, false, false);
         }
         catch (Exception e) when (e is TimeoutException or OperationCanceledException)
         {
-            return new EvaluateOutcome(0, false, $"evaluator timed out after {timeout.TotalSeconds:F0} s", new Dictionary<string, double>(), true, false);
+            return new EvaluateOutcome(0, false, $"evaluator timed out after {timeout.TotalSeconds:G3} s", new Dictionary<string, double>(), true, false);
         }
         catch (Exception e)
         {
             logger.LogWarning(e, "Evaluator {Type} failed on one rollout", evaluator.Type);
-            return new EvaluateOutcome(0, false, $"evaluator error: {e.GetType().Name}: {e.Message}", new Dictionary<string, double>(), false, true);
+            return new EvaluateOutcome(0, false, $"evaluator error: {e.GetType().Name}: {Secrets.Redact(e.Message)}", new Dictionary<string, double>(), false, true);
         }
     }
 }

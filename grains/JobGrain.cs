@@ -149,7 +149,7 @@ public sealed partial class JobGrain(
         var baseModel = await artifacts.LocalPathAsync(spec.BaseModel);
         if (!File.Exists(Path.Combine(baseModel, "config.json")))
             throw new FileNotFoundException($"base_model: '{spec.BaseModel}' has no config.json; point it at a Hugging Face model folder.");
-        EvaluatorFactory.Create(JsonNode.Parse(spec.EvaluatorJson)!.AsObject(), "evaluator", spec.BaseDirectory);
+        EvaluatorFactory.Create(JsonNode.Parse(spec.EvaluatorJson)!.AsObject(), "evaluator", artifacts.LocalFolderOrNull(spec.BaseDirectory));
         await LoadData();
         S.TotalSteps = DatasetCursor.TotalSteps(rows.Count, spec.Training.BatchPrompts, spec.Training.Epochs, spec.Training.MaxSteps);
     }

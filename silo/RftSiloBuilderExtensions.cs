@@ -39,8 +39,13 @@ public static class RftSiloBuilderExtensions
         silo.Services.AddSingleton<DeviceRegistry>();
         silo.Services.AddSingleton<ModelHost>();
         silo.Services.AddSingleton<IArtifactStore>(_ => options.Artifacts == "blob"
-            ? new BlobArtifactStore(options.AzureStorageConnectionString!, options.ArtifactsContainer, Path.Combine(Path.GetTempPath(), "orleans-rft", "blob-cache"))
-            : new LocalArtifactStore(options.ArtifactsPath));
+            ? new BlobArtifactStore(options.AzureStorageConnectionString!, options.ArtifactsContainer, new ArtifactCache(
+                ArtifactCache.RootFor(options.ArtifactCachePath ?? Path.Combine(Path.GetTempPath(), "orleans-rft", "blob-cache"), options.ServiceId, options.ClusterId),
+                options.ArtifactCacheMiB * 1024 * 1024)) { AllowLocalPaths = options.AllowLocalPaths }
+            : new LocalArtifactStore(options.ArtifactsPath) { AllowLocalPaths = options.AllowLocalPaths });
+        silo.Services.AddSingleton(UploadLimits.FromMiB(options.MaxUploadMiB));
+        silo.Services.AddSingleton(options);
+        silo.Services.AddHostedService<SiloConfigurationLog>();
         // Devices are advertised in silo metadata; the filter keeps device grains on silos that have the device.
         silo.UseSiloMetadata(DeviceMetadata.For(DeviceRegistry.Resolve(options.Devices).Select(d => d.Name)));
         silo.Services.AddPlacementFilter<DevicePlacementFilter, DevicePlacementFilterDirector>(ServiceLifetime.Singleton);

@@ -31,6 +31,18 @@ public sealed class RftSiloOptions
     /// <summary><c>grpc</c> (port 4317, the OTLP default) or <c>http</c> (http/protobuf, port 4318).</summary>
     public string OtlpProtocol { get; set; } = "grpc";
     public int MetricsExportIntervalSeconds { get; set; } = 15;
+    /// <summary>
+    /// Whether job specs may name files on the silo's disk (datasets, models, schema files). Off on a
+    /// cluster, where <c>rft submit</c> uploads inputs and silos read only <c>artifact:</c> references;
+    /// the embedded <c>rft run</c> silo turns it on.
+    /// </summary>
+    public bool AllowLocalPaths { get; set; }
+    /// <summary>Local cache of blob artifacts, per cluster and service, in MiB; least recently used folders are evicted beyond it.</summary>
+    public long ArtifactCacheMiB { get; set; } = 4096;
+    /// <summary>Where the blob artifact cache lives (a folder per service and cluster id below it); default the temp folder.</summary>
+    public string? ArtifactCachePath { get; set; }
+    /// <summary>The largest file one upload may announce, in MiB.</summary>
+    public long MaxUploadMiB { get; set; } = 20480;
 
     /// <summary>Fails fast, naming the setting and the fix.</summary>
     public void Validate()
@@ -46,7 +58,9 @@ public sealed class RftSiloOptions
             throw new InvalidOperationException("Rft:AzureStorageConnectionString isn't configured; Azure clustering, storage and blob artifacts need it (UseDevelopmentStorage=true for Azurite).");
         OneOf(nameof(OtlpProtocol), OtlpProtocol, "grpc", "http");
         if (!string.IsNullOrEmpty(OtlpEndpoint) && !(Uri.TryCreate(OtlpEndpoint, UriKind.Absolute, out var otlp) && otlp.Scheme is "http" or "https"))
-            throw new InvalidOperationException($"Rft:OtlpEndpoint is '{OtlpEndpoint}'; use an http(s) URL such as http://otel-collector:4317.");
+            throw new InvalidOperationException($"Rft:OtlpEndpoint is '{Orleans.Rft.GrainInterfaces.Secrets.Redact(OtlpEndpoint)}'; use an http(s) URL such as http://otel-collector:4317.");
+        if (ArtifactCacheMiB < 1) throw new InvalidOperationException($"Rft:ArtifactCacheMiB is {ArtifactCacheMiB}; give the blob artifact cache at least 1 MiB (default 4096).");
+        if (MaxUploadMiB < 1) throw new InvalidOperationException($"Rft:MaxUploadMiB is {MaxUploadMiB}; allow uploads of at least 1 MiB (default 20480).");
         if (MetricsExportIntervalSeconds < 1) throw new InvalidOperationException("Rft:MetricsExportIntervalSeconds must be ≥ 1.");
         if (SiloPort is < 1 or > 65535 || GatewayPort is < 1 or > 65535) throw new InvalidOperationException("Rft:SiloPort and Rft:GatewayPort must be TCP ports.");
     }

@@ -45,7 +45,7 @@ public static class RunCommand
                     ["best_eval_reward"] = final.BestEvalReward,
                     ["wall_seconds"] = Math.Round(wall.TotalSeconds, 1),
                     ["adapter"] = adapter is null ? null : Path.GetFullPath(outDir),
-                    ["error"] = final.LastError,
+                    ["error"] = final.LastError is null ? null : Cli.Redact(final.LastError),
                     ["history"] = JsonNode.Parse(JsonSerializer.Serialize(history)),
                 });
             else
@@ -53,7 +53,7 @@ public static class RunCommand
                 Console.WriteLine();
                 Console.Write(JobDisplay.Chart(history));
                 Console.WriteLine($"{final.Status} after {final.Step} steps in {wall:hh\\:mm\\:ss}; eval reward {Fmt(final.BaselineEvalReward)} → {Fmt(final.LatestEvalReward)} (best {Fmt(final.BestEvalReward)} at step {final.BestStep?.ToString() ?? "-"})");
-                if (final.LastError is not null) Console.WriteLine($"error: {final.LastError}");
+                if (final.LastError is not null) Console.WriteLine($"error: {Cli.Redact(final.LastError)}");
                 if (adapter is not null) Console.WriteLine($"adapter (PEFT) exported to {outDir}");
             }
             await host.StopAsync(CancellationToken.None);

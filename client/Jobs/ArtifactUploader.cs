@@ -33,31 +33,40 @@ public sealed class ArtifactUploader(IGrainFactory grains, Action<string>? progr
     async Task<string> UploadDataset(string path, CancellationToken cancellation)
     {
         var sha = await Sha256(path, cancellation);
-        var storePath = $"datasets/{sha}/{Path.GetFileName(path)}";
-        await UploadFile(path, sha, storePath, cancellation);
-        return ArtifactReference.For(storePath);
+        await UploadFile(path, sha, cancellation);
+        return ArtifactReference.ForFile(sha, Path.GetFileName(path));
     }
 
-    /// <summary>A model folder's address is the SHA-256 of its files' names and hashes, so any changed file gives a new folder.</summary>
+    /// <summary>
+    /// A model folder is its files, each uploaded by its own SHA-256, plus a manifest of names and
+    /// hashes uploaded the same way; the folder's address is the manifest's SHA-256, so any changed
+    /// file gives a new folder.
+    /// </summary>
     async Task<string> UploadModelFolder(string folder, CancellationToken cancellation)
     {
         var files = Directory.EnumerateFiles(folder).Order(StringComparer.Ordinal).ToList();
         var hashes = new List<(string File, string Sha)>();
         foreach (var file in files) hashes.Add((file, await Sha256(file, cancellation)));
-        var manifest = string.Join('\n', hashes.Select(h => $"{Path.GetFileName(h.File)} {h.Sha}"));
-        var folderSha = Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(manifest)));
-        foreach (var (file, sha) in hashes)
-            await UploadFile(file, sha, $"models/{folderSha}/{Path.GetFileName(file)}", cancellation);
-        return ArtifactReference.For($"models/{folderSha}");
+        foreach (var (file, sha) in hashes) await UploadFile(file, sha, cancellation);
+        var manifest = System.Text.Encoding.UTF8.GetBytes(ArtifactReference.Manifest(hashes.Select(h => (Path.GetFileName(h.File), h.Sha))));
+        var manifestSha = Convert.ToHexStringLower(SHA256.HashData(manifest));
+        await Upload(new MemoryStream(manifest), manifestSha, "manifest", cancellation);
+        return ArtifactReference.ForFolder(manifestSha);
     }
 
-    async Task UploadFile(string path, string sha, string storePath, CancellationToken cancellation)
+    async Task UploadFile(string path, string sha, CancellationToken cancellation)
     {
-        var upload = grains.GetGrain<IArtifactUploadGrain>(storePath);
-        var size = new FileInfo(path).Length;
-        var offset = await upload.Begin(sha, size).WaitAsync(CallTimeout, cancellation);
-        if (offset == size && size > 0) { progress?.Invoke($"{Path.GetFileName(path)}: already in the cluster"); return; }
         await using var stream = File.OpenRead(path);
+        await Upload(stream, sha, Path.GetFileName(path), cancellation);
+    }
+
+    /// <summary>Sends <paramref name="stream"/> to the upload grain of its SHA-256, from wherever an interrupted upload stopped.</summary>
+    async Task Upload(Stream stream, string sha, string label, CancellationToken cancellation)
+    {
+        var upload = grains.GetGrain<IArtifactUploadGrain>(sha);
+        var size = stream.Length;
+        var offset = await upload.Begin(sha, size).WaitAsync(CallTimeout, cancellation);
+        if (offset == size && size > 0) { progress?.Invoke($"{label}: already in the cluster"); return; }
         stream.Position = offset;
         var buffer = new byte[MessageLimits.MaxChunkBytes];
         while (offset < size)
@@ -68,7 +77,7 @@ public sealed class ArtifactUploader(IGrainFactory grains, Action<string>? progr
             BytesSent += read;
         }
         await upload.Complete().WaitAsync(TimeSpan.FromMinutes(5), cancellation);
-        progress?.Invoke($"{Path.GetFileName(path)}: uploaded {size:N0} bytes");
+        progress?.Invoke($"{label}: uploaded {size:N0} bytes");
     }
 
     static async Task<string> Sha256(string path, CancellationToken cancellation)

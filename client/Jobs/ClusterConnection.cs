@@ -49,7 +49,7 @@ public static class ClusterConnection
     {
         var builder = Host.CreateApplicationBuilder();
         QuietLogging(builder);
-        var options = new RftSiloOptions { ArtifactsPath = artifacts, Devices = devices, SiloPort = FreePort(), GatewayPort = FreePort(), ClusterId = "rft-embedded-" + Environment.ProcessId };
+        var options = new RftSiloOptions { ArtifactsPath = artifacts, AllowLocalPaths = true, Devices = devices, SiloPort = FreePort(), GatewayPort = FreePort(), ClusterId = "rft-embedded-" + Environment.ProcessId };
         builder.UseOrleans(silo => silo.AddRft(options));
         var host = builder.Build();
         await host.StartAsync(cancellation);
@@ -60,9 +60,10 @@ public static class ClusterConnection
     static void QuietLogging(HostApplicationBuilder builder)
     {
         builder.Logging.ClearProviders();
-        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Logging.AddRedactingConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddFilter("Orleans", LogLevel.Error);
+        builder.Logging.AddFilter("Orleans.Rft", LogLevel.Warning); // over the silo's appsettings.json, which shows Orleans.Rft at Information
     }
 
     public static IGrainFactory Grains(IHost host) => host.Services.GetRequiredService<IGrainFactory>();

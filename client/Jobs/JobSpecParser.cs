@@ -7,11 +7,23 @@ using Orleans.Rft.GrainInterfaces;
 
 namespace Orleans.Rft.Client.Jobs;
 
-/// <summary>A problem in a job file: file, line, field and what to do.</summary>
-public sealed class JobSpecException(string file, int line, string field, string message)
-    : Exception($"{file}:{(line > 0 ? line.ToString() : "?")}: {field}: {message}")
+/// <summary>
+/// The problems in a job file, each as <c>file:line: field: message</c> on its own line (the parser
+/// reports every section's errors together); <see cref="Field"/> is the first one's field.
+/// </summary>
+public sealed class JobSpecException(IReadOnlyList<JobSpecError> errors)
+    : Exception(string.Join("\n", errors))
 {
-    public string Field { get; } = field;
+    public JobSpecException(string file, int line, string field, string message) : this([new JobSpecError(file, line, field, message)]) { }
+
+    public IReadOnlyList<JobSpecError> Errors { get; } = errors;
+    public string Field => Errors[0].Field;
+}
+
+/// <summary>One problem in a job file: file, line, field and what to do.</summary>
+public sealed record JobSpecError(string File, int Line, string Field, string Message)
+{
+    public override string ToString() => $"{File}:{(Line > 0 ? Line.ToString() : "?")}: {Field}: {Message}";
 }
 
 /// <summary>
@@ -37,25 +49,66 @@ public static class JobSpecParser
                 if (lines.TryGetValue(f, out var l)) return l;
             return 0;
         }
-        try { return Build(o, full, dir); }
-        catch (SpecException e) { throw new JobSpecException(path, LineOf(e.Path), e.Path, e.Message[(e.Path.Length + 2)..]); }
+        var errors = new List<SpecException>();
+        var spec = Build(o, full, dir, errors);
+        if (errors.Count > 0 || spec is null)
+            throw new JobSpecException(errors.Select(e => new JobSpecError(path, LineOf(e.Path), e.Path, e.Message[(e.Path.Length + 2)..])).ToList());
+        return spec;
     }
 
-    static JobSpec Build(JsonObject o, string file, string dir)
+    /// <summary>
+    /// Reads every section, each on its own: an error in one is recorded in <paramref name="errors"/>
+    /// and the others are still read, so one run of the parser reports all of a file's problems.
+    /// Returns null when any section failed.
+    /// </summary>
+    static JobSpec? Build(JsonObject o, string file, string dir, List<SpecException> errors)
     {
+        T? Section<T>(Func<T> read)
+        {
+            try { return read(); }
+            catch (SpecException e) { errors.Add(e); return default; }
+        }
         var r = new SpecReader(o, "");
         string Resolve(string value) => Path.GetFullPath(Path.Combine(dir, value));
-        var name = r.String("name") ?? Path.GetFileNameWithoutExtension(file);
-        var baseModel = Resolve(r.String("base_model") ?? throw new SpecException("base_model", "is required: a Hugging Face model folder."));
-        if (!File.Exists(Path.Combine(baseModel, "config.json"))) throw new SpecException("base_model", $"'{baseModel}' has no config.json; point it at a Hugging Face model folder.");
-        var dataset = Resolve(r.String("dataset") ?? throw new SpecException("dataset", "is required: a JSONL file of prompts."));
-        CheckDataset(dataset, "dataset");
-        var evalDataset = r.String("eval_dataset") is string e ? Resolve(e) : null;
-        if (evalDataset is not null) CheckDataset(evalDataset, "eval_dataset");
-        var evaluator = r.Object("evaluator") ?? throw new SpecException("evaluator", $"is required: a mapping with a 'type' ({string.Join(", ", EvaluatorFactory.Types)}).");
-        EvaluatorFactory.Create(evaluator, "evaluator", dir);
-        if (r.Raw("agent") is not null) throw new SpecException("agent", "agents (in-cluster or remote) are not supported by this version yet; remove the key to train on single-turn rollouts.");
+        var name = Section(() => r.String("name")) ?? Path.GetFileNameWithoutExtension(file);
+        var baseModel = Section(() =>
+        {
+            var baseModel = Resolve(r.String("base_model") ?? throw new SpecException("base_model", "is required: a Hugging Face model folder."));
+            if (!File.Exists(Path.Combine(baseModel, "config.json"))) throw new SpecException("base_model", $"'{baseModel}' has no config.json; point it at a Hugging Face model folder.");
+            return baseModel;
+        });
+        var dataset = Section(() =>
+        {
+            var dataset = Resolve(r.String("dataset") ?? throw new SpecException("dataset", "is required: a JSONL file of prompts."));
+            CheckDataset(dataset, "dataset");
+            return dataset;
+        });
+        var evalDataset = Section(() =>
+        {
+            var evalDataset = r.String("eval_dataset") is string e ? Resolve(e) : null;
+            if (evalDataset is not null) CheckDataset(evalDataset, "eval_dataset");
+            return evalDataset;
+        });
+        var evaluator = Section(() =>
+        {
+            var evaluator = r.Object("evaluator") ?? throw new SpecException("evaluator", $"is required: a mapping with a 'type' ({string.Join(", ", EvaluatorFactory.Types)}).");
+            EvaluatorFactory.Create(evaluator, "evaluator", dir);
+            return evaluator;
+        });
+        Section(() => r.Raw("agent") is not null ? throw new SpecException("agent", "agents (in-cluster or remote) are not supported by this version yet; remove the key to train on single-turn rollouts.") : 0);
+        var training = Section(() => ReadTraining(r));
+        var inference = Section(() => ReadInference(r, training));
+        var loss = Section(() => ReadLoss(r));
+        var checkpoint = Section(() => ReadCheckpoint(r));
+        var eval = Section(() => (Every: r.Int("eval_every", 10, 0), Seed: (long)r.Double("seed", 0)));
+        Section(() => { r.RejectUnknownKeys(); return 0; });
+        if (errors.Count > 0) return null;
+        return new JobSpec(name, baseModel!, dataset!, evalDataset, evaluator!.ToJsonString(), training!, inference!, loss!, checkpoint!,
+            eval.Every, eval.Seed, dir);
+    }
 
+    static TrainingSpec ReadTraining(SpecReader r)
+    {
         var t = new SpecReader(r.Object("training") ?? new JsonObject(), "training");
         var rank = t.Int("lora_rank", 8, 1, 1024);
         var training = new TrainingSpec(
@@ -69,15 +122,24 @@ public static class JobSpecParser
         try { new LoraConfig(training.LoraRank, training.LoraAlpha, training.LoraDropout, training.TargetModules).Validate(); }
         catch (ArgumentException ex) { throw new SpecException("training.target_modules", ex.Message); }
         t.RejectUnknownKeys();
+        return training;
+    }
 
+    /// <param name="training">null when the training section had errors: the cross-check waits for it to be fixed</param>
+    static InferenceSpec ReadInference(SpecReader r, TrainingSpec? training)
+    {
         var i = new SpecReader(r.Object("inference") ?? new JsonObject(), "inference");
         var inference = new InferenceSpec(
             i.Int("n", 8, 2, 256), i.Double("temperature", 1.0, 0.01, 5), i.Double("top_p", 1.0, 0.01, 1), i.Int("top_k", 0, 0),
             i.Int("max_tokens", 256, 1, 32768), i.StringList("stop"), i.Double("eval_temperature", 0.0, 0, 5));
         i.RejectUnknownKeys();
-        if (inference.MaxTokens >= training.MaxContextLength)
+        if (training is not null && inference.MaxTokens >= training.MaxContextLength)
             throw new SpecException("inference.max_tokens", $"is {inference.MaxTokens} but training.max_context_length is {training.MaxContextLength}; leave room for the prompt.");
+        return inference;
+    }
 
+    static LossSpec ReadLoss(SpecReader r)
+    {
         var l = new SpecReader(r.Object("loss") ?? new JsonObject(), "loss");
         // Optional keys stay null so the method's default applies (README, loss defaults per method).
         var loss = new LossSpec(l.String("method", "grpo")!, l.Double("kl_beta", 0, 0, 10),
@@ -93,15 +155,15 @@ public static class JobSpecParser
         if (loss.OverlongBuffer >= inference.MaxTokens)
             throw new SpecException("loss.overlong_buffer", $"is {loss.OverlongBuffer} but inference.max_tokens is {inference.MaxTokens}; the buffer is the last part of max_tokens (DAPO uses 4096 of 20480), so keep it below max_tokens, or 0 for no overlong shaping.");
         l.RejectUnknownKeys();
+        return loss;
+    }
 
+    static CheckpointSpec ReadCheckpoint(SpecReader r)
+    {
         var c = new SpecReader(r.Object("checkpoint") ?? new JsonObject(), "checkpoint");
         var checkpoint = new CheckpointSpec(c.Int("every_steps", 10, 0), c.Bool("keep_best", true));
         c.RejectUnknownKeys();
-
-        var spec = new JobSpec(name, baseModel, dataset, evalDataset, evaluator.ToJsonString(), training, inference, loss, checkpoint,
-            r.Int("eval_every", 10, 0), (long)r.Double("seed", 0), dir);
-        r.RejectUnknownKeys();
-        return spec;
+        return checkpoint;
     }
 
     static void CheckDataset(string path, string field)

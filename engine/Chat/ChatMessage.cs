@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace Orleans.Rft.Engine.Chat;
@@ -20,15 +21,15 @@ public sealed record ChatMessage(string Role, string? Content, IReadOnlyList<Too
         for (int i = 0; i < array.Count; i++)
         {
             if (array[i] is not JsonObject m) throw new InvalidDataException($"{source}: messages[{i}] is not an object.");
-            var role = m["role"]?.GetValue<string>() ?? throw new InvalidDataException($"{source}: messages[{i}].role is missing.");
+            var role = Text(m["role"], source, $"messages[{i}].role") ?? throw new InvalidDataException($"{source}: messages[{i}].role is missing.");
             if (role is not ("system" or "user" or "assistant" or "tool"))
                 throw new InvalidDataException($"{source}: messages[{i}].role '{role}' must be system, user, assistant or tool.");
             string? content = m["content"] switch
             {
                 null => null,
-                JsonValue v => v.GetValue<string>(),
-                JsonArray parts => string.Concat(parts.Select(p => p?["text"]?.GetValue<string>() ?? "")),
-                _ => throw new InvalidDataException($"{source}: messages[{i}].content must be a string."),
+                JsonValue v => Text(v, source, $"messages[{i}].content"),
+                JsonArray parts => string.Concat(parts.Select((p, k) => Text(p?["text"], source, $"messages[{i}].content[{k}].text") ?? "")),
+                _ => throw new InvalidDataException($"{source}: messages[{i}].content must be a string (got an object); write the text as a JSON string."),
             };
             List<ToolCall>? calls = null;
             if (m["tool_calls"] is JsonArray tc)
@@ -37,21 +38,45 @@ public sealed record ChatMessage(string Role, string? Content, IReadOnlyList<Too
                 for (int j = 0; j < tc.Count; j++)
                 {
                     var f = tc[j]?["function"] ?? throw new InvalidDataException($"{source}: messages[{i}].tool_calls[{j}].function is missing.");
-                    var name = f["name"]?.GetValue<string>() ?? throw new InvalidDataException($"{source}: messages[{i}].tool_calls[{j}].function.name is missing.");
+                    var name = Text(f["name"], source, $"messages[{i}].tool_calls[{j}].function.name") ?? throw new InvalidDataException($"{source}: messages[{i}].tool_calls[{j}].function.name is missing.");
                     var args = f["arguments"] switch
                     {
                         JsonObject o => (JsonObject)o.DeepClone(),
-                        JsonValue s => JsonNode.Parse(s.GetValue<string>()) as JsonObject
+                        JsonValue s => ParseArguments(Text(s, source, $"messages[{i}].tool_calls[{j}].function.arguments")!, source, $"messages[{i}].tool_calls[{j}].function.arguments") as JsonObject
                             ?? throw new InvalidDataException($"{source}: messages[{i}].tool_calls[{j}].function.arguments is not a JSON object."),
                         _ => new JsonObject(),
                     };
-                    calls.Add(new ToolCall(tc[j]!["id"]?.GetValue<string>() ?? $"call_{j}", name, args));
+                    calls.Add(new ToolCall(Text(tc[j]!["id"], source, $"messages[{i}].tool_calls[{j}].id") ?? $"call_{j}", name, args));
                 }
             }
             if (content is null && calls is null)
                 throw new InvalidDataException($"{source}: messages[{i}] needs 'content' (or 'tool_calls' for an assistant).");
-            result.Add(new ChatMessage(role, content, calls, m["tool_call_id"]?.GetValue<string>(), m["name"]?.GetValue<string>()));
+            result.Add(new ChatMessage(role, content, calls, Text(m["tool_call_id"], source, $"messages[{i}].tool_call_id"), Text(m["name"], source, $"messages[{i}].name")));
         }
         return result;
+    }
+
+    /// <summary>A string field's value, null when absent; any other JSON kind is a data error naming the field and its kind.</summary>
+    static string? Text(JsonNode? node, string source, string field) => node switch
+    {
+        null => null,
+        JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
+        _ => throw new InvalidDataException($"{source}: {field} must be a string (got {Kind(node)}); write it as a JSON string, e.g. \"42\"."),
+    };
+
+    static string Kind(JsonNode node) => node.GetValueKind() switch
+    {
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        JsonValueKind.Array => "an array",
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Null => "null",
+        var k => k.ToString(),
+    };
+
+    static JsonNode? ParseArguments(string text, string source, string field)
+    {
+        try { return JsonNode.Parse(text); }
+        catch (JsonException) { throw new InvalidDataException($"{source}: {field} is not valid JSON; give the arguments as a JSON object or its JSON text."); }
     }
 }

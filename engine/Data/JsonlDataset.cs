@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Orleans.Rft.Engine.Chat;
@@ -22,10 +23,13 @@ public static class JsonlDataset
             errors.Add(new DatasetError(path, 0, "file", "does not exist; check the path (relative paths are relative to the job file)."));
             return (rows, errors);
         }
-        int lineNumber = 0;
-        foreach (var line in File.ReadLines(path))
+        foreach (var (lineNumber, line, badByte) in Utf8Lines(path))
         {
-            lineNumber++;
+            if (badByte >= 0)
+            {
+                errors.Add(new DatasetError(path, lineNumber, "line", $"is not valid UTF-8 (byte {badByte + 1} of the line); save the file as UTF-8 (a replacement character would be trained on)."));
+                continue;
+            }
             if (string.IsNullOrWhiteSpace(line)) continue;
             JsonObject o;
             try
@@ -57,14 +61,56 @@ public static class JsonlDataset
             }
             catch (InvalidDataException e)
             {
-                var colon = e.Message.IndexOf(':');
-                errors.Add(new DatasetError(path, lineNumber, colon > 0 ? e.Message[..colon] : "messages", colon > 0 ? e.Message[(colon + 1)..].Trim() : e.Message));
+                var (field, message) = FieldOf(e.Message);
+                errors.Add(new DatasetError(path, lineNumber, field, message));
             }
         }
         if (rows.Count == 0 && errors.Count == 0)
             errors.Add(new DatasetError(path, 0, "file", "has no rows."));
         return (rows, errors);
     }
+
+    /// <summary>"messages: messages[2].content must be …" → ("messages[2].content", "must be …"); "tools: must be …" → ("tools", "must be …").</summary>
+    static (string Field, string Message) FieldOf(string error)
+    {
+        var colon = error.IndexOf(':');
+        if (colon <= 0) return ("messages", error);
+        var (field, rest) = (error[..colon], error[(colon + 1)..].Trim());
+        var path = System.Text.RegularExpressions.Regex.Match(rest, @"^messages(\[\d+\]|\.[A-Za-z_]+)+");
+        return path.Success ? (path.Value, rest[path.Length..].Trim()) : (field, rest);
+    }
+
+    /// <summary>
+    /// The file's lines, numbered from 1, each decoded as strict UTF-8: a line with an invalid byte
+    /// comes back with that byte's offset (≥ 0) instead of being read with replacement characters.
+    /// A UTF-8 byte-order mark and '\r' line ends are accepted.
+    /// </summary>
+    static IEnumerable<(int Number, string Text, int BadByte)> Utf8Lines(string path)
+    {
+        var strict = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+        using var stream = new BufferedStream(File.OpenRead(path), 1 << 16);
+        var line = new MemoryStream();
+        int number = 0, b;
+        do
+        {
+            b = stream.ReadByte();
+            if (b != '\n' && b != -1) { line.WriteByte((byte)b); continue; }
+            if (b == -1 && line.Length == 0) break;
+            number++;
+            var bytes = line.GetBuffer().AsSpan(0, (int)line.Length);
+            if (number == 1 && bytes.StartsWith(Utf8Bom)) bytes = bytes[3..];
+            if (bytes.EndsWith("\r"u8)) bytes = bytes[..^1];
+            string text;
+            int bad = -1;
+            try { text = strict.GetString(bytes); }
+            catch (DecoderFallbackException e) { text = ""; bad = Math.Max(e.Index, 0); }
+            yield return (number, text, bad);
+            line.SetLength(0);
+        }
+        while (b != -1);
+    }
+
+    static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
 
     /// <summary>Reads a dataset or throws one error listing (up to ten of) its bad lines.</summary>
     public static List<DatasetRow> ReadOrThrow(string path)

@@ -13,23 +13,30 @@ public sealed class JsonSchemaEvaluator(JsonObject? schema, IReadOnlyList<string
 {
     public string Type => "json_schema";
 
-    public static JsonSchemaEvaluator From(SpecReader r, string baseDirectory)
+    /// <param name="baseDirectory">where a schema file is read from; null where files may not be read (a cluster's silo)</param>
+    public static JsonSchemaEvaluator From(SpecReader r, string? baseDirectory)
     {
         JsonObject? schema = r.Raw("schema") switch
         {
             null => null,
             JsonObject o => o,
-            JsonValue v when v.TryGetValue<string>(out var file) => LoadSchema(Path.Combine(baseDirectory, file), r.At("schema")),
+            JsonValue v when v.TryGetValue<string>(out var file) => baseDirectory is null
+                ? throw new SpecException(r.At("schema"), "names a file, and this cluster's silos do not read files from their disks; inline the schema in the job file (rft submit does this for you), or let the silos read local paths with Rft:AllowLocalPaths=true.")
+                : LoadSchema(Path.Combine(baseDirectory, file), r.At("schema")),
             _ => throw new SpecException(r.At("schema"), "must be a JSON Schema object or the path of a .json file."),
         };
         return new(schema, r.StringList("match_fields"));
     }
 
+    /// <summary>Reads a schema file; an error names the file and the line, never its contents (the path may name a file that is not a schema at all).</summary>
     internal static JsonObject LoadSchema(string path, string at)
     {
         if (!File.Exists(path)) throw new SpecException(at, $"schema file '{path}' does not exist.");
-        try { return JsonNode.Parse(File.ReadAllText(path))!.AsObject(); }
-        catch (Exception e) { throw new SpecException(at, $"'{path}' is not a JSON object ({e.Message})."); }
+        JsonNode? node;
+        try { node = JsonNode.Parse(File.ReadAllText(path)); }
+        catch (JsonException e) { throw new SpecException(at, $"'{path}' is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}); give a JSON Schema object."); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new SpecException(at, $"'{path}' cannot be read ({e.GetType().Name}); give a readable JSON Schema file."); }
+        return node as JsonObject ?? throw new SpecException(at, $"'{path}' holds JSON that is not an object; give a JSON Schema object.");
     }
 
     public Task<EvaluationResult> EvaluateAsync(EvaluationInput input, CancellationToken cancellation)

@@ -9,7 +9,7 @@ public sealed class MultiEvaluator(IReadOnlyDictionary<string, IEvaluator> parts
 {
     public string Type => "multi";
 
-    public static MultiEvaluator From(SpecReader r, string baseDirectory)
+    public static MultiEvaluator From(SpecReader r, string? baseDirectory)
     {
         var specs = r.Object("evaluators") ?? throw new SpecException(r.At("evaluators"), "is required: a mapping of name → evaluator.");
         if (specs.Count == 0) throw new SpecException(r.At("evaluators"), "needs at least one evaluator.");

@@ -2,12 +2,19 @@ namespace Orleans.Rft.Grains.Services;
 
 /// <summary>
 /// Where datasets' derived files, adapters, checkpoints and rollout logs live: a local directory by
-/// default, Azure Blob Storage in a cluster. Paths are relative and use '/'.
+/// default, Azure Blob Storage in a cluster. Paths are relative, use '/' and are checked by
+/// <see cref="ArtifactPaths.Checked"/>: no '..', no absolute path, no '\'.
 /// </summary>
 public interface IArtifactStore
 {
     /// <summary>A human-readable root (directory or container URI) for messages.</summary>
     string Describe { get; }
+
+    /// <summary>
+    /// Whether job inputs may name files on the silo's own disk (<c>Rft:AllowLocalPaths</c>): on for the
+    /// embedded <c>rft run</c> silo, off on a cluster, where only <c>artifact:</c> references are read.
+    /// </summary>
+    bool AllowLocalPaths { get; }
     Task WriteAsync(string path, byte[] content, CancellationToken cancellation = default);
     /// <summary>Stores a local file under <paramref name="path"/> without reading it into memory (model-sized uploads).</summary>
     Task WriteFileAsync(string path, string localFile, CancellationToken cancellation = default);
@@ -19,6 +26,12 @@ public interface IArtifactStore
 
     /// <summary>A local folder holding the files under <paramref name="prefix"/> (downloaded if the store is remote).</summary>
     Task<string> MaterializeAsync(string prefix, CancellationToken cancellation = default);
+
+    /// <summary>
+    /// A local folder, named by <paramref name="key"/>, holding stored files under the names given
+    /// (a model folder assembled from content-addressed uploads).
+    /// </summary>
+    Task<string> MaterializeFilesAsync(string key, IReadOnlyList<(string Name, string StorePath)> files, CancellationToken cancellation = default);
 
     /// <summary>Uploads every file of a local folder under <paramref name="prefix"/>.</summary>
     async Task UploadDirectoryAsync(string localDirectory, string prefix, CancellationToken cancellation = default)

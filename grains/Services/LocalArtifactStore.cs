@@ -1,15 +1,20 @@
 namespace Orleans.Rft.Grains.Services;
 
-/// <summary>Artifacts as files under one directory; writes go through a temporary file and a rename, so readers never see half a file.</summary>
+/// <summary>
+/// Artifacts as files under one directory; writes go through a temporary file and a rename, so readers
+/// never see half a file. Every path is checked (<see cref="ArtifactPaths"/>) and must resolve inside
+/// <see cref="Root"/>.
+/// </summary>
 public sealed class LocalArtifactStore(string root) : IArtifactStore
 {
-    public string Root { get; } = Path.GetFullPath(root);
+    public string Root { get; } = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
     public string Describe => Root;
+    public bool AllowLocalPaths { get; init; }
 
     string Full(string path)
     {
-        var full = Path.GetFullPath(Path.Combine(Root, path));
-        if (!full.StartsWith(Root, StringComparison.Ordinal)) throw new ArgumentException($"artifact path '{path}' escapes the store.");
+        var full = Path.GetFullPath(Path.Combine(Root, ArtifactPaths.Checked(path)));
+        if (!ArtifactPaths.IsInside(Root, full)) throw new ArgumentException($"artifact path '{path}' escapes the store.");
         return full;
     }
 
@@ -58,4 +63,26 @@ public sealed class LocalArtifactStore(string root) : IArtifactStore
     }
 
     public Task<string> MaterializeAsync(string prefix, CancellationToken cancellation = default) => Task.FromResult(Full(prefix));
+
+    /// <summary>
+    /// A folder under <c>materialized/</c> whose entries are symbolic links to the stored files (a
+    /// copy where links are not allowed), so a model assembled from uploads is not stored twice.
+    /// </summary>
+    public Task<string> MaterializeFilesAsync(string key, IReadOnlyList<(string Name, string StorePath)> files, CancellationToken cancellation = default)
+    {
+        var folder = Full("materialized/" + key);
+        Directory.CreateDirectory(folder);
+        foreach (var (name, storePath) in files)
+        {
+            var target = Full($"materialized/{key}/{GrainInterfaces.ArtifactReference.CheckedName(name)}");
+            if (File.Exists(target)) continue;
+            var source = Full(storePath);
+            if (!File.Exists(source)) throw new FileNotFoundException($"'{storePath}' is not in the artifact store ({Root}).");
+            var tmp = target + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp";
+            try { File.CreateSymbolicLink(tmp, source); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or PlatformNotSupportedException) { File.Copy(source, tmp); }
+            File.Move(tmp, target, overwrite: true);
+        }
+        return Task.FromResult(folder);
+    }
 }

@@ -88,6 +88,19 @@ public sealed class JobSpecParserTests : IDisposable
         Assert.Contains(":5:", bad.Message);
     }
 
+    [Fact]
+    public void Every_section_with_an_error_is_reported_in_one_run_each_with_file_line_and_field()
+    {
+        var yaml = Base.Replace("tolerance: 0.5", "tolerance: -2") + "training:\n  learning_rat: 1e-4\ninference:\n  n: 1\nloss:\n  method: ppo\ncheckpoint:\n  every_steps: -1\n";
+        var e = Assert.Throws<JobSpecException>(() => JobSpecParser.Parse(Write(yaml)));
+        Assert.Equal(["evaluator.tolerance", "training.learning_rat", "inference.n", "loss.method", "checkpoint.every_steps"], e.Errors.Select(x => x.Field));
+        var lines = e.Message.Split('\n');
+        Assert.Equal(5, lines.Length);
+        Assert.All(lines, l => Assert.Matches(@"job\.yaml:\d+: [a-z_.]+: \S", l));
+        Assert.Contains("job.yaml:5: evaluator.tolerance: ", e.Message);
+        Assert.Contains("job.yaml:13: checkpoint.every_steps: ", e.Message);
+    }
+
     public void Dispose()
     {
         try { Directory.Delete(dir, recursive: true); } catch (IOException) { }

@@ -105,7 +105,7 @@ public sealed class AzureStorageTests(AzuriteFixture azurite) : IClassFixture<Az
     {
         var options = new RftSiloOptions
         {
-            Devices = "cpu", Storage = "azure", Artifacts = "blob", ArtifactsContainer = serviceId,
+            Devices = "cpu", Storage = "azure", Artifacts = "blob", ArtifactsContainer = serviceId, AllowLocalPaths = true,
             AzureStorageConnectionString = azurite.ConnectionString,
         };
         return ClusterFixture.BuildCluster(1, options, serviceId);

@@ -30,7 +30,7 @@ public sealed class ClusterFixture : IAsyncLifetime, IAsyncDisposable
     }
 
     /// <summary>A CPU silo's options with this fixture's local artifact folder.</summary>
-    public RftSiloOptions LocalOptions() => new() { Devices = "cpu", ArtifactsPath = Path.Combine(Root, "artifacts") };
+    public RftSiloOptions LocalOptions() => new() { Devices = "cpu", ArtifactsPath = Path.Combine(Root, "artifacts"), AllowLocalPaths = true };
 
     /// <summary>In-process silos configured by <see cref="RftSiloBuilderExtensions.AddRft"/> (the test host does the clustering).</summary>
     public static InProcessTestCluster BuildCluster(int silos, RftSiloOptions options, string? serviceId = null)

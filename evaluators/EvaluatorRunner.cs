@@ -1,0 +1,38 @@
+namespace Orleans.Rft.Evaluators;
+
+/// <summary>
+/// Scores one rollout with a time limit that holds even for a synchronous evaluator: the work runs on
+/// a thread of its own (never on the caller's scheduler, which in a grain is the activation's single
+/// thread, and not on a thread-pool thread, so a busy evaluator cannot starve the timers that end
+/// it), its token is cancelled at the deadline — built-ins check it in their loops — and the caller
+/// stops waiting at the deadline whether or not the evaluator has noticed. A result that arrives
+/// after the deadline is a timeout too, so the outcome never depends on how promptly a timer ran.
+/// </summary>
+public static class EvaluatorRunner
+{
+    /// <exception cref="TimeoutException">the evaluator did not finish within <paramref name="timeout"/></exception>
+    public static async Task<EvaluationResult> RunAsync(IEvaluator evaluator, EvaluationInput input, TimeSpan timeout, CancellationToken cancellation = default)
+    {
+        if (EvaluationLimits.Oversize(input) is string reason) return EvaluationResult.Invalid(reason);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        deadline.CancelAfter(timeout);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var work = Task.Factory.StartNew(() => evaluator.EvaluateAsync(input, deadline.Token), deadline.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+        try
+        {
+            var result = await work.WaitAsync(timeout, cancellation).ConfigureAwait(false);
+            if (clock.Elapsed > timeout) throw new TimeoutException($"evaluator timed out after {timeout.TotalSeconds:G3} s");
+            return result.Checked();
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellation.IsCancellationRequested)
+        {
+            throw new TimeoutException($"evaluator timed out after {timeout.TotalSeconds:G3} s");
+        }
+        finally
+        {
+            // An evaluator still running at the deadline is told to stop; its late result is dropped.
+            deadline.Cancel();
+            _ = work.ContinueWith(static t => t.Exception, TaskContinuationOptions.OnlyOnFaulted);
+        }
+    }
+}
