@@ -98,7 +98,7 @@ public static class JobSpecParser
         Section(() => r.Raw("agent") is not null ? throw new SpecException("agent", "agents (in-cluster or remote) are not supported by this version yet; remove the key to train on single-turn rollouts.") : 0);
         var training = Section(() => ReadTraining(r));
         var inference = Section(() => ReadInference(r, training));
-        var loss = Section(() => ReadLoss(r));
+        var loss = Section(() => ReadLoss(r, inference));
         var checkpoint = Section(() => ReadCheckpoint(r));
         var eval = Section(() => (Every: r.Int("eval_every", 10, 0), Seed: (long)r.Double("seed", 0)));
         Section(() => { r.RejectUnknownKeys(); return 0; });
@@ -138,7 +138,8 @@ public static class JobSpecParser
         return inference;
     }
 
-    static LossSpec ReadLoss(SpecReader r)
+    /// <param name="inference">null when the inference section had errors: the cross-check waits for it to be fixed</param>
+    static LossSpec ReadLoss(SpecReader r, InferenceSpec? inference)
     {
         var l = new SpecReader(r.Object("loss") ?? new JsonObject(), "loss");
         // Optional keys stay null so the method's default applies (README, loss defaults per method).
@@ -152,7 +153,7 @@ public static class JobSpecParser
         if (loss.ScaleRewards is not (null or "group" or "batch" or "none")) throw new SpecException("loss.scale_rewards", $"'{loss.ScaleRewards}' must be group, batch or none.");
         if (loss.DynamicSampling == true && loss.MaxStaleness > 0)
             throw new SpecException("loss.dynamic_sampling", $"tops each step up from the dataset cursor, which max_staleness = {loss.MaxStaleness} has already queued past; set max_staleness: 0 or dynamic_sampling: false.");
-        if (loss.OverlongBuffer >= inference.MaxTokens)
+        if (inference is not null && loss.OverlongBuffer >= inference.MaxTokens)
             throw new SpecException("loss.overlong_buffer", $"is {loss.OverlongBuffer} but inference.max_tokens is {inference.MaxTokens}; the buffer is the last part of max_tokens (DAPO uses 4096 of 20480), so keep it below max_tokens, or 0 for no overlong shaping.");
         l.RejectUnknownKeys();
         return loss;
