@@ -12,9 +12,10 @@ public sealed partial class JobGrain
     const int MaxEvalRows = 256;
 
     /// <summary>
-    /// Brings up the rollout workers and trainer ranks (after activation or a silo loss). A resumed
-    /// job rolls back to its last checkpoint — adapter, optimizer shards and cursor — and republishes
-    /// that adapter before any rollout.
+    /// Brings up the rollout workers and trainer ranks (after activation or any failure) as a new run
+    /// generation, rolled back to the newest intact checkpoint — adapter, optimizer shards and cursor —
+    /// or to the start, whatever step the lost run had reached. Damaged checkpoints are passed over,
+    /// and said so in the job's events.
     /// </summary>
     async Task EnsureCluster()
     {
@@ -22,26 +23,30 @@ public sealed partial class JobGrain
         var spec = S.Spec!;
         if (rows.Count == 0) await LoadData();
         cluster = await StepCluster.Discover(GrainFactory, siloMetadata, JobId, spec.Training.Trainers);
-        string? resume = null;
-        if (S.Step > 0)
-        {
-            // The adapter the lost run had reached is abandoned: if its version is the checkpoint's,
-            // no redone step republishes (and later retires) it, so it is retired here.
-            if (S.AdapterPath is { } abandoned) S.RetiredAdapters.Add(abandoned);
-            if (S.LastCheckpoint is { } c)
-            {
-                (S.Step, S.Epoch, S.Cursor, S.PolicyVersion, resume) = (c.Step, c.Epoch, c.Cursor, c.PolicyVersion, c.Prefix);
-                S.AdapterPath = $"{c.Prefix}/adapter";
-            }
-            else (S.Step, S.Epoch, S.Cursor, S.PolicyVersion, S.AdapterPath) = (0, 0, 0, 0, null);
-            S.History.RemoveAll(h => h.Step > S.Step);
-            logger.LogInformation("Job {JobId} resumes at step {Step} from {Checkpoint}", JobId, S.Step, resume ?? "the start");
-        }
+        var (lostStep, lostVersion) = (S.Step, S.PolicyVersion);
+        var checkpoint = await NewestIntactCheckpoint();
+        var resume = JobRollback.Apply(S, checkpoint);
+        if (lostStep > 0 || lostVersion > 0)
+            await RecordEvent("rollback", $"run {S.Generation} resumes at step {S.Step} from {resume ?? "the start"} (the lost run had reached step {lostStep}, policy v{lostVersion})");
         var setups = cluster.Trainers.Select((t, r) => t.Initialize(new TrainerSetup(JobId, spec, cluster.Trainers.Count, r, cluster.TrainerKeys.ToArray(), resume, S.TotalSteps)));
         await Task.WhenAll(setups);
         runner = new JobStepRunner(spec, rows, rowJson, cluster, GrainFactory);
         if (S.BaselineEval is null && evalRows.Count > 0) S.BaselineEval = S.LatestEval = await Evaluate(null, -1);
-        await state.WriteStateAsync();
+        await WriteState();
+    }
+
+    /// <summary>The newest checkpoint whose manifest matches its files; damaged ones are dropped from the list (and their data retired).</summary>
+    async Task<CheckpointRef?> NewestIntactCheckpoint()
+    {
+        foreach (var c in S.Checkpoints.OrderByDescending(c => c.Step).ToList())
+        {
+            if (await CheckpointManifest.VerifyAsync(artifacts, c.Prefix) is not { } problem) return c;
+            S.Checkpoints.Remove(c);
+            S.RetiredAdapters.Add(c.Prefix);
+            var previous = S.Checkpoints.Where(p => p.Step < c.Step).MaxBy(p => p.Step);
+            await RecordEvent("checkpoint-damaged", $"checkpoint of step {c.Step} is damaged: {problem}; falling back to {(previous is null ? "the start" : $"the checkpoint of step {previous.Step}")}");
+        }
+        return null;
     }
 
     async Task RunOneStep()
@@ -97,7 +102,7 @@ public sealed partial class JobGrain
         var (summary, gradNorm, syncSeconds) = await runner.Train(step, samples, lr);
         var version = S.PolicyVersion + 1;
         var previous = S.AdapterPath;
-        S.AdapterPath = await cluster!.Trainers[0].PublishAdapter(version);
+        S.AdapterPath = await cluster!.Trainers[0].PublishAdapter(JobPaths.Adapter(JobId, S.Generation, version));
         S.PolicyVersion = version;
         var trainSeconds = watch.Elapsed.TotalSeconds - trainStart;
 
@@ -115,47 +120,55 @@ public sealed partial class JobGrain
             rolloutSeconds, evaluationSeconds, trainSeconds, syncSeconds, watch.Elapsed.TotalSeconds, evalReward, spec.Inference.MaxTokens);
         S.History.Add(metrics);
         Telemetry.RftTelemetry.RecordStep(metrics, spec.Loss.Method, rollouts.Count);
-        if (S.History.Count > JobState.MaxHistory) S.History.RemoveRange(0, S.History.Count - JobState.MaxHistory);
+        if (S.History.Count > JobState.MaxHistory) S.History.RemoveRange(0, S.History.Count - JobState.MaxHistory); // older steps: the metrics segments
         await AppendMetrics(metrics);
 
         bool best = evalReward is double e && (S.BestEval is null || e > S.BestEval);
         if (best) { S.BestEval = evalReward; S.BestStep = S.Step; }
-        if (spec.Checkpoint.EverySteps > 0 && (S.Step % spec.Checkpoint.EverySteps == 0 || S.Step == S.TotalSteps) || (best && spec.Checkpoint.KeepBest))
-            await Checkpoint(best);
         if (previous is not null) S.RetiredAdapters.Add(previous);
-        // Versions live at fixed paths (a step redone after a rollback republishes the same one), so
-        // whatever is current now is never deleted, even if an older entry names it.
-        foreach (var adapter in S.RetiredAdapters.Where(a => prefetched.All(p => p.AdapterPath != a)).Distinct().ToList())
-        {
-            if (adapter != S.AdapterPath && !IsKept(adapter)) await artifacts.DeleteAsync(adapter);
-            S.RetiredAdapters.RemoveAll(a => a == adapter);
-        }
         S.UpdatedAt = DateTimeOffset.UtcNow;
         S.LastError = null;
         consecutiveFailures = 0;
-        await state.WriteStateAsync();
+        // Data, pointer, deletion: a checkpoint's files are whole before the state names it, and
+        // nothing the written state still names is deleted (a crash anywhere leaves a resumable job).
+        if (spec.Checkpoint.EverySteps > 0 && (S.Step % spec.Checkpoint.EverySteps == 0 || S.Step == S.TotalSteps) || (best && spec.Checkpoint.KeepBest))
+            await Checkpoint(best);
+        await WriteState();
+        // Versions are uniquely named per run generation, so what is current is never an older entry;
+        // an adapter a queued batch still samples with waits for that batch.
+        foreach (var retired in S.RetiredAdapters.Where(a => prefetched.All(p => p.AdapterPath != a)).Distinct().ToList())
+        {
+            if (retired != S.AdapterPath && !IsKept(retired)) await artifacts.DeleteAsync(retired);
+            S.RetiredAdapters.RemoveAll(a => a == retired);
+        }
         if (S.Step >= S.TotalSteps) await Complete();
     }
 
-    bool IsKept(string adapter) => adapter == S.BestAdapterPath || S.Checkpoints.Any(c => adapter.StartsWith(c.Prefix));
+    bool IsKept(string path) => path == S.BestAdapterPath || S.Checkpoints.Any(c => path == c.Prefix || path.StartsWith(c.Prefix + "/"));
 
-    /// <summary>Data first (adapter, optimizer shards), pointer last (the job state names the checkpoint).</summary>
+    /// <summary>
+    /// Writes a checkpoint's data — adapter, optimizer shards, job.json, then its manifest, last — and
+    /// points the in-memory state at it; the caller's state write is the pointer. Checkpoints no longer
+    /// kept (all but the last <c>keep_last</c> and the best) are retired, deleted only after that write.
+    /// </summary>
     async Task Checkpoint(bool best)
     {
-        var prefix = JobPaths.Checkpoint(JobId, S.Step);
+        var spec = S.Spec!;
+        var prefix = JobPaths.Checkpoint(JobId, S.Generation, S.Step);
         var adapter = await artifacts.MaterializeAsync(S.AdapterPath!);
         await artifacts.UploadDirectoryAsync(adapter, $"{prefix}/adapter");
         await Task.WhenAll(cluster!.Trainers.Select(t => t.SaveOptimizer(prefix)));
-        await artifacts.WriteAsync($"{prefix}/job.json", JsonSerializer.SerializeToUtf8Bytes(new { S.Step, S.Epoch, S.Cursor, S.PolicyVersion, Spec = S.Spec }));
+        await artifacts.WriteAsync($"{prefix}/job.json", JsonSerializer.SerializeToUtf8Bytes(new { S.Step, S.Epoch, S.Cursor, S.PolicyVersion, S.Generation, Spec = spec }));
+        await CheckpointManifest.WriteAsync(artifacts, prefix, S.Step);
+        await Services.FaultPoints.ReachedAsync(Services.FaultPoints.CheckpointDataWritten);
         var reference = new CheckpointRef(S.Step, S.Epoch, S.Cursor, S.PolicyVersion, prefix);
         S.Checkpoints.Add(reference);
         S.LastCheckpoint = reference;
-        if (best) S.BestAdapterPath = $"{prefix}/adapter";
-        // keep_best: drop checkpoints that are neither the latest nor the best
-        foreach (var old in S.Checkpoints.Where(c => c != reference && $"{c.Prefix}/adapter" != S.BestAdapterPath && S.Spec!.Checkpoint.KeepBest).ToList())
+        if (best && spec.Checkpoint.KeepBest) S.BestAdapterPath = $"{prefix}/adapter";
+        foreach (var old in CheckpointRetention.Pruned(S.Checkpoints, spec.Checkpoint.KeepLast, spec.Checkpoint.KeepBest ? S.BestAdapterPath : null))
         {
             S.Checkpoints.Remove(old);
-            await artifacts.DeleteAsync(old.Prefix);
+            S.RetiredAdapters.Add(old.Prefix);
         }
     }
 

@@ -86,7 +86,7 @@ public static class JobSpecParser
         l.RejectUnknownKeys();
 
         var c = new SpecReader(r.Object("checkpoint") ?? new JsonObject(), "checkpoint");
-        var checkpoint = new CheckpointSpec(c.Int("every_steps", 10, 0), c.Bool("keep_best", true));
+        var checkpoint = new CheckpointSpec(c.Int("every_steps", 10, 0), c.Bool("keep_best", true), c.Int("keep_last", 3, 1, 1000));
         c.RejectUnknownKeys();
 
         var spec = new JobSpec(name, baseModel, dataset, evalDataset, evaluator.ToJsonString(), training, inference, loss, checkpoint,
