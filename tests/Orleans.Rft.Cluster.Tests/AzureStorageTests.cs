@@ -121,6 +121,71 @@ public sealed class AzureStorageTests(AzuriteFixture azurite) : IClassFixture<Az
         finally { await second.DisposeAsync(); }
     }
 
+    [Fact]
+    public async Task A_600_step_job_keeps_its_Azure_Table_state_entity_under_64_KB_and_its_checkpoints_to_keep_last()
+    {
+        // 600 steps of a micro model: history, checkpoints, retired adapters and events must all stay bounded.
+        await using var toy = new ClusterFixture();
+        await toy.InitializeModelAndData();
+        var serviceId = "rft-bounded-" + Guid.NewGuid().ToString("N")[..8];
+        var id = "bounded-" + serviceId[^8..];
+        // Azure Table state (what is measured) with local artifacts: Azurite lists blobs by scanning
+        // them all, which would make 600 steps' worth of rollout logs the test's cost, not the job's.
+        var artifacts = Path.Combine(toy.Root, "artifacts");
+        var cluster = ClusterFixture.BuildCluster(1, new RftSiloOptions
+        {
+            Devices = "cpu", Storage = "azure", ArtifactsPath = artifacts, AzureStorageConnectionString = azurite.ConnectionString,
+        }, serviceId);
+        await cluster.DeployAsync();
+        try
+        {
+            var spec = toy.Spec(id, trainers: 1, maxSteps: 600) with
+            {
+                EvalDataset = null,
+                Training = new TrainingSpec(LearningRate: 0.05, BatchPrompts: 1, MicroBatch: 16, Trainers: 1, MaxSteps: 600, Epochs: 40),
+                Inference = new InferenceSpec(N: 2, MaxTokens: 2),
+                Checkpoint = new CheckpointSpec(EverySteps: 50, KeepBest: false, KeepLast: 3),
+            };
+            var s = await ClusterFixture.RunToEnd(cluster.Client, id, spec, TimeSpan.FromMinutes(4));
+            Assert.True(s.Status == JobStatus.Completed, s.LastError);
+            Assert.Equal(600, s.Step);
+
+            var entity = await JobStateEntityBytes(id);
+            Assert.True(entity < 64 * 1024, $"the job's state entity is {entity} bytes after 600 steps");
+            // The full history is still there: the older steps come from the metrics segments.
+            Assert.Equal(Enumerable.Range(1, 600), (await cluster.Client.GetGrain<IJobGrain>(id).GetHistory(0)).Select(h => h.Step));
+            var store = new LocalArtifactStore(artifacts);
+            var checkpoints = (await store.ListAsync($"jobs/{id}/checkpoints")).Select(p => p.Split('/')[3]).Distinct().Order().ToList();
+            Assert.Equal(["g0001-step-000500", "g0001-step-000550", "g0001-step-000600"], checkpoints);
+            Assert.Single((await store.ListAsync($"jobs/{id}/adapters")).Select(p => p.Split('/')[3]).Distinct());
+            Assert.Contains(await store.ListAsync($"jobs/{id}/checkpoints/g0001-step-000600"), p => p.EndsWith("/optimizer-rank0.safetensors"));
+        }
+        finally { await cluster.DisposeAsync(); }
+    }
+
+    /// <summary>The size of the job grain's state entity as Azure Table stores it: keys plus every property's value.</summary>
+    async Task<long> JobStateEntityBytes(string jobId)
+    {
+        var tables = new Azure.Data.Tables.TableServiceClient(azurite.ConnectionString);
+        long? size = null;
+        await foreach (var table in tables.QueryAsync())
+        {
+            await foreach (var entity in tables.GetTableClient(table.Name).QueryAsync<Azure.Data.Tables.TableEntity>())
+            {
+                    if (entity.RowKey != "job" || !entity.PartitionKey.EndsWith("_" + jobId)) continue; // {serviceId}_{grain type}_{key}, row: the state name
+                Assert.True(size is null, $"a second entity for the job state: {table.Name} {entity.PartitionKey} {entity.RowKey} {string.Join(",", entity.Keys)}");
+                size = 2L * (entity.PartitionKey.Length + entity.RowKey.Length) + entity.Keys.Sum(k => 2L * k.Length + entity[k] switch
+                {
+                    byte[] b => b.Length,
+                    BinaryData b => b.ToArray().Length,
+                    string str => 2L * str.Length,
+                    _ => 8,
+                });
+            }
+        }
+        return size ?? throw new InvalidOperationException($"no table entity holds job {jobId}'s state");
+    }
+
     /// <summary>One silo with Azure Table state and reminders and Blob artifacts; the same service id finds the same state.</summary>
     InProcessTestCluster AzureCluster(string serviceId)
     {
