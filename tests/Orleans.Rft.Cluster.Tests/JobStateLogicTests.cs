@@ -115,3 +115,48 @@ public sealed class JobStateLogicTests : IDisposable
 
     static StepMetrics Metrics(int step) => System.Text.Json.JsonSerializer.Deserialize<StepMetrics>($$"""{"Step":{{step}}}""")!;
 }
+
+/// <summary>A stale ETag on a state write is re-read and re-applied, never a failed call.</summary>
+public sealed class StateWritesTests
+{
+    /// <summary>A store whose first <c>conflicts</c> writes fail with an ETag conflict, as another writer's earlier write would cause.</summary>
+    sealed class ConflictingStore<T>(T stored, int conflicts, Func<T, T> copy) : IPersistentState<T>
+    {
+        public T Stored = stored;
+        public int Writes, Reads;
+        public T State { get; set; } = copy(stored);
+        public string? Etag { get; private set; } = "1";
+        public bool RecordExists => true;
+        public Task ClearStateAsync() => Task.CompletedTask;
+        public Task ReadStateAsync() { Reads++; State = copy(Stored); Etag = $"{Reads + 1}"; return Task.CompletedTask; }
+        public Task WriteStateAsync()
+        {
+            if (conflicts-- > 0) throw new Orleans.Storage.InconsistentStateException("etag mismatch", "stored", Etag!);
+            Writes++;
+            Stored = copy(State);
+            return Task.CompletedTask;
+        }
+    }
+
+    [Fact]
+    public async Task A_control_request_written_into_a_conflict_is_re_applied_to_the_stored_state_and_keeps_what_was_stored()
+    {
+        // Stored: a cancel recorded by another writer this activation never saw. This activation requests a pause.
+        var store = new ConflictingStore<JobControlRequests>(new JobControlRequests { Cancel = true }, 1, r => new JobControlRequests { Pause = r.Pause, Cancel = r.Cancel });
+        store.State.Cancel = false;
+        await new JobControl(store).RequestPause();
+        Assert.Equal((1, 1), (store.Reads, store.Writes));
+        Assert.True(store.Stored.Pause);
+        Assert.True(store.Stored.Cancel);
+    }
+
+    [Fact]
+    public async Task The_single_writers_job_state_survives_a_stale_etag_with_its_own_content()
+    {
+        var store = new ConflictingStore<JobState>(new JobState { Step = 3 }, 2, s => new JobState { Step = s.Step });
+        store.State.Step = 4;
+        await StateWrites.WriteOwnedAsync(store);
+        Assert.Equal(4, store.Stored.Step);
+        Assert.Equal(2, store.Reads);
+    }
+}
