@@ -26,6 +26,7 @@ public sealed partial class JobGrain
         var (lostStep, lostVersion) = (S.Step, S.PolicyVersion);
         var checkpoint = await NewestIntactCheckpoint();
         var resume = JobRollback.Apply(S, checkpoint);
+        await RetireOrphans();
         if (lostStep > 0 || lostVersion > 0)
             await RecordEvent("rollback", $"run {S.Generation} resumes at step {S.Step} from {resume ?? "the start"} (the lost run had reached step {lostStep}, policy v{lostVersion})");
         var setups = cluster.Trainers.Select((t, r) => t.Initialize(new TrainerSetup(JobId, spec, cluster.Trainers.Count, r, cluster.TrainerKeys.ToArray(), resume, S.TotalSteps)));
@@ -33,6 +34,18 @@ public sealed partial class JobGrain
         runner = new JobStepRunner(spec, rows, rowJson, cluster, GrainFactory);
         if (S.BaselineEval is null && evalRows.Count > 0) S.BaselineEval = S.LatestEval = await Evaluate(null, -1);
         await WriteState();
+    }
+
+    /// <summary>
+    /// What earlier runs wrote that the state does not name — an adapter published, or a checkpoint's
+    /// data written, just before a crash (the pointer never followed) — is retired with the rest.
+    /// </summary>
+    async Task RetireOrphans()
+    {
+        async Task<IEnumerable<string>> Folders(string kind) =>
+            (await artifacts.ListAsync($"{JobPaths.Root(JobId)}/{kind}")).Select(p => string.Join('/', p.Split('/').Take(4))).Distinct();
+        S.RetiredAdapters.AddRange((await Folders("adapters")).Where(f => f != S.AdapterPath && !S.RetiredAdapters.Contains(f)));
+        S.RetiredAdapters.AddRange((await Folders("checkpoints")).Where(f => S.Checkpoints.All(c => c.Prefix != f) && !S.RetiredAdapters.Contains(f)));
     }
 
     /// <summary>The newest checkpoint whose manifest matches its files; damaged ones are dropped from the list (and their data retired).</summary>

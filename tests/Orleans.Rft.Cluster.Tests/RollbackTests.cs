@@ -42,6 +42,7 @@ public sealed class RollbackTests(ClusterFixture fixture)
         Assert.Contains($"step {newestStep} is damaged", damaged.Message);
         Assert.Contains($"falling back to the checkpoint of step {newestStep - 2}", damaged.Message);
         Assert.Contains(final.Events!, e => e.Kind == "rollback" && e.Message.Contains($"resumes at step {newestStep - 2}"));
+        Assert.False(Directory.Exists(Path.Combine(store.Root, newest)), "the damaged checkpoint is deleted once the state no longer names it");
         // The full event log is in the artifact store too.
         Assert.Contains("checkpoint-damaged", System.Text.Encoding.UTF8.GetString((await store.ReadAsync("jobs/damaged/events.jsonl"))!));
 
