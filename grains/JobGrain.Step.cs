@@ -24,9 +24,8 @@ public sealed partial class JobGrain
         if (rows.Count == 0) await LoadData();
         cluster = await StepCluster.Discover(GrainFactory, siloMetadata, JobId, spec.Training.Trainers);
         var (lostStep, lostVersion) = (S.Step, S.PolicyVersion);
-        var checkpoint = await NewestIntactCheckpoint();
-        var resume = JobRollback.Apply(S, checkpoint);
-        await RetireOrphans();
+        var resume = JobRollback.Apply(S, await Checkpoints.NewestIntact(S));
+        await Checkpoints.RetireOrphans(S);
         if (lostStep > 0 || lostVersion > 0)
             await RecordEvent("rollback", $"run {S.Generation} resumes at step {S.Step} from {resume ?? "the start"} (the lost run had reached step {lostStep}, policy v{lostVersion})");
         var setups = cluster.Trainers.Select((t, r) => t.Initialize(new TrainerSetup(JobId, spec, cluster.Trainers.Count, r, cluster.TrainerKeys.ToArray(), resume, S.TotalSteps)));
@@ -34,32 +33,6 @@ public sealed partial class JobGrain
         runner = new JobStepRunner(spec, rows, rowJson, cluster, GrainFactory);
         if (S.BaselineEval is null && evalRows.Count > 0) S.BaselineEval = S.LatestEval = await Evaluate(null, -1);
         await WriteState();
-    }
-
-    /// <summary>
-    /// What earlier runs wrote that the state does not name — an adapter published, or a checkpoint's
-    /// data written, just before a crash (the pointer never followed) — is retired with the rest.
-    /// </summary>
-    async Task RetireOrphans()
-    {
-        async Task<IEnumerable<string>> Folders(string kind) =>
-            (await artifacts.ListAsync($"{JobPaths.Root(JobId)}/{kind}")).Select(p => string.Join('/', p.Split('/').Take(4))).Distinct();
-        S.RetiredAdapters.AddRange((await Folders("adapters")).Where(f => f != S.AdapterPath && !S.RetiredAdapters.Contains(f)));
-        S.RetiredAdapters.AddRange((await Folders("checkpoints")).Where(f => S.Checkpoints.All(c => c.Prefix != f) && !S.RetiredAdapters.Contains(f)));
-    }
-
-    /// <summary>The newest checkpoint whose manifest matches its files; damaged ones are dropped from the list (and their data retired).</summary>
-    async Task<CheckpointRef?> NewestIntactCheckpoint()
-    {
-        foreach (var c in S.Checkpoints.OrderByDescending(c => c.Step).ToList())
-        {
-            if (await CheckpointManifest.VerifyAsync(artifacts, c.Prefix) is not { } problem) return c;
-            S.Checkpoints.Remove(c);
-            S.RetiredAdapters.Add(c.Prefix);
-            var previous = S.Checkpoints.Where(p => p.Step < c.Step).MaxBy(p => p.Step);
-            await RecordEvent("checkpoint-damaged", $"checkpoint of step {c.Step} is damaged: {problem}; falling back to {(previous is null ? "the start" : $"the checkpoint of step {previous.Step}")}");
-        }
-        return null;
     }
 
     async Task RunOneStep()
@@ -145,44 +118,10 @@ public sealed partial class JobGrain
         // Data, pointer, deletion: a checkpoint's files are whole before the state names it, and
         // nothing the written state still names is deleted (a crash anywhere leaves a resumable job).
         if (spec.Checkpoint.EverySteps > 0 && (S.Step % spec.Checkpoint.EverySteps == 0 || S.Step == S.TotalSteps) || (best && spec.Checkpoint.KeepBest))
-            await Checkpoint(best);
+            await Checkpoints.Write(S, cluster.Trainers, best);
         await WriteState();
-        // Versions are uniquely named per run generation, so what is current is never an older entry;
-        // an adapter a queued batch still samples with waits for that batch.
-        foreach (var retired in S.RetiredAdapters.Where(a => prefetched.All(p => p.AdapterPath != a)).Distinct().ToList())
-        {
-            if (retired != S.AdapterPath && !IsKept(retired)) await artifacts.DeleteAsync(retired);
-            S.RetiredAdapters.RemoveAll(a => a == retired);
-        }
+        await Checkpoints.DeleteRetired(S, adapter => prefetched.Any(p => p.AdapterPath == adapter));
         if (S.Step >= S.TotalSteps) await Complete();
-    }
-
-    bool IsKept(string path) => path == S.BestAdapterPath || S.Checkpoints.Any(c => path == c.Prefix || path.StartsWith(c.Prefix + "/"));
-
-    /// <summary>
-    /// Writes a checkpoint's data — adapter, optimizer shards, job.json, then its manifest, last — and
-    /// points the in-memory state at it; the caller's state write is the pointer. Checkpoints no longer
-    /// kept (all but the last <c>keep_last</c> and the best) are retired, deleted only after that write.
-    /// </summary>
-    async Task Checkpoint(bool best)
-    {
-        var spec = S.Spec!;
-        var prefix = JobPaths.Checkpoint(JobId, S.Generation, S.Step);
-        var adapter = await artifacts.MaterializeAsync(S.AdapterPath!);
-        await artifacts.UploadDirectoryAsync(adapter, $"{prefix}/adapter");
-        await Task.WhenAll(cluster!.Trainers.Select(t => t.SaveOptimizer(prefix)));
-        await artifacts.WriteAsync($"{prefix}/job.json", JsonSerializer.SerializeToUtf8Bytes(new { S.Step, S.Epoch, S.Cursor, S.PolicyVersion, S.Generation, Spec = spec }));
-        await CheckpointManifest.WriteAsync(artifacts, prefix, S.Step);
-        await Services.FaultPoints.ReachedAsync(Services.FaultPoints.CheckpointDataWritten);
-        var reference = new CheckpointRef(S.Step, S.Epoch, S.Cursor, S.PolicyVersion, prefix);
-        S.Checkpoints.Add(reference);
-        S.LastCheckpoint = reference;
-        if (best && spec.Checkpoint.KeepBest) S.BestAdapterPath = $"{prefix}/adapter";
-        foreach (var old in CheckpointRetention.Pruned(S.Checkpoints, spec.Checkpoint.KeepLast, spec.Checkpoint.KeepBest ? S.BestAdapterPath : null))
-        {
-            S.Checkpoints.Remove(old);
-            S.RetiredAdapters.Add(old.Prefix);
-        }
     }
 
     /// <summary>Mean reward of one sample per eval row (greedy unless eval_temperature says otherwise).</summary>

@@ -38,6 +38,10 @@ public sealed partial class JobGrain(
     readonly Queue<PrefetchedBatch> prefetched = new();
     JobControl? control;
     JobControl Control => control ??= new JobControl(controlState);
+    JobEventLog? events;
+    JobEventLog Events => events ??= new JobEventLog(artifacts, JobId, logger);
+    JobCheckpoints? checkpoints;
+    JobCheckpoints Checkpoints => checkpoints ??= new JobCheckpoints(artifacts, JobId, Events);
     int consecutiveFailures;
     DateTime retryNotBefore;
     const int MaxConsecutiveStepFailures = 5;
@@ -150,17 +154,7 @@ public sealed partial class JobGrain(
     /// <summary>The step loop is the job state's only writer: a stale ETag is refreshed and this activation's state written again.</summary>
     Task WriteState() => StateWrites.WriteOwnedAsync(state);
 
-    /// <summary>Adds an event to the state's latest few (written with the state) and to the job's full event log.</summary>
-    async Task RecordEvent(string kind, string message)
-    {
-        var e = new JobEvent(DateTimeOffset.UtcNow, S.Step, kind, message);
-        S.Events.Add(e);
-        if (S.Events.Count > JobState.MaxEvents) S.Events.RemoveRange(0, S.Events.Count - JobState.MaxEvents);
-        var path = JobPaths.Events(JobId);
-        var log = await artifacts.ReadAsync(path) ?? [];
-        await artifacts.WriteAsync(path, [.. log, .. JsonSerializer.SerializeToUtf8Bytes(e), (byte)'\n']);
-        logger.LogInformation("Job {JobId} {Kind}: {Message}", JobId, kind, message);
-    }
+    Task RecordEvent(string kind, string message) => Events.Record(S, kind, message);
 
     async Task Finish(JobStatus final, string? error)
     {
