@@ -75,6 +75,34 @@ public sealed class JobStateLogicTests : IDisposable
     }
 
     [Fact]
+    public async Task Writing_a_checkpoint_deletes_nothing_pruned_data_goes_only_when_asked_after_the_state_write()
+    {
+        // Order: data (manifest last), pointer (the caller's state write), deletion. A crash between the
+        // checkpoint and the state write must find the checkpoint the stored state names still whole.
+        var store = new LocalArtifactStore(root);
+        var spec = new JobSpec("j", "model", "data", null, "{}", new TrainingSpec(), new InferenceSpec(), new LossSpec(),
+            new CheckpointSpec(EverySteps: 2, KeepBest: false, KeepLast: 1), 0, 1, root);
+        var old = new CheckpointRef(2, 0, 8, 2, JobPaths.Checkpoint("j", 1, 2));
+        await store.WriteAsync($"{old.Prefix}/adapter/adapter_model.safetensors", [1, 2]);
+        await CheckpointManifest.WriteAsync(store, old.Prefix, 2);
+        var s = new JobState { Spec = spec, Step = 4, PolicyVersion = 4, Generation = 1, AdapterPath = JobPaths.Adapter("j", 1, 4), Checkpoints = [old], LastCheckpoint = old };
+        await store.WriteAsync($"{s.AdapterPath}/adapter_model.safetensors", [3, 4, 5]);
+        var checkpoints = new JobCheckpoints(store, "j", new JobEventLog(store, "j", Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance));
+
+        await checkpoints.Write(s, [], best: false);
+        var written = Assert.Single(s.Checkpoints);
+        Assert.Equal((4, written), (written.Step, s.LastCheckpoint));
+        Assert.Null(await CheckpointManifest.VerifyAsync(store, written.Prefix));
+        Assert.Null(await CheckpointManifest.VerifyAsync(store, old.Prefix));   // still whole: the stored state names it until the next write
+        Assert.Contains(old.Prefix, s.RetiredAdapters);
+
+        await checkpoints.DeleteRetired(s, _ => false);
+        Assert.Empty(await store.ListAsync(old.Prefix));
+        Assert.Null(await CheckpointManifest.VerifyAsync(store, written.Prefix));
+        Assert.Empty(s.RetiredAdapters);
+    }
+
+    [Fact]
     public void Retention_keeps_the_last_keep_last_checkpoints_plus_the_best()
     {
         var all = Enumerable.Range(1, 8).Select(i => new CheckpointRef(i * 10, 0, 0, i * 10, $"c/{i * 10}")).ToList();
