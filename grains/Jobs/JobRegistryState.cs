@@ -25,8 +25,9 @@ public sealed class JobRegistryState
 
     public bool MarkFinished(string jobId)
     {
-        if (Finished.Contains(jobId)) return false;
+        if (Finished.Contains(jobId) && !Active.Contains(jobId)) return false;
         Active.Remove(jobId);
+        Finished.Remove(jobId);
         Finished.Add(jobId);
         if (Finished.Count > MaxFinished) Finished.RemoveRange(0, Finished.Count - MaxFinished);
         return true;

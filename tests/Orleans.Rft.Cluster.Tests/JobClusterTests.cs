@@ -18,6 +18,7 @@ public sealed class JobClusterTests(ClusterFixture fixture)
             $"reward {first:F3} → {last:F3}");
         Assert.All(history, h => Assert.Equal(1.0, h.ValidFraction));
         Assert.Equal(10, snapshot.PolicyVersion);
+        Assert.Contains("raise", await fixture.Cluster.Client.GetGrain<IJobRegistryGrain>(0).List()); // `rft jobs` lists it, ended
     }
 }
 
