@@ -126,6 +126,27 @@ public sealed class JobLifecycleTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_final_status_once_shown_never_changes_even_when_pause_and_cancel_land_in_the_last_step()
+    {
+        // Before: Cancel on a paused job finished it at once while the last step ran on, and that step's
+        // completion then turned Cancelled into Completed (seen in 1 run of 2 against the old code).
+        var job = fixture.Cluster.Client.GetGrain<IJobGrain>("flip");
+        await job.Submit(fixture.Spec("flip", trainers: 1, maxSteps: 2));
+        while ((await job.GetSnapshot()).Step < 1) await Task.Delay(10);
+        await job.Pause();
+        await job.Cancel();
+        var seen = new List<JobStatus>();
+        var until = DateTime.UtcNow.AddSeconds(3);
+        while (DateTime.UtcNow < until)
+        {
+            var status = (await job.GetSnapshot()).Status;
+            if (status.IsFinal() && (seen.Count == 0 || seen[^1] != status)) seen.Add(status);
+            await Task.Delay(10);
+        }
+        Assert.Single(seen);
+    }
+
+    [Fact]
     public async Task Control_calls_hammered_during_steps_never_fail_the_job_and_every_step_runs_once()
     {
         var job = fixture.Cluster.Client.GetGrain<IJobGrain>("hammer");
