@@ -15,6 +15,10 @@ public interface IJobGrain : IGrainWithStringKey
     /// <summary>Step metrics from <paramref name="fromStep"/> on (the most recent 1,000 at most).</summary>
     [AlwaysInterleave] Task<IReadOnlyList<StepMetrics>> GetHistory(int fromStep);
 
+    /// <summary>
+    /// Control calls record the request (durably, apart from the job state) and return at once; the
+    /// step loop applies it at the next step boundary. The snapshot already shows a pause or resume.
+    /// </summary>
     [AlwaysInterleave] Task<JobSnapshot> Cancel();
     [AlwaysInterleave] Task<JobSnapshot> Pause();
     [AlwaysInterleave] Task<JobSnapshot> Resume();
@@ -28,9 +32,11 @@ public interface IJobGrain : IGrainWithStringKey
     [AlwaysInterleave] Task<byte[]> GetAdapterChunk(string artifactPath, long offset, int count);
 }
 
-/// <summary>Lists jobs (key 0): the console's <c>rft jobs</c>.</summary>
+/// <summary>Lists jobs (key 0): the console's <c>rft jobs</c>. Bounded: active jobs and the latest 1,000 ended ones.</summary>
 public interface IJobRegistryGrain : IGrainWithIntegerKey
 {
     Task Register(string jobId);
+    /// <summary>Moves a job to the ended list (the oldest ended jobs drop off past the bound).</summary>
+    Task Finished(string jobId);
     Task<IReadOnlyList<string>> List();
 }

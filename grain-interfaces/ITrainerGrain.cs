@@ -54,8 +54,8 @@ public interface ITrainerGrain : IGrainWithStringKey
     [AlwaysInterleave] Task<float[]> GetGradientSlice(int step, long start, int length);
     [AlwaysInterleave] Task<float[]> GetParameterSlice(int step, long start, int length);
 
-    /// <summary>Writes the current adapter (PEFT layout) to the artifact store; returns its folder.</summary>
-    [ResponseTimeout("00:05:00")] Task<string> PublishAdapter(int version);
+    /// <summary>Writes the current adapter (PEFT layout) to the artifact store under <paramref name="prefix"/> (a name never reused); returns it.</summary>
+    [ResponseTimeout("00:05:00")] Task<string> PublishAdapter(string prefix);
 
     /// <summary>Writes this rank's optimizer shard next to a checkpoint.</summary>
     [ResponseTimeout("00:05:00")] Task SaveOptimizer(string checkpoint);

@@ -18,7 +18,9 @@ public sealed record JobSnapshot(
     [property: Id(12)] DateTimeOffset SubmittedAt,
     [property: Id(13)] DateTimeOffset UpdatedAt,
     [property: Id(14)] StepMetrics? Latest,
-    [property: Id(15)] int Trainers);
+    [property: Id(15)] int Trainers,
+    [property: Id(16)] IReadOnlyList<JobEvent>? Events = null,
+    [property: Id(17)] int Generation = 0);
 
 /// <summary>An exported adapter, sent back in chunks of at most <see cref="MessageLimits.MaxChunkBytes"/>.</summary>
 [GenerateSerializer, Immutable, Alias("rft.AdapterInfo")]

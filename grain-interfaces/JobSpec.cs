@@ -74,8 +74,9 @@ public sealed record LossSpec(
     [property: Id(9)] int OverlongBuffer = 0,
     [property: Id(10)] double OverlongPenalty = 1.0);
 
-/// <summary>Checkpointing (<c>checkpoint:</c>).</summary>
+/// <summary>Checkpointing (<c>checkpoint:</c>): every N steps, keeping the last <c>keep_last</c> plus the best.</summary>
 [GenerateSerializer, Immutable, Alias("rft.CheckpointSpec")]
 public sealed record CheckpointSpec(
     [property: Id(0)] int EverySteps = 10,
-    [property: Id(1)] bool KeepBest = true);
+    [property: Id(1)] bool KeepBest = true,
+    [property: Id(2)] int KeepLast = 3);

@@ -5,43 +5,65 @@ namespace Orleans.Rft.Grains;
 
 public sealed partial class JobGrain
 {
-    JobSnapshot Snapshot() => new(JobId, S.Spec?.Name ?? JobId, S.Status, S.Step, S.TotalSteps, S.Epoch, S.PolicyVersion, S.LastError,
-        S.BaselineEval, S.LatestEval, S.BestEval, S.BestStep, S.SubmittedAt, S.UpdatedAt, S.History.LastOrDefault(), S.Spec?.Training.Trainers ?? 0);
+    JobSnapshot Snapshot() => new(JobId, S.Spec?.Name ?? JobId, Control.Shown(S.Status, validated: S.TotalSteps > 0), S.Step, S.TotalSteps, S.Epoch,
+        S.PolicyVersion, S.LastError, S.BaselineEval, S.LatestEval, S.BestEval, S.BestStep, S.SubmittedAt, S.UpdatedAt, S.History.LastOrDefault(),
+        S.Spec?.Training.Trainers ?? 0, S.Events.ToList(), S.Generation);
 
     public Task<JobSnapshot> GetSnapshot()
     {
-        if (S.Spec is null) throw new KeyNotFoundException($"no job '{JobId}'.");
+        RequireJob();
         return Task.FromResult(Snapshot());
     }
 
-    public Task<IReadOnlyList<StepMetrics>> GetHistory(int fromStep) =>
-        Task.FromResult<IReadOnlyList<StepMetrics>>(S.History.Where(h => h.Step >= fromStep).TakeLast(1000).ToList());
+    void RequireJob()
+    {
+        if (S.Spec is null) throw new KeyNotFoundException($"no job '{JobId}'.");
+    }
+
+    /// <summary>
+    /// The state keeps the latest <see cref="JobState.MaxHistory"/> steps; older ones come from the
+    /// metrics segments (100 steps a file). Lines past the current step (a run that rolled back, or
+    /// a step whose state write never happened) are not history.
+    /// </summary>
+    public async Task<IReadOnlyList<StepMetrics>> GetHistory(int fromStep)
+    {
+        int last = S.Step, first = Math.Max(Math.Max(fromStep, 1), last - MaxHistoryAnswer + 1);
+        if (first > last) return [];
+        if (S.History.Count > 0 && S.History[0].Step <= first) return S.History.Where(h => h.Step >= first && h.Step <= last).ToList();
+        var steps = new SortedDictionary<int, StepMetrics>();
+        for (int segment = first; segment <= last; segment = (segment - 1) / JobPaths.MetricsStepsPerSegment * JobPaths.MetricsStepsPerSegment + JobPaths.MetricsStepsPerSegment + 1)
+        {
+            var bytes = await artifacts.ReadAsync(JobPaths.Metrics(JobId, segment));
+            if (bytes is null) continue;
+            foreach (var line in System.Text.Encoding.UTF8.GetString(bytes).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+                if (System.Text.Json.JsonSerializer.Deserialize<StepMetrics>(line) is { } m && m.Step >= first && m.Step <= last) steps[m.Step] = m;
+        }
+        foreach (var h in S.History.Where(h => h.Step >= first && h.Step <= last)) steps[h.Step] = h;
+        return steps.Values.ToList();
+    }
+
+    const int MaxHistoryAnswer = 1000;
 
     public async Task<JobSnapshot> Cancel()
     {
-        if (S.Status.IsFinal()) return Snapshot();
-        cancelRequested = true;
-        if (S.Status == JobStatus.Paused) await Finish(JobStatus.Cancelled, null);
+        RequireJob();
+        if (!S.Status.IsFinal()) await Control.RequestCancel();
         return Snapshot();
     }
 
     public async Task<JobSnapshot> Pause()
     {
-        if (S.Status is JobStatus.Running or JobStatus.Pending or JobStatus.Validating)
-        {
-            // takes effect between steps: the timer tick that is running finishes its step first
-            S.Status = JobStatus.Paused;
-            await state.WriteStateAsync();
-        }
+        RequireJob();
+        if (!S.Status.IsFinal()) await Control.RequestPause();
         return Snapshot();
     }
 
     public async Task<JobSnapshot> Resume()
     {
-        if (S.Status == JobStatus.Paused)
+        RequireJob();
+        if (!S.Status.IsFinal() && Control.PauseRequested)
         {
-            S.Status = S.TotalSteps > 0 ? JobStatus.Running : JobStatus.Pending;
-            await state.WriteStateAsync();
+            await Control.RequestResume();
             StartTimer();
         }
         return Snapshot();

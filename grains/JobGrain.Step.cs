@@ -12,9 +12,10 @@ public sealed partial class JobGrain
     const int MaxEvalRows = 256;
 
     /// <summary>
-    /// Brings up the rollout workers and trainer ranks (after activation or a silo loss). A resumed
-    /// job rolls back to its last checkpoint — adapter, optimizer shards and cursor — and republishes
-    /// that adapter before any rollout.
+    /// Brings up the rollout workers and trainer ranks (after activation or any failure) as a new run
+    /// generation, rolled back to the newest intact checkpoint — adapter, optimizer shards and cursor —
+    /// or to the start, whatever step the lost run had reached. Damaged checkpoints are passed over,
+    /// and said so in the job's events.
     /// </summary>
     async Task EnsureCluster()
     {
@@ -22,26 +23,16 @@ public sealed partial class JobGrain
         var spec = S.Spec!;
         if (rows.Count == 0) await LoadData();
         cluster = await StepCluster.Discover(GrainFactory, siloMetadata, JobId, spec.Training.Trainers);
-        string? resume = null;
-        if (S.Step > 0)
-        {
-            // The adapter the lost run had reached is abandoned: if its version is the checkpoint's,
-            // no redone step republishes (and later retires) it, so it is retired here.
-            if (S.AdapterPath is { } abandoned) S.RetiredAdapters.Add(abandoned);
-            if (S.LastCheckpoint is { } c)
-            {
-                (S.Step, S.Epoch, S.Cursor, S.PolicyVersion, resume) = (c.Step, c.Epoch, c.Cursor, c.PolicyVersion, c.Prefix);
-                S.AdapterPath = $"{c.Prefix}/adapter";
-            }
-            else (S.Step, S.Epoch, S.Cursor, S.PolicyVersion, S.AdapterPath) = (0, 0, 0, 0, null);
-            S.History.RemoveAll(h => h.Step > S.Step);
-            logger.LogInformation("Job {JobId} resumes at step {Step} from {Checkpoint}", JobId, S.Step, resume ?? "the start");
-        }
+        var (lostStep, lostVersion) = (S.Step, S.PolicyVersion);
+        var resume = JobRollback.Apply(S, await Checkpoints.NewestIntact(S));
+        await Checkpoints.RetireOrphans(S);
+        if (lostStep > 0 || lostVersion > 0)
+            await RecordEvent("rollback", $"run {S.Generation} resumes at step {S.Step} from {resume ?? "the start"} (the lost run had reached step {lostStep}, policy v{lostVersion})");
         var setups = cluster.Trainers.Select((t, r) => t.Initialize(new TrainerSetup(JobId, spec, cluster.Trainers.Count, r, cluster.TrainerKeys.ToArray(), resume, S.TotalSteps)));
         await Task.WhenAll(setups);
         runner = new JobStepRunner(spec, rows, rowJson, cluster, GrainFactory);
         if (S.BaselineEval is null && evalRows.Count > 0) S.BaselineEval = S.LatestEval = await Evaluate(null, -1);
-        await state.WriteStateAsync();
+        await WriteState();
     }
 
     async Task RunOneStep()
@@ -98,7 +89,7 @@ public sealed partial class JobGrain
         var (summary, gradNorm, syncSeconds) = await runner.Train(step, samples, lr);
         var version = S.PolicyVersion + 1;
         var previous = S.AdapterPath;
-        S.AdapterPath = await cluster!.Trainers[0].PublishAdapter(version);
+        S.AdapterPath = await cluster!.Trainers[0].PublishAdapter(JobPaths.Adapter(JobId, S.Generation, version));
         S.PolicyVersion = version;
         var trainSeconds = watch.Elapsed.TotalSeconds - trainStart;
 
@@ -117,49 +108,22 @@ public sealed partial class JobGrain
             filled.DroppedGroups, filled.ResampleRounds);
         S.History.Add(metrics);
         Telemetry.RftTelemetry.RecordStep(metrics, spec.Loss.Method, rollouts.Count);
-        if (S.History.Count > JobState.MaxHistory) S.History.RemoveRange(0, S.History.Count - JobState.MaxHistory);
+        if (S.History.Count > JobState.MaxHistory) S.History.RemoveRange(0, S.History.Count - JobState.MaxHistory); // older steps: the metrics segments
         await AppendMetrics(metrics);
 
         bool best = evalReward is double e && (S.BestEval is null || e > S.BestEval);
         if (best) { S.BestEval = evalReward; S.BestStep = S.Step; }
-        if (spec.Checkpoint.EverySteps > 0 && (S.Step % spec.Checkpoint.EverySteps == 0 || S.Step == S.TotalSteps) || (best && spec.Checkpoint.KeepBest))
-            await Checkpoint(best);
         if (previous is not null) S.RetiredAdapters.Add(previous);
-        // Versions live at fixed paths (a step redone after a rollback republishes the same one), so
-        // whatever is current now is never deleted, even if an older entry names it.
-        foreach (var adapter in S.RetiredAdapters.Where(a => prefetched.All(p => p.AdapterPath != a)).Distinct().ToList())
-        {
-            if (adapter != S.AdapterPath && !IsKept(adapter)) await artifacts.DeleteAsync(adapter);
-            S.RetiredAdapters.RemoveAll(a => a == adapter);
-        }
         S.UpdatedAt = DateTimeOffset.UtcNow;
         S.LastError = null;
         consecutiveFailures = 0;
-        await state.WriteStateAsync();
+        // Data, pointer, deletion: a checkpoint's files are whole before the state names it, and
+        // nothing the written state still names is deleted (a crash anywhere leaves a resumable job).
+        if (spec.Checkpoint.EverySteps > 0 && (S.Step % spec.Checkpoint.EverySteps == 0 || S.Step == S.TotalSteps) || (best && spec.Checkpoint.KeepBest))
+            await Checkpoints.Write(S, cluster.Trainers, best);
+        await WriteState();
+        await Checkpoints.DeleteRetired(S, adapter => prefetched.Any(p => p.AdapterPath == adapter));
         if (S.Step >= S.TotalSteps) await Complete();
-    }
-
-    bool IsKept(string adapter) => adapter == S.BestAdapterPath || S.Checkpoints.Any(c => adapter.StartsWith(c.Prefix));
-
-    /// <summary>Data first (adapter, optimizer shards), pointer last (the job state names the checkpoint).</summary>
-    async Task Checkpoint(bool best)
-    {
-        var prefix = JobPaths.Checkpoint(JobId, S.Step);
-        var adapter = await artifacts.MaterializeAsync(S.AdapterPath!);
-        await artifacts.UploadDirectoryAsync(adapter, $"{prefix}/adapter");
-        await Task.WhenAll(cluster!.Trainers.Select(t => t.SaveOptimizer(prefix)));
-        await artifacts.WriteAsync($"{prefix}/job.json", JsonSerializer.SerializeToUtf8Bytes(new { S.Step, S.Epoch, S.Cursor, S.PolicyVersion, Spec = S.Spec }));
-        await Services.FaultPoints.ReachedAsync(Services.FaultPoints.CheckpointDataWritten);
-        var reference = new CheckpointRef(S.Step, S.Epoch, S.Cursor, S.PolicyVersion, prefix);
-        S.Checkpoints.Add(reference);
-        S.LastCheckpoint = reference;
-        if (best) S.BestAdapterPath = $"{prefix}/adapter";
-        // keep_best: drop checkpoints that are neither the latest nor the best
-        foreach (var old in S.Checkpoints.Where(c => c != reference && $"{c.Prefix}/adapter" != S.BestAdapterPath && S.Spec!.Checkpoint.KeepBest).ToList())
-        {
-            S.Checkpoints.Remove(old);
-            await artifacts.DeleteAsync(old.Prefix);
-        }
     }
 
     /// <summary>Mean reward of one sample per eval row (greedy unless eval_temperature says otherwise).</summary>

@@ -14,10 +14,12 @@ namespace Orleans.Rft.Grains;
 /// <summary>
 /// Drives one job. A grain timer runs one step per tick (non-interleaving, so steps never overlap);
 /// a reminder re-arms the timer if the silo that hosted the job is lost (timers die with their
-/// activation, reminders do not). Status queries and cancel/pause interleave with a running step.
+/// activation, reminders do not). Status queries and cancel/pause interleave with a running step;
+/// cancel/pause only record a request (<see cref="JobControl"/>): the step loop alone writes the job state.
 /// </summary>
 public sealed partial class JobGrain(
     [PersistentState("job", "rft")] IPersistentState<JobState> state,
+    [PersistentState("job-control", "rft")] IPersistentState<JobControlRequests> controlState,
     IArtifactStore artifacts,
     ISiloMetadataCache siloMetadata,
     ILogger<JobGrain> logger) : Grain, IJobGrain, IRemindable
@@ -34,7 +36,12 @@ public sealed partial class JobGrain(
     List<string> rowJson = [], evalRowJson = [];
     /// <summary>Rollouts of the next max_staleness steps, each sampled with the policy current when it was queued.</summary>
     readonly Queue<PrefetchedBatch> prefetched = new();
-    bool cancelRequested;
+    JobControl? control;
+    JobControl Control => control ??= new JobControl(controlState);
+    JobEventLog? events;
+    JobEventLog Events => events ??= new JobEventLog(artifacts, JobId, logger);
+    JobCheckpoints? checkpoints;
+    JobCheckpoints Checkpoints => checkpoints ??= new JobCheckpoints(artifacts, JobId, Events);
     int consecutiveFailures;
     DateTime retryNotBefore;
     const int MaxConsecutiveStepFailures = 5;
@@ -57,8 +64,8 @@ public sealed partial class JobGrain(
         S.Spec = spec;
         S.Status = JobStatus.Pending;
         S.SubmittedAt = S.UpdatedAt = DateTimeOffset.UtcNow;
-        await state.WriteStateAsync();
-        await GrainFactory.GetGrain<IJobRegistryGrain>(0).Register(JobId);
+        await WriteState();
+        await GrainFactory.GetGrain<IJobRegistryGrain>(0).Register(JobId).WaitAsync(TimeSpan.FromSeconds(30));
         await this.RegisterOrUpdateReminder(ReminderName, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
         StartTimer();
         logger.LogInformation("Job {JobId} submitted: {Spec}", JobId, JsonSerializer.Serialize(spec));
@@ -78,7 +85,7 @@ public sealed partial class JobGrain(
     {
         try
         {
-            if (cancelRequested && !S.Status.IsFinal()) { await Finish(JobStatus.Cancelled, null); return; }
+            if (await ApplyControl()) return;
             switch (S.Status)
             {
                 case JobStatus.Pending:
@@ -95,7 +102,7 @@ public sealed partial class JobGrain(
                     // turn back every MaxTickDuration so that the reminder and non-interleaved calls get in.
                     var started = DateTime.UtcNow;
                     do await RunOneStep();
-                    while (S.Status == JobStatus.Running && !cancelRequested && DateTime.UtcNow - started < MaxTickDuration);
+                    while (S.Status == JobStatus.Running && !Control.StopRequested && !cancellation.IsCancellationRequested && DateTime.UtcNow - started < MaxTickDuration);
                     break;
             }
         }
@@ -123,23 +130,44 @@ public sealed partial class JobGrain(
         }
     }
 
+    /// <summary>Applies pending control requests at a step boundary; true when no step should run now (paused or ended).</summary>
+    async Task<bool> ApplyControl()
+    {
+        if (S.Status.IsFinal()) return true;
+        var next = Control.Next(S.Status, validated: S.TotalSteps > 0);
+        if (next == JobStatus.Cancelled) { await Finish(JobStatus.Cancelled, null); return true; }
+        if (next != S.Status)
+        {
+            await RecordEvent(next == JobStatus.Paused ? "paused" : "resumed", $"{S.Status} → {next} at step {S.Step}");
+            await Transition(next);
+        }
+        return next == JobStatus.Paused;
+    }
+
     async Task Transition(JobStatus to)
     {
         S.Status = to;
         S.UpdatedAt = DateTimeOffset.UtcNow;
-        await state.WriteStateAsync();
+        await WriteState();
     }
+
+    /// <summary>The step loop is the job state's only writer: a stale ETag is refreshed and this activation's state written again.</summary>
+    Task WriteState() => StateWrites.WriteOwnedAsync(state);
+
+    Task RecordEvent(string kind, string message) => Events.Record(S, kind, message);
 
     async Task Finish(JobStatus final, string? error)
     {
         S.Status = final;
         S.LastError = error;
         S.UpdatedAt = DateTimeOffset.UtcNow;
-        await state.WriteStateAsync();
+        await WriteState();
         timer?.Dispose();
         timer = null;
         if (await this.GetReminder(ReminderName) is { } reminder) await this.UnregisterReminder(reminder);
         logger.LogInformation("Job {JobId} {Status} at step {Step} {Error}", JobId, final, S.Step, error);
+        try { await GrainFactory.GetGrain<IJobRegistryGrain>(0).Finished(JobId).WaitAsync(TimeSpan.FromSeconds(30)); }
+        catch (Exception e) { logger.LogWarning(e, "Job {JobId} could not tell the registry it ended; it stays listed as active", JobId); }
     }
 
     /// <summary>Everything that can be checked before any device work: data, evaluator, model folder.</summary>

@@ -39,7 +39,8 @@ public sealed class TrainerGrain(DeviceRegistry devices, IArtifactStore artifact
         var spec = s.Spec;
         string? resumeAdapter = s.ResumeCheckpoint is null ? null : await artifacts.MaterializeAsync($"{s.ResumeCheckpoint}/adapter");
         var baseModel = await artifacts.LocalPathAsync(spec.BaseModel);
-        byte[]? optimizer = s.ResumeCheckpoint is null ? null : await artifacts.ReadAsync($"{s.ResumeCheckpoint}/optimizer-rank{s.Rank}.json");
+        byte[]? optimizer = s.ResumeCheckpoint is null ? null : await artifacts.ReadAsync(OptimizerShard.Path(s.ResumeCheckpoint, s.Rank))
+            ?? throw new FileNotFoundException($"checkpoint {s.ResumeCheckpoint} has no optimizer shard for rank {s.Rank}; was it taken with another number of trainers?");
         return await device.RunAsync(() =>
         {
             trainer?.Dispose();
@@ -48,7 +49,7 @@ public sealed class TrainerGrain(DeviceRegistry devices, IArtifactStore artifact
             model = ModelHost.LoadTrainable(device, baseModel, lora, spec.Seed);
             if (resumeAdapter is not null) PeftAdapter.Load(model, resumeAdapter);
             trainer = new PolicyTrainer(model, JobOptions.Trainer(spec, s.TotalSteps), s.Ranks, s.Rank);
-            if (optimizer is not null) trainer.Optimizer.Import(System.Text.Json.JsonSerializer.Deserialize<AdamWState>(optimizer)!);
+            if (optimizer is not null) trainer.Optimizer.Import(OptimizerShard.Read(optimizer, $"{s.ResumeCheckpoint}/optimizer-rank{s.Rank}"));
             return trainer.ParameterCount;
         });
     }
@@ -130,10 +131,9 @@ public sealed class TrainerGrain(DeviceRegistry devices, IArtifactStore artifact
         return Task.FromResult(updatedShard.AsSpan((int)offset, length).ToArray());
     }
 
-    public async Task<string> PublishAdapter(int version)
+    public async Task<string> PublishAdapter(string prefix)
     {
-        var prefix = JobPaths.Adapter(setup.JobId, version);
-        var local = Path.Combine(Path.GetTempPath(), "orleans-rft", "publish", setup.JobId, $"v{version}");
+        var local = Path.Combine(Path.GetTempPath(), "orleans-rft", "publish", setup.JobId, Path.GetFileName(prefix));
         await device.RunAsync(() => PeftAdapter.Save(model!, local, setup.Spec.BaseModelDisplayName));
         try { await artifacts.UploadDirectoryAsync(local, prefix); }
         finally { Directory.Delete(local, recursive: true); } // one per version: a long job would fill /tmp
@@ -142,8 +142,8 @@ public sealed class TrainerGrain(DeviceRegistry devices, IArtifactStore artifact
 
     public async Task SaveOptimizer(string checkpoint)
     {
-        var state = await device.RunAsync(() => Trainer.Optimizer.Export());
-        await artifacts.WriteAsync($"{checkpoint}/optimizer-rank{setup.Rank}.json", System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(state));
+        var state = await device.RunAsync(() => OptimizerShard.Write(Trainer.Optimizer.Export()));
+        await artifacts.WriteAsync(OptimizerShard.Path(checkpoint, setup.Rank), state);
     }
 
     public Task<float[]> GetFlatParameters() =>

@@ -162,7 +162,7 @@ public static class JobSpecParser
     static CheckpointSpec ReadCheckpoint(SpecReader r)
     {
         var c = new SpecReader(r.Object("checkpoint") ?? new JsonObject(), "checkpoint");
-        var checkpoint = new CheckpointSpec(c.Int("every_steps", 10, 0), c.Bool("keep_best", true));
+        var checkpoint = new CheckpointSpec(c.Int("every_steps", 10, 0), c.Bool("keep_best", true), c.Int("keep_last", 3, 1, 1000));
         c.RejectUnknownKeys();
         return checkpoint;
     }

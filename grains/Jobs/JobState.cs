@@ -12,13 +12,16 @@ public sealed record CheckpointRef(
     [property: Id(4)] string Prefix);
 
 /// <summary>
-/// The job's durable state: small on purpose (Azure Table caps a grain near 960 KiB); rollouts and
-/// the full metrics log go to the artifact store, the state keeps the most recent history.
+/// The job's durable state, small and bounded on purpose (an Azure Table entity holds 1 MiB, a
+/// property 64 KiB): rollouts, the full metrics log and every event go to the artifact store; the
+/// state keeps the latest <see cref="MaxHistory"/> steps, <see cref="MaxEvents"/> events and
+/// <c>checkpoint.keep_last</c> (+ the best) checkpoint pointers. Written by the step loop only.
 /// </summary>
 [GenerateSerializer, Alias("rft.JobState")]
 public sealed class JobState
 {
-    public const int MaxHistory = 500;
+    public const int MaxHistory = 20;
+    public const int MaxEvents = 20;
 
     [Id(0)] public JobSpec? Spec { get; set; }
     [Id(1)] public JobStatus Status { get; set; } = JobStatus.Pending;
@@ -39,6 +42,16 @@ public sealed class JobState
     [Id(16)] public DateTimeOffset UpdatedAt { get; set; }
     [Id(17)] public int TotalSteps { get; set; }
     [Id(18)] public List<CheckpointRef> Checkpoints { get; set; } = new();
-    /// <summary>Adapters no longer current, deleted once no queued rollout batch samples with them (unless a checkpoint keeps them).</summary>
+    /// <summary>
+    /// Adapters no longer current and checkpoints pruned or abandoned, deleted after the state that no
+    /// longer names them is written, once no queued rollout batch samples with them (unless a kept checkpoint holds them).
+    /// </summary>
     [Id(19)] public List<string> RetiredAdapters { get; set; } = new();
+    /// <summary>
+    /// Which run of the job this is: incremented at every (re)start of its cluster, so adapters and
+    /// checkpoints a redone step publishes never reuse a lost run's name (a cached copy is always the right bytes).
+    /// </summary>
+    [Id(20)] public int Generation { get; set; }
+    /// <summary>The latest <see cref="MaxEvents"/> events (all of them in <c>events.jsonl</c>).</summary>
+    [Id(21)] public List<JobEvent> Events { get; set; } = new();
 }

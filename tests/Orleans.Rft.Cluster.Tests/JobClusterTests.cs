@@ -18,6 +18,7 @@ public sealed class JobClusterTests(ClusterFixture fixture)
             $"reward {first:F3} → {last:F3}");
         Assert.All(history, h => Assert.Equal(1.0, h.ValidFraction));
         Assert.Equal(10, snapshot.PolicyVersion);
+        Assert.Contains("raise", await fixture.Cluster.Client.GetGrain<IJobRegistryGrain>(0).List()); // `rft jobs` lists it, ended
     }
 }
 
@@ -94,6 +95,76 @@ public sealed class JobLifecycleTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_pause_requested_before_the_first_step_holds_through_validation_until_resumed()
+    {
+        var job = fixture.Cluster.Client.GetGrain<IJobGrain>("pause-early");
+        await job.Submit(fixture.Spec("pause-early", trainers: 1, maxSteps: 2));
+        Assert.Equal(JobStatus.Paused, (await job.Pause()).Status);   // while Pending or Validating
+        var paused = await WaitFor(job, s => s.Events!.Any(e => e.Kind == "paused"));
+        await Task.Delay(2000);                                          // validation finished long ago
+        var still = await job.GetSnapshot();
+        Assert.Equal((JobStatus.Paused, 0), (still.Status, still.Step));
+        Assert.Contains((await job.Resume()).Status, new[] { JobStatus.Pending, JobStatus.Running }); // validates again if it never finished
+        var final = await WaitFor(job, s => s.Status.IsFinal());
+        Assert.True(final.Status == JobStatus.Completed, final.LastError);
+        Assert.Equal(2, final.Step);
+    }
+
+    [Fact]
+    public async Task Pause_then_cancel_mid_step_ends_Cancelled_and_stays_Cancelled()
+    {
+        var job = fixture.Cluster.Client.GetGrain<IJobGrain>("pause-cancel");
+        await job.Submit(fixture.Spec("pause-cancel", trainers: 1, maxSteps: 200));
+        await WaitFor(job, s => s.Step >= 1);
+        await job.Pause();
+        await job.Cancel();
+        var final = await WaitFor(job, s => s.Status.IsFinal());
+        Assert.Equal(JobStatus.Cancelled, final.Status);
+        await Task.Delay(1000);                                            // the step in flight cannot flip it back
+        Assert.Equal(JobStatus.Cancelled, (await job.GetSnapshot()).Status);
+        Assert.Equal(JobStatus.Cancelled, (await job.Resume()).Status);
+    }
+
+    [Fact]
+    public async Task A_final_status_once_shown_never_changes_even_when_pause_and_cancel_land_in_the_last_step()
+    {
+        // Before: Cancel on a paused job finished it at once while the last step ran on, and that step's
+        // completion then turned Cancelled into Completed (seen in 1 run of 2 against the old code).
+        var job = fixture.Cluster.Client.GetGrain<IJobGrain>("flip");
+        await job.Submit(fixture.Spec("flip", trainers: 1, maxSteps: 2));
+        while ((await job.GetSnapshot()).Step < 1) await Task.Delay(10);
+        await job.Pause();
+        await job.Cancel();
+        var seen = new List<JobStatus>();
+        var until = DateTime.UtcNow.AddSeconds(3);
+        while (DateTime.UtcNow < until)
+        {
+            var status = (await job.GetSnapshot()).Status;
+            if (status.IsFinal() && (seen.Count == 0 || seen[^1] != status)) seen.Add(status);
+            await Task.Delay(10);
+        }
+        Assert.Single(seen);
+    }
+
+    [Fact]
+    public async Task Control_calls_hammered_during_steps_never_fail_the_job_and_every_step_runs_once()
+    {
+        var job = fixture.Cluster.Client.GetGrain<IJobGrain>("hammer");
+        await job.Submit(fixture.Spec("hammer", trainers: 1, maxSteps: 6));
+        await WaitFor(job, s => s.Status == JobStatus.Running);
+        for (int i = 0; i < 30; i++)
+        {
+            await Task.WhenAll(job.Pause(), job.Resume(), job.Pause(), job.GetSnapshot(), job.Resume());
+            await Task.Delay(30);
+        }
+        await job.Resume();
+        var final = await WaitFor(job, s => s.Status.IsFinal());
+        Assert.True(final.Status == JobStatus.Completed, final.LastError);
+        Assert.Null(final.LastError);
+        Assert.Equal(Enumerable.Range(1, 6), (await job.GetHistory(0)).Select(h => h.Step));
+    }
+
+    [Fact]
     public async Task A_missing_base_model_fails_the_job_with_a_message_naming_the_field()
     {
         var spec = fixture.Spec("bad-model") with { BaseModel = Path.Combine(fixture.Root, "nope") };
@@ -123,7 +194,7 @@ public sealed class JobLifecycleTests(ClusterFixture fixture)
         // Adapters that queued batches sampled with were kept until those batches ran, then deleted.
         var store = new Grains.Services.LocalArtifactStore(Path.Combine(fixture.Root, "artifacts"));
         var versions = (await store.ListAsync("jobs/stale2/adapters")).Select(p => p.Split('/')[3]).Distinct();
-        Assert.Equal(["v000005"], versions);
+        Assert.Equal([$"g{snapshot.Generation:D4}-v000005"], versions);
     }
 
     static async Task<JobSnapshot> WaitFor(IJobGrain job, Func<JobSnapshot, bool> condition)
