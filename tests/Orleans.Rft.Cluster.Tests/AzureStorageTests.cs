@@ -51,7 +51,7 @@ public sealed class AzureStorageTests(AzuriteFixture azurite) : IClassFixture<Az
         // kept them. Make those cached bytes differ from what a redo publishes (as a redo on another
         // topology or device would): a redone version must never be sampled from the lost run's cache.
         var cached = Directory.EnumerateFiles(Path.Combine(Path.GetTempPath(), "orleans-rft"), "adapter_model.safetensors", SearchOption.AllDirectories)
-            .Where(f => f.Contains($"{Path.DirectorySeparatorChar}{id}{Path.DirectorySeparatorChar}adapters{Path.DirectorySeparatorChar}")).ToList();
+            .Where(f => f.Contains(Uri.EscapeDataString($"jobs/{id}/adapters/"))).ToList(); // the cache names a folder by its escaped store prefix
         Assert.NotEmpty(cached);
         foreach (var file in cached)
         {
@@ -134,7 +134,7 @@ public sealed class AzureStorageTests(AzuriteFixture azurite) : IClassFixture<Az
         var artifacts = Path.Combine(toy.Root, "artifacts");
         var cluster = ClusterFixture.BuildCluster(1, new RftSiloOptions
         {
-            Devices = "cpu", Storage = "azure", ArtifactsPath = artifacts, AzureStorageConnectionString = azurite.ConnectionString,
+            Devices = "cpu", Storage = "azure", ArtifactsPath = artifacts, AzureStorageConnectionString = azurite.ConnectionString, AllowLocalPaths = true,
         }, serviceId);
         await cluster.DeployAsync();
         try
