@@ -13,6 +13,7 @@ public static class ModelCommands
         model.Add(ModelInitCommand.Create());
         model.Add(ModelSftCommand.Create());
         model.Add(ModelInfoCommand.Create());
+        model.Add(ModelRenderCommand.Create());
         return model;
     }
 }
