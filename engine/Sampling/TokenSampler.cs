@@ -7,9 +7,10 @@ public static class TokenSampler
 {
     /// <summary>
     /// logits (B, V) float32 → (tokens (B), log-prob under the sampling distribution (B),
-    /// log-prob under the raw policy (B)).
+    /// log-prob under the raw policy (B)). <paramref name="generators"/>: one per row (row b draws
+    /// from generators[b] only, so its draw does not depend on the other rows), or null (unseeded).
     /// </summary>
-    public static (Tensor Tokens, Tensor SampledLogProbs, Tensor PolicyLogProbs) Next(Tensor logits, SamplingOptions o, Generator? generator)
+    public static (Tensor Tokens, Tensor SampledLogProbs, Tensor PolicyLogProbs) Next(Tensor logits, SamplingOptions o, IReadOnlyList<Generator>? generators)
     {
         using var scope = NewDisposeScope();
         var raw = logits.log_softmax(-1);                                     // (B, V)
@@ -39,7 +40,10 @@ public static class TokenSampler
                 scaled = full_like(scaled, float.NegativeInfinity).scatter(-1, order, sortedLogits);
             }
             var dist = scaled.log_softmax(-1);
-            tokens = multinomial(dist.exp(), 1, replacement: false, generator: generator).squeeze(-1);
+            var p = dist.exp();
+            tokens = generators is null
+                ? multinomial(p, 1, replacement: false).squeeze(-1)
+                : cat(Enumerable.Range(0, (int)p.shape[0]).Select(b => multinomial(p[b], 1, replacement: false, generator: generators[b])).ToList(), 0);
             sampled = dist.gather(-1, tokens.unsqueeze(-1)).squeeze(-1);
         }
         var policy = raw.gather(-1, tokens.unsqueeze(-1)).squeeze(-1);
