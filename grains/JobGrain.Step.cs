@@ -21,6 +21,7 @@ public sealed partial class JobGrain
         if (runner is not null) return;
         var spec = S.Spec!;
         if (rows.Count == 0) await LoadData();
+        if (cluster is not null) await cluster.Release(); // the abandoned generation frees its device memory now
         cluster = await StepCluster.Discover(GrainFactory, siloMetadata, JobId, spec.Training.Trainers);
         string? resume = null;
         if (S.Step > 0)

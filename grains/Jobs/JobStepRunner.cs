@@ -130,7 +130,13 @@ public sealed class JobStepRunner(JobSpec spec, IReadOnlyList<DatasetRow> rows, 
         var shares = Enumerable.Range(0, ranks.Count).Select(r => ordered.Where((_, i) => i % ranks.Count == r).Select(x => x.s).ToArray()).ToArray();
         int totalSequences = samples.Count;
         long totalTokens = samples.Sum(s => (long)s.CompletionIds.Length);
-        var summaries = await Task.WhenAll(ranks.Select((t, r) => t.ComputeGradients(step, shares[r], totalSequences, totalTokens)));
+        var summaries = await Task.WhenAll(ranks.Select(async (t, r) =>
+        {
+            // Samples cross in parts of ≤ one message each (prompts once per part), then the rank computes.
+            var parts = TrainBatchParts.Split(shares[r]);
+            for (int p = 0; p < parts.Count; p++) await t.StageSamples(step, p, parts[p]);
+            return await t.ComputeGradients(step, parts.Count, totalSequences, totalTokens);
+        }));
         var sync = Stopwatch.StartNew();
         var squares = await Task.WhenAll(ranks.Select(t => t.ReduceScatter(step)));
         var (norm, scale) = GradientClipping.Coefficient(squares.Sum(), spec.Training.MaxGradNorm);

@@ -53,7 +53,7 @@ public sealed class ModelHost(long budgetBytes) : IDisposable
         {
             // Without an adapter any served copy of the base will do (its adapter is switched off).
             entry = served.TryGetValue((device.Name, model, shape), out var exact) ? exact
-                : adapterPath is null ? served.Where(s => s.Key.Device == device.Name && s.Key.Model == model).MaxBy(s => s.Value.LastUsed).Value
+                : adapterPath is null ? served.Where(s => s.Key.Device == device.Name && s.Key.Model == model).OrderByDescending(s => s.Value.LastUsed).Select(s => s.Value).FirstOrDefault()
                 : null;
             if (entry is not null) entry.LastUsed = ++clock;
         }
