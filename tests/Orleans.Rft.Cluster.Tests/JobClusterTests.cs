@@ -55,7 +55,7 @@ public sealed class ShardedTrainingTests(ClusterFixture fixture)
                 var initialA = model.LoraParameters().Where(p => p.Name.EndsWith("lora_A")).Select(p => p.Parameter.detach().cpu().data<float>().ToArray()).ToList();
                 for (int step = 0; step < 3; step++)
                 {
-                    var batch = (await job.GetRollouts(step)).Where(r => r.CompletionIds.Length > 0)
+                    var batch = (await Client.Jobs.RolloutReader.ReadAllAsync(job, step)).Where(r => r.CompletionIds.Length > 0)
                         .Select(r => new Engine.Training.PolicySample(r.PromptIds, r.CompletionIds, r.LogProbs, r.Advantage)).ToList();
                     var result = trainer.Step(batch);
                     // Gradient: its global norm, relative 1e-4 (float sums in another order); every element is then tested through the weights.
@@ -108,7 +108,7 @@ public sealed class JobLifecycleTests(ClusterFixture fixture)
         Assert.True(snapshot.Status == JobStatus.Completed, snapshot.LastError);
         var history = await fixture.Cluster.Client.GetGrain<IJobGrain>("invalid").GetHistory(0);
         Assert.All(history, h => Assert.Equal(0.0, h.ValidFraction));
-        var rollouts = await fixture.Cluster.Client.GetGrain<IJobGrain>("invalid").GetRollouts(0);
+        var rollouts = await Client.Jobs.RolloutReader.ReadAllAsync(fixture.Cluster.Client.GetGrain<IJobGrain>("invalid"), 0);
         Assert.Equal(32, rollouts.Count);
         Assert.All(rollouts, r => { Assert.False(r.IsScoreValid); Assert.Equal(0.0, r.Advantage); Assert.Contains("not a number", r.Reason); });
     }

@@ -163,7 +163,7 @@ public sealed class MessageBoundTests
         var completions = Enumerable.Range(0, prompts * n).Select(j => new GeneratedCompletion(promptIds[j / n],
             Enumerable.Range(0, tokens).Select(_ => random.Next(1 << 17)).ToArray(), Enumerable.Range(0, tokens).Select(_ => -(float)random.NextDouble() * 20).ToArray(),
             new string('é', tokens * 2), "length")).ToArray();
-        var serializer = new ServiceCollection().AddSerializer().BuildServiceProvider().GetRequiredService<Orleans.Serialization.Serializer>();
+        var serializer = Serializer;
         var natural = serializer.SerializeToArray(new GenerateResult(completions, 3, 1.5)).Length;
         Assert.True(natural > MessageLimits.MaxChunkBytes, $"natural size {natural}");
         var pages = GenerateResultPages.Split(completions, n, 3, 1.5, "id", GenerateResultPages.DefaultPageBytes);
@@ -179,6 +179,61 @@ public sealed class MessageBoundTests
             Assert.Equal(completions[j].Text, whole.Completions[j].Text);
         }
         Assert.Throws<InvalidDataException>(() => GenerateResultPages.Join(pages.Where((_, i) => i != 1).ToList(), n)); // a lost page is an error, not a short answer
+    }
+
+    static Serializer Serializer => new ServiceCollection().AddSerializer().BuildServiceProvider().GetRequiredService<Serializer>();
+
+    [Fact]
+    public void A_ranks_samples_whose_natural_size_exceeds_4_MiB_cross_in_parts_each_at_most_4_MiB_with_each_prompt_once_and_reassemble_exactly()
+    {
+        var random = new Random(5);
+        var prompts = Enumerable.Range(0, 32).Select(_ => Enumerable.Range(0, 2000).Select(_ => random.Next(1 << 17)).ToArray()).ToArray();
+        var samples = Enumerable.Range(0, 32 * 16).Select(j => new TrainSample(prompts[j / 16],
+            Enumerable.Range(0, 1024).Select(_ => random.Next(1 << 17)).ToArray(), Enumerable.Range(0, 1024).Select(_ => -(float)random.NextDouble()).ToArray(), random.NextDouble() - 0.5)).ToList();
+        // Natural size: what one ComputeGradients(samples) message carried (each sample with its own copy of the prompt).
+        var natural = Serializer.SerializeToArray(samples.Select(s => s with { PromptIds = s.PromptIds.ToArray() }).ToArray()).Length;
+        Assert.True(natural > MessageLimits.MaxChunkBytes, $"natural size {natural}");
+        var parts = Grains.Jobs.TrainBatchParts.Split(samples);
+        Assert.True(parts.Count >= 2);
+        foreach (var part in parts)
+        {
+            var size = Serializer.SerializeToArray(part).Length;
+            Assert.True(size <= MessageLimits.MaxChunkBytes, $"part of {size} bytes");
+            Assert.Equal(part.Prompts.Length, part.Prompts.Distinct().Count()); // each prompt once per part
+        }
+        var back = Grains.Jobs.TrainBatchParts.Join(parts.Select(p => Serializer.Deserialize<TrainBatchPart>(Serializer.SerializeToArray(p))));
+        Assert.Equal(samples.Count, back.Count);
+        for (int i = 0; i < samples.Count; i++)
+        {
+            Assert.Equal(samples[i].PromptIds, back[i].PromptIds);
+            Assert.Equal(samples[i].CompletionIds, back[i].CompletionIds);
+            Assert.Equal(samples[i].LogProbs, back[i].LogProbs);
+            Assert.Equal(samples[i].Advantage, back[i].Advantage);
+        }
+    }
+
+    [Fact]
+    public void A_steps_rollouts_over_4_MiB_come_back_in_pages_each_at_most_4_MiB_that_cover_the_step_exactly_once()
+    {
+        var random = new Random(7);
+        var all = Enumerable.Range(0, 600).Select(i => new Rollout(3, i / 8, i % 8, 2, Enumerable.Range(0, 1500).Select(_ => random.Next(1 << 17)).ToArray(),
+            Enumerable.Range(0, 300).Select(_ => random.Next(1 << 17)).ToArray(), Enumerable.Range(0, 300).Select(_ => -(float)random.NextDouble()).ToArray(),
+            new string('x', 900), "length", random.NextDouble(), true, "ok", new Dictionary<string, double> { ["m"] = 1 }, 0.1)).ToList();
+        Assert.True(Serializer.SerializeToArray(all.ToArray()).Length > MessageLimits.MaxChunkBytes);
+        var read = new List<Rollout>();
+        int pages = 0;
+        while (read.Count < all.Count)
+        {
+            var page = RolloutPage.Take(3, all, read.Count, 10_000);
+            Assert.True(Serializer.SerializeToArray(page).Length <= MessageLimits.MaxChunkBytes, "page over the message limit");
+            Assert.NotEmpty(page.Rollouts);
+            read.AddRange(page.Rollouts);
+            pages++;
+        }
+        Assert.True(pages >= 2);
+        Assert.Equal(all, read);
+        Assert.Equal(5, RolloutPage.Take(3, all, 10, 5).Rollouts.Length); // count still bounds a page
+        Assert.Empty(RolloutPage.Take(3, all, 600, 5).Rollouts);
     }
 
     [Fact]
