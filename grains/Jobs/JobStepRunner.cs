@@ -33,7 +33,8 @@ public sealed class JobStepRunner(JobSpec spec, IReadOnlyList<DatasetRow> rows, 
     {
         var workers = cluster.RolloutWorkers;
         int per = (int)Math.Ceiling(rowIndices.Length / (double)workers.Count);
-        var chunks = RequestChunks(rowIndices.Select((row, position) => (row, position)).Chunk(Math.Max(1, per)), r => System.Text.Encoding.UTF8.GetByteCount(rowJson[r])).ToList();
+        var chunks = RequestChunks(rowIndices.Select((row, position) => (row, position)).Chunk(Math.Max(1, per)),
+            r => System.Text.Encoding.UTF8.GetByteCount(rowJson[r]), r => $"{spec.Dataset} line {rows[r].Line}").ToList();
         using var gate = new SemaphoreSlim(MaxRolloutRequestsInFlight);
         var tasks = chunks.Select(async (chunk, i) =>
         {
@@ -54,7 +55,7 @@ public sealed class JobStepRunner(JobSpec spec, IReadOnlyList<DatasetRow> rows, 
     public const int MaxRequestBytes = MessageLimits.MaxChunkBytes - (64 << 10);
 
     /// <summary>Cuts each worker's share further so that no request carries more than <see cref="MaxRequestBytes"/> of row JSON (consecutive positions stay together).</summary>
-    IEnumerable<(int row, int position)[]> RequestChunks(IEnumerable<(int row, int position)[]> shares, Func<int, int> bytes)
+    public static IEnumerable<(int row, int position)[]> RequestChunks(IEnumerable<(int row, int position)[]> shares, Func<int, int> bytes, Func<int, string> where)
     {
         foreach (var share in shares)
         {
@@ -64,7 +65,7 @@ public sealed class JobStepRunner(JobSpec spec, IReadOnlyList<DatasetRow> rows, 
             {
                 long b = bytes(r.row) + 8; // + the string's length prefix and tag
                 if (b > MaxRequestBytes)
-                    throw new ArgumentException($"{spec.Dataset} line {rows[r.row].Line}: the row is {b} bytes of JSON, more than one message carries ({MaxRequestBytes}); shorten it.");
+                    throw new ArgumentException($"{where(r.row)}: the row is {b} bytes of JSON, more than one message carries ({MaxRequestBytes}); shorten it.");
                 if (current.Count > 0 && size + b > MaxRequestBytes) { yield return current.ToArray(); (current, size) = (new(), 0); }
                 current.Add(r);
                 size += b;

@@ -237,6 +237,26 @@ public sealed class MessageBoundTests
     }
 
     [Fact]
+    public void Generate_requests_whose_rows_exceed_4_MiB_are_cut_into_requests_each_within_one_message_in_row_order()
+    {
+        var rows = Enumerable.Range(0, 9).Select(i => new System.Text.Json.Nodes.JsonObject { ["messages"] = new System.Text.Json.Nodes.JsonArray(
+            new System.Text.Json.Nodes.JsonObject { ["role"] = "user", ["content"] = new string((char)('a' + i), 1_500_000) }) }.ToJsonString()).ToArray();
+        var shares = new[] { rows.Select((_, i) => (row: i, position: i)).Take(7).ToArray(), rows.Select((_, i) => (row: i, position: i)).Skip(7).ToArray() };
+        var chunks = Grains.Jobs.JobStepRunner.RequestChunks(shares, r => System.Text.Encoding.UTF8.GetByteCount(rows[r]), r => $"line {r + 1}").ToList();
+        Assert.True(chunks.Count >= 5);
+        Assert.Equal(Enumerable.Range(0, 9), chunks.SelectMany(c => c.Select(x => x.position)));
+        foreach (var chunk in chunks)
+        {
+            var request = new GenerateRequest("model", "jobs/x/adapters/v000001", 1, chunk.Select(c => rows[c.row]).ToArray(), 8, 1, 1, 0, 256, ["</s>"], 7, chunk[0].position * 8);
+            var size = Serializer.SerializeToArray(request).Length;
+            Assert.True(size <= MessageLimits.MaxChunkBytes, $"a request of {size} bytes");
+        }
+        var huge = new[] { new[] { (row: 0, position: 0) } };
+        var error = Assert.Throws<ArgumentException>(() => Grains.Jobs.JobStepRunner.RequestChunks(huge, _ => 5 << 20, r => "train.jsonl line 12").ToList());
+        Assert.Contains("train.jsonl line 12", error.Message);
+    }
+
+    [Fact]
     public void The_kv_cache_budget_splits_a_merged_batch_so_each_generate_call_holds_at_most_the_budget()
     {
         Assert.Equal([[1, 3], [2], [0]], BatchPlanner.Split([10, 3, 7, 3], maxNewTokens: 5, maxTokens: 20));
