@@ -23,8 +23,8 @@ public interface IJobGrain : IGrainWithStringKey
     [AlwaysInterleave] Task<JobSnapshot> Pause();
     [AlwaysInterleave] Task<JobSnapshot> Resume();
 
-    /// <summary>Rollouts of one step (the latest when null), from the artifact store's rollout log.</summary>
-    [AlwaysInterleave] Task<IReadOnlyList<Rollout>> GetRollouts(int? step);
+    /// <summary>Up to <paramref name="count"/> rollouts of one step (the latest when null) from <paramref name="offset"/>, within one message.</summary>
+    [AlwaysInterleave] Task<RolloutPage> GetRollouts(int? step, int offset, int count);
 
     /// <summary>The adapter after <paramref name="step"/> (the final one when null).</summary>
     [AlwaysInterleave] Task<AdapterInfo> GetAdapter(int? step);

@@ -1,6 +1,11 @@
 namespace Orleans.Rft.GrainInterfaces;
 
-/// <summary>What a rollout worker should sample: rendered by the model's chat template on the worker.</summary>
+/// <summary>
+/// What a rollout worker should sample: rendered by the model's chat template on the worker. Sample
+/// row j of the request (prompt j / N, sample j % N) draws from its own generator seeded with
+/// <c>SamplingOptions.RowSeed(Seed, FirstRow + j)</c>: a job that numbers its rows across requests
+/// gets the same samples however its rows were split into requests or merged into batches.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("rft.GenerateRequest")]
 public sealed record GenerateRequest(
     [property: Id(0)] string BaseModel,
@@ -13,7 +18,8 @@ public sealed record GenerateRequest(
     [property: Id(7)] int TopK,
     [property: Id(8)] int MaxTokens,
     [property: Id(9)] string[] Stop,
-    [property: Id(10)] long Seed);
+    [property: Id(10)] long Seed,
+    [property: Id(11)] int FirstRow = 0);
 
 /// <summary>One sampled completion with what the trainer needs from it.</summary>
 [GenerateSerializer, Immutable, Alias("rft.GeneratedCompletion")]
@@ -24,11 +30,22 @@ public sealed record GeneratedCompletion(
     [property: Id(3)] string Text,
     [property: Id(4)] string FinishReason);
 
+/// <summary>
+/// An answer, or one page of it. On the wire a completion's <see cref="GeneratedCompletion.PromptIds"/>
+/// is empty: the prompt's ids cross once per prompt, in <see cref="PromptIds"/> of the page holding
+/// the prompt's first sample. An answer larger than <see cref="MessageLimits.MaxChunkBytes"/> comes as
+/// pages: completions [<see cref="FirstCompletion"/>, +Completions.Length) of <see cref="TotalCompletions"/>,
+/// the next page fetched with <see cref="IRolloutWorkerGrain.NextPage"/>(<see cref="Continuation"/>).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("rft.GenerateResult")]
 public sealed record GenerateResult(
     [property: Id(0)] GeneratedCompletion[] Completions,
     [property: Id(1)] int PolicyVersion,
-    [property: Id(2)] double EngineSeconds);
+    [property: Id(2)] double EngineSeconds,
+    [property: Id(3)] int[][]? PromptIds = null,
+    [property: Id(4)] int FirstCompletion = 0,
+    [property: Id(5)] int TotalCompletions = 0,
+    [property: Id(6)] string? Continuation = null);
 
 /// <summary>
 /// Generation on one device of one silo (key <c>{silo}|{device}</c>, placed on that silo). Holds no
@@ -36,6 +53,11 @@ public sealed record GenerateResult(
 /// </summary>
 public interface IRolloutWorkerGrain : IGrainWithStringKey
 {
+    /// <summary>Samples the request; returns the whole answer or its first page (see <see cref="GenerateResult"/>).</summary>
     [ResponseTimeout("00:10:00")]
     Task<GenerateResult> Generate(GenerateRequest request);
+
+    /// <summary>The page a previous page's <see cref="GenerateResult.Continuation"/> names (idempotent; kept 10 minutes).</summary>
+    [ResponseTimeout("00:01:00")]
+    Task<GenerateResult> NextPage(string continuation);
 }

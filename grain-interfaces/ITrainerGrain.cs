@@ -9,6 +9,16 @@ public sealed record TrainSample(
     [property: Id(2)] float[] LogProbs,
     [property: Id(3)] double Advantage);
 
+/// <summary>
+/// Part of one rank's samples for a step, small enough for one message: every prompt once, and each
+/// sample (its <see cref="TrainSample.PromptIds"/> left empty) naming its prompt by index.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("rft.TrainBatchPart")]
+public sealed record TrainBatchPart(
+    [property: Id(0)] int[][] Prompts,
+    [property: Id(1)] int[] PromptOf,
+    [property: Id(2)] TrainSample[] Samples);
+
 [GenerateSerializer, Immutable, Alias("rft.TrainerSetup")]
 public sealed record TrainerSetup(
     [property: Id(0)] string JobId,
@@ -36,12 +46,18 @@ public sealed record GradientSummary(
 /// Trainer rank (key <c>{jobId}|{rank}|{silo}|{device}</c>). Data-parallel over the step's samples;
 /// rank k owns shard k of the flat LoRA vector and its AdamW state. The job grain drives the phases;
 /// ranks exchange gradient and parameter slices by pulling them from each other in chunks of at
-/// most <see cref="MessageLimits.MaxChunkFloats"/>.
+/// most <see cref="MessageLimits.MaxChunkFloats"/>. A rank lives as long as its job calls it (a
+/// keep-alive lease, renewed by every call); one that comes back without its model throws
+/// <see cref="TrainerRankLostException"/>.
 /// </summary>
 public interface ITrainerGrain : IGrainWithStringKey
 {
     [ResponseTimeout("00:05:00")] Task<long> Initialize(TrainerSetup setup);
-    [ResponseTimeout("00:10:00")] Task<GradientSummary> ComputeGradients(int step, TrainSample[] samples, int totalSequences, long totalTokens);
+    /// <summary>Receives part <paramref name="part"/> of this rank's samples for <paramref name="step"/> (idempotent).</summary>
+    [ResponseTimeout("00:01:00")] Task StageSamples(int step, int part, TrainBatchPart samples);
+
+    /// <summary>The local gradient over the <paramref name="parts"/> parts staged for <paramref name="step"/>.</summary>
+    [ResponseTimeout("00:10:00")] Task<GradientSummary> ComputeGradients(int step, int parts, int totalSequences, long totalTokens);
 
     /// <summary>Pulls this rank's shard of every peer's gradient and sums them; returns the shard's squared norm.</summary>
     [ResponseTimeout("00:05:00")] Task<double> ReduceScatter(int step);
@@ -62,4 +78,7 @@ public interface ITrainerGrain : IGrainWithStringKey
 
     /// <summary>The flat LoRA vector (for tests comparing ranks).</summary>
     [ResponseTimeout("00:05:00")] Task<float[]> GetFlatParameters();
+
+    /// <summary>Frees the model and optimizer on the device now and deactivates (the job abandoned this rank's generation).</summary>
+    [ResponseTimeout("00:01:00")] Task Release();
 }

@@ -69,12 +69,11 @@ public sealed partial class JobGrain
         return Snapshot();
     }
 
-    public async Task<IReadOnlyList<Rollout>> GetRollouts(int? step)
+    public async Task<RolloutPage> GetRollouts(int? step, int offset, int count)
     {
         var s = step ?? S.Step - 1;
-        if (s < 0) return [];
-        var bytes = await artifacts.ReadAsync(JobPaths.Rollouts(JobId, s));
-        return bytes is null ? [] : JobStepRunner.ReadRolloutLog(bytes);
+        var bytes = s < 0 ? null : await artifacts.ReadAsync(JobPaths.Rollouts(JobId, s));
+        return RolloutPage.Take(s, bytes is null ? [] : JobStepRunner.ReadRolloutLog(bytes), offset, count);
     }
 
     public async Task<AdapterInfo> GetAdapter(int? step)

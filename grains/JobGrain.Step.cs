@@ -22,6 +22,7 @@ public sealed partial class JobGrain
         if (runner is not null) return;
         var spec = S.Spec!;
         if (rows.Count == 0) await LoadData();
+        if (cluster is not null) await cluster.Release(); // the abandoned generation frees its device memory now
         cluster = await StepCluster.Discover(GrainFactory, siloMetadata, JobId, spec.Training.Trainers);
         var (lostStep, lostVersion) = (S.Step, S.PolicyVersion);
         var resume = JobRollback.Apply(S, await Checkpoints.NewestIntact(S));

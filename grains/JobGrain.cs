@@ -164,6 +164,7 @@ public sealed partial class JobGrain(
         await WriteState();
         timer?.Dispose();
         timer = null;
+        if (cluster is not null) await cluster.Release(); // a finished job's ranks free their device memory
         if (await this.GetReminder(ReminderName) is { } reminder) await this.UnregisterReminder(reminder);
         logger.LogInformation("Job {JobId} {Status} at step {Step} {Error}", JobId, final, S.Step, error);
         try { await GrainFactory.GetGrain<IJobRegistryGrain>(0).Finished(JobId).WaitAsync(TimeSpan.FromSeconds(30)); }

@@ -12,24 +12,40 @@ namespace Orleans.Rft.Grains;
 
 /// <summary>
 /// Generation on one device (key <c>{silo}|{device}</c>). Reentrant so that concurrent requests can
-/// queue while a batch runs; requests for the same policy and sampling settings are then merged into
-/// one <see cref="Sampler.Generate"/> call on the device thread (up to <see cref="MaxPromptsPerBatch"/>).
+/// queue while a batch runs; requests for the same policy and sampling settings are then merged (up to
+/// <see cref="MaxPromptsPerBatch"/> samples) and run on the device thread in sub-batches whose KV cache
+/// fits <see cref="RolloutWorkerOptions.MaxBatchTokens"/>. Every sample row keeps the seed its own
+/// request gives it, so merging and splitting never change a sample. Answers over one message's size
+/// leave as pages (<see cref="GenerateResultPages"/>), the rest kept here until read or 10 minutes old.
 /// </summary>
 [SiloDevicePlacement, DevicePlacementFilter, Reentrant, Immovable] // owns device state: never rebalanced to another silo
-public sealed class RolloutWorkerGrain(DeviceRegistry devices, ModelHost host, IArtifactStore artifacts) : Grain, IRolloutWorkerGrain
+public sealed class RolloutWorkerGrain(DeviceRegistry devices, ModelHost host, IArtifactStore artifacts, RolloutWorkerOptions limits) : Grain, IRolloutWorkerGrain
 {
     const int MaxPromptsPerBatch = 256;
+    static readonly TimeSpan PageLifetime = TimeSpan.FromMinutes(10);
 
     readonly List<(GenerateRequest Request, TaskCompletionSource<GenerateResult> Done)> pending = new();
     bool draining;
     readonly Dictionary<string, string> localModels = new(); // spec base_model → folder on this silo
+    readonly Dictionary<string, (List<GenerateResult> Pages, DateTime Created)> unread = new(); // answer id → its pages
 
     public Task<GenerateResult> Generate(GenerateRequest request)
     {
+        if (request.N < 1) throw new ArgumentException($"n must be ≥ 1 (got {request.N}).");
+        foreach (var stale in unread.Where(u => DateTime.UtcNow - u.Value.Created > PageLifetime).Select(u => u.Key).ToList()) unread.Remove(stale);
         var done = new TaskCompletionSource<GenerateResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         pending.Add((request, done));
         if (!draining) _ = Drain();
         return done.Task;
+    }
+
+    public Task<GenerateResult> NextPage(string continuation)
+    {
+        var at = continuation.LastIndexOf(':');
+        if (at < 0 || !int.TryParse(continuation[(at + 1)..], out var page) || !unread.TryGetValue(continuation[..at], out var answer) || page >= answer.Pages.Count)
+            throw new InvalidOperationException($"rollout worker {this.GetPrimaryKeyString()} holds no page '{continuation}' (pages are kept {PageLifetime.TotalMinutes} minutes, on the activation that answered).");
+        if (page == answer.Pages.Count - 1) unread.Remove(continuation[..at]);
+        return Task.FromResult(answer.Pages[page]);
     }
 
     static bool SamePolicy(GenerateRequest a, GenerateRequest b) =>
@@ -56,7 +72,7 @@ public sealed class RolloutWorkerGrain(DeviceRegistry devices, ModelHost host, I
                 try
                 {
                     var results = await RunBatch(batch.Select(b => b.Request).ToList());
-                    for (int i = 0; i < batch.Count; i++) batch[i].Done.SetResult(results[i]);
+                    for (int i = 0; i < batch.Count; i++) batch[i].Done.SetResult(FirstPage(results[i], batch[i].Request.N));
                 }
                 catch (Exception e)
                 {
@@ -65,6 +81,14 @@ public sealed class RolloutWorkerGrain(DeviceRegistry devices, ModelHost host, I
             }
         }
         finally { draining = false; }
+    }
+
+    GenerateResult FirstPage(GenerateResult whole, int n)
+    {
+        var id = Guid.NewGuid().ToString("N");
+        var pages = GenerateResultPages.Split(whole.Completions, n, whole.PolicyVersion, whole.EngineSeconds, id, limits.PageBytes);
+        if (pages.Count > 1) unread[id] = (pages, DateTime.UtcNow);
+        return pages[0];
     }
 
     async Task<GenerateResult[]> RunBatch(List<GenerateRequest> requests)
@@ -80,18 +104,28 @@ public sealed class RolloutWorkerGrain(DeviceRegistry devices, ModelHost host, I
             var watch = Stopwatch.StartNew();
             var model = host.ForGeneration(device, baseModel, adapter, first.AdapterVersion);
             var prompts = new List<int[]>();
+            var seeds = new List<long>();
             foreach (var r in requests)
-                foreach (var json in r.PromptsJson)
+                for (int p = 0; p < r.PromptsJson.Length; p++)
                 {
-                    var row = JsonNode.Parse(json)!.AsObject();
+                    var row = JsonNode.Parse(r.PromptsJson[p])!.AsObject();
                     var messages = ChatMessage.ParseList(row["messages"], "messages");
                     if (messages.Count > 0 && messages[^1].Role == "assistant") messages.RemoveAt(messages.Count - 1);
                     var tools = (row["tools"] as JsonArray)?.Select(t => (JsonObject)t!.DeepClone()).ToList();
                     var ids = model.Template.Encode(model.Tokenizer, messages, tools).Ids;
-                    for (int k = 0; k < r.N; k++) prompts.Add(ids);
+                    for (int k = 0; k < r.N; k++)
+                    {
+                        prompts.Add(ids);
+                        seeds.Add(SamplingOptions.RowSeed(r.Seed, r.FirstRow + p * r.N + k));
+                    }
                 }
-            var options = new SamplingOptions(first.Temperature, first.TopP, first.TopK, first.MaxTokens, first.Stop, null, first.Seed);
-            var sequences = Sampler.Generate(model, prompts, options);
+            var options = new SamplingOptions(first.Temperature, first.TopP, first.TopK, first.MaxTokens, first.Stop, null, null);
+            var sequences = new GeneratedSequence[prompts.Count];
+            foreach (var group in BatchPlanner.Split(prompts.Select(p => p.Length).ToList(), first.MaxTokens, limits.MaxBatchTokens))
+            {
+                var generated = Sampler.Generate(model, group.Select(i => prompts[i]).ToList(), options with { RowSeeds = group.Select(i => seeds[i]).ToList() });
+                for (int g = 0; g < group.Length; g++) sequences[group[g]] = generated[g];
+            }
             var seconds = watch.Elapsed.TotalSeconds;
             var results = new GenerateResult[requests.Count];
             int offset = 0;
@@ -100,7 +134,7 @@ public sealed class RolloutWorkerGrain(DeviceRegistry devices, ModelHost host, I
                 int count = requests[i].PromptsJson.Length * requests[i].N;
                 results[i] = new GenerateResult(
                     Enumerable.Range(offset, count).Select(j => new GeneratedCompletion(prompts[j], sequences[j].TokenIds, sequences[j].PolicyLogProbs, sequences[j].Text, sequences[j].FinishReason)).ToArray(),
-                    first.AdapterVersion, seconds * count / prompts.Count);
+                    first.AdapterVersion, seconds * count / Math.Max(1, prompts.Count), null, 0, count);
                 offset += count;
             }
             return results;

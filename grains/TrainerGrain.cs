@@ -16,11 +16,24 @@ namespace Orleans.Rft.Grains;
 /// copy of the policy, the full local gradient of the current step, and the AdamW state of its own
 /// contiguous shard of the flat LoRA vector (ZeRO-style). All tensor work runs on the device thread;
 /// exchanges with peers are grain calls in chunks of at most <see cref="MessageLimits.MaxChunkBytes"/>.
+/// Lifetime: every call renews a keep-alive lease (<see cref="KeepAlive"/>) so that neither a paused
+/// job nor a long rollout phase finds its ranks collected; an abandoned generation is freed by
+/// <see cref="Release"/> (the job's, or a rank of the job's next generation on this silo). A rank
+/// used without its model throws <see cref="TrainerRankLostException"/>, which the job treats as
+/// transient: it rebuilds its ranks from the last checkpoint.
 /// </summary>
 [SiloDevicePlacement, DevicePlacementFilter, Immovable] // they own device state: never rebalanced to another silo
-public sealed class TrainerGrain(DeviceRegistry devices, IArtifactStore artifacts) : Grain, ITrainerGrain
+public sealed class TrainerGrain(DeviceRegistry devices, IArtifactStore artifacts, TrainerRankRegistry ranks) : Grain, ITrainerGrain, IIncomingGrainCallFilter
 {
-    DeviceWorker device = null!;
+    /// <summary>How long a rank outlives its last call: a job paused longer resumes from its checkpoint.</summary>
+    public static readonly TimeSpan KeepAlive = TimeSpan.FromHours(24);
+
+    /// <summary>Floats per exchanged chunk; tests lower it so a small model spans several chunks.</summary>
+    public static int ChunkFloats { get; set; } = MessageLimits.MaxChunkFloats;
+
+    DeviceWorker? deviceWorker;
+    readonly Dictionary<int, TrainBatchPart> staged = new();
+    int stagedStep = -1;
     LanguageModel? model;
     PolicyTrainer? trainer;
     TrainerSetup setup = null!;
@@ -32,9 +45,11 @@ public sealed class TrainerGrain(DeviceRegistry devices, IArtifactStore artifact
 
     public async Task<long> Initialize(TrainerSetup s)
     {
+        DelayDeactivation(KeepAlive);
         setup = s;
         var (_, deviceName) = DeviceKeys.Parse(this.GetPrimaryKeyString());
-        device = devices.Get(deviceName);
+        var device = deviceWorker = devices.Get(deviceName);
+        await ranks.Register(this.GetPrimaryKeyString(), s.JobId, GrainFactory); // frees this job's abandoned ranks on this silo
         peers = s.PeerKeys.Select(k => GrainFactory.GetGrain<ITrainerGrain>(k)).ToArray();
         var spec = s.Spec;
         string? resumeAdapter = s.ResumeCheckpoint is null ? null : await artifacts.MaterializeAsync($"{s.ResumeCheckpoint}/adapter");
@@ -54,10 +69,24 @@ public sealed class TrainerGrain(DeviceRegistry devices, IArtifactStore artifact
         });
     }
 
-    public Task<GradientSummary> ComputeGradients(int step, TrainSample[] samples, int totalSequences, long totalTokens) =>
-        device.RunAsync(() =>
+    public Task StageSamples(int step, int part, TrainBatchPart samples)
+    {
+        _ = Trainer;
+        if (step != stagedStep) { staged.Clear(); stagedStep = step; }
+        staged[part] = samples;
+        return Task.CompletedTask;
+    }
+
+    public Task<GradientSummary> ComputeGradients(int step, int parts, int totalSequences, long totalTokens)
+    {
+        var t0 = Trainer;
+        if (stagedStep != step || Enumerable.Range(0, parts).Any(p => !staged.ContainsKey(p)))
+            throw new InvalidOperationException($"rank {setup.Rank} has {(stagedStep == step ? staged.Count : 0)} of the {parts} sample parts of step {step}.");
+        var samples = TrainBatchParts.Join(Enumerable.Range(0, parts).Select(p => staged[p]));
+        staged.Clear();
+        return device.RunAsync(() =>
         {
-            var t = Trainer;
+            var t = t0;
             var watch = Stopwatch.StartNew();
             t.ZeroGradients();
             var batch = samples.Select(x => new PolicySample(x.PromptIds, x.CompletionIds, x.LogProbs, x.Advantage)).ToList();
@@ -70,6 +99,7 @@ public sealed class TrainerGrain(DeviceRegistry devices, IArtifactStore artifact
             var st = g.Stats;
             return new GradientSummary(g.Loss, st.Tokens, st.RatioSum, st.RatioMin, st.RatioMax, st.ClippedTokens, st.KlSum, g.EntropySum, watch.Elapsed.TotalSeconds);
         });
+    }
 
     public async Task<double> ReduceScatter(int step)
     {
@@ -77,9 +107,9 @@ public sealed class TrainerGrain(DeviceRegistry devices, IArtifactStore artifact
         var sum = new float[length];
         foreach (var peer in peers)
         {
-            for (int offset = 0; offset < length; offset += MessageLimits.MaxChunkFloats)
+            for (int offset = 0; offset < length; offset += ChunkFloats)
             {
-                int count = Math.Min(MessageLimits.MaxChunkFloats, length - offset);
+                int count = Math.Min(ChunkFloats, length - offset);
                 var chunk = await peer.GetGradientSlice(step, start + offset, count);
                 for (int i = 0; i < count; i++) sum[offset + i] += chunk[i];
             }
@@ -103,9 +133,9 @@ public sealed class TrainerGrain(DeviceRegistry devices, IArtifactStore artifact
         for (int r = 0; r < peers.Length; r++)
         {
             var (start, length) = FlatParameters.Shard(Trainer.ParameterCount, setup.Ranks, r);
-            for (long offset = 0; offset < length; offset += MessageLimits.MaxChunkFloats)
+            for (long offset = 0; offset < length; offset += ChunkFloats)
             {
-                int count = (int)Math.Min(MessageLimits.MaxChunkFloats, length - offset);
+                int count = (int)Math.Min(ChunkFloats, length - offset);
                 var chunk = await peers[r].GetParameterSlice(step, start + offset, count);
                 Array.Copy(chunk, 0, full, start + offset, count);
             }
@@ -149,12 +179,45 @@ public sealed class TrainerGrain(DeviceRegistry devices, IArtifactStore artifact
     public Task<float[]> GetFlatParameters() =>
         device.RunAsync(() => { using var flat = FlatParameters.Flatten(Trainer.Parameters); return flat.cpu().data<float>().ToArray(); });
 
-    PolicyTrainer Trainer => trainer ?? throw new InvalidOperationException("trainer rank used before Initialize.");
+    /// <summary>The trainer; a fresh activation (collected, released or never initialised) says so.</summary>
+    PolicyTrainer Trainer
+    {
+        get
+        {
+            if (trainer is null)
+                throw new TrainerRankLostException($"trainer rank {this.GetPrimaryKeyString()} holds no model: its activation was collected or released (or Initialize never ran); the job re-initialises its ranks from the last checkpoint.");
+            return trainer;
+        }
+    }
+
+    DeviceWorker device => deviceWorker ?? throw new TrainerRankLostException($"trainer rank {this.GetPrimaryKeyString()} has no device: its activation was collected or released (or Initialize never ran); the job re-initialises its ranks from the last checkpoint.");
+
+    /// <summary>Every call to an initialised rank renews its lease (on the grain's scheduler, where DelayDeactivation belongs).</summary>
+    public Task Invoke(IIncomingGrainCallContext context)
+    {
+        if (trainer is not null) DelayDeactivation(KeepAlive);
+        return context.Invoke();
+    }
+
+    public async Task Release()
+    {
+        await FreeDevice();
+        staged.Clear();
+        DeactivateOnIdle();
+    }
+
+    /// <summary>Disposes the model and optimizer on the device thread (after any work already queued there).</summary>
+    Task FreeDevice()
+    {
+        var (t, m, d) = (trainer, model, deviceWorker);
+        (trainer, model) = (null, null);
+        ranks.Unregister(this.GetPrimaryKeyString());
+        return d is null || (t is null && m is null) ? Task.CompletedTask : d.RunAsync(() => { t?.Dispose(); m?.Dispose(); });
+    }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        var t = trainer; var m = model;
-        if (t is not null || m is not null) _ = device.RunAsync(() => { t?.Dispose(); m?.Dispose(); });
+        _ = FreeDevice();
         return Task.CompletedTask;
     }
 }

@@ -37,7 +37,9 @@ public static class RftSiloBuilderExtensions
         }
         silo.Services.Configure<DeviceOptions>(d => d.Devices = options.Devices);
         silo.Services.AddSingleton<DeviceRegistry>();
-        silo.Services.AddSingleton<ModelHost>();
+        silo.Services.AddSingleton(_ => new ModelHost(options.ModelHostBudgetMiB << 20));
+        silo.Services.AddSingleton(new RolloutWorkerOptions(options.MaxBatchTokens));
+        silo.Services.AddSingleton<TrainerRankRegistry>();
         silo.Services.AddSingleton<IArtifactStore>(_ => options.Artifacts == "blob"
             ? new BlobArtifactStore(options.AzureStorageConnectionString!, options.ArtifactsContainer, new ArtifactCache(
                 ArtifactCache.RootFor(options.ArtifactCachePath ?? Path.Combine(Path.GetTempPath(), "orleans-rft", "blob-cache"), options.ServiceId, options.ClusterId),

@@ -18,7 +18,7 @@ public static class RolloutsCommand
         command.SetAction((p, c) => JobCommands.WithCluster(p, c, async grains =>
         {
             await JobCommands.Get(grains, p.GetValue(id)!, c);
-            IEnumerable<Rollout> rollouts = await grains.GetGrain<IJobGrain>(p.GetValue(id)!).GetRollouts(p.GetValue(step)).WaitAsync(TimeSpan.FromSeconds(60), c);
+            IEnumerable<Rollout> rollouts = await Jobs.RolloutReader.ReadAllAsync(grains.GetGrain<IJobGrain>(p.GetValue(id)!), p.GetValue(step), c);
             if (p.GetValue(worst) is int w) rollouts = rollouts.OrderBy(r => r.Reward).Take(w);
             else if (p.GetValue(best) is int b) rollouts = rollouts.OrderByDescending(r => r.Reward).Take(b);
             var list = rollouts.ToList();

@@ -16,6 +16,8 @@ public static class Sampler
         options.Validate();
         if (prompts.Count == 0) return [];
         if (prompts.Any(p => p.Length == 0)) throw new ArgumentException("every prompt needs at least one token.");
+        if (options.RowSeeds is { } given && given.Count != prompts.Count)
+            throw new ArgumentException($"RowSeeds has {given.Count} seeds for {prompts.Count} prompts; give one per prompt.");
         var net = model.Network;
         var device = net.Device;
         var config = model.Config;
@@ -30,7 +32,7 @@ public static class Sampler
         bool wasTraining = net.training;
         net.eval();
         using var noGrad = no_grad();
-        using var generator = options.Seed is long seed ? new Generator((ulong)seed, device) : null;
+        var generators = RowGenerators(options, batch, device);
         using var cache = new KvCache(config.NumHiddenLayers, batch, config.NumKeyValueHeads, promptLength + options.MaxTokens, config.HeadDim, net.DType, device);
         try
         {
@@ -57,7 +59,7 @@ public static class Sampler
                 long[] tokens; float[] sampled, policy;
                 using (var scope = NewDisposeScope())
                 {
-                    var (t, s, p) = TokenSampler.Next(logits, options, generator);
+                    var (t, s, p) = TokenSampler.Next(logits, options, generators is null ? null : active.Select(r => generators[r]).ToList());
                     tokens = t.cpu().data<long>().ToArray();
                     sampled = s.cpu().data<float>().ToArray();
                     policy = p.cpu().data<float>().ToArray();
@@ -96,8 +98,17 @@ public static class Sampler
         finally
         {
             if (wasTraining) net.train();
+            foreach (var g in generators ?? []) g.Dispose();
         }
         return outputs.Select(o => o.ToSequence(model.Tokenizer, stopStrings)).ToArray();
+    }
+
+    /// <summary>One generator per row (null when unseeded), seeded by <see cref="SamplingOptions.RowSeed"/> or the given row seeds.</summary>
+    static Generator[]? RowGenerators(SamplingOptions options, int batch, Device device)
+    {
+        if (options.RowSeeds is { } seeds) return seeds.Select(s => new Generator((ulong)s, device)).ToArray();
+        if (options.Seed is long seed) return Enumerable.Range(0, batch).Select(r => new Generator((ulong)SamplingOptions.RowSeed(seed, r), device)).ToArray();
+        return null;
     }
 
     sealed class RowOutput

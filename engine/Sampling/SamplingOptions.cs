@@ -4,6 +4,9 @@ namespace Orleans.Rft.Engine.Sampling;
 /// Sampling settings with OpenAI semantics: <c>Temperature = 0</c> is greedy; <c>TopK = 0</c> and
 /// <c>TopP = 1</c> disable truncation. Stop strings end a sequence (they are cut from the text, the
 /// tokens that produced them are kept); stop token ids are added to the model's own.
+/// Every row samples from its own generator: row r is seeded with <c>RowSeeds[r]</c> when given
+/// (a batch merged from several requests passes each request's own row seeds), otherwise with
+/// <see cref="RowSeed"/>(<c>Seed</c>, r); with neither, draws are not reproducible.
 /// </summary>
 public sealed record SamplingOptions(
     double Temperature = 1.0,
@@ -13,8 +16,22 @@ public sealed record SamplingOptions(
     IReadOnlyList<string>? Stop = null,
     IReadOnlyList<int>? StopTokenIds = null,
     long? Seed = null,
-    bool IgnoreEos = false)
+    bool IgnoreEos = false,
+    IReadOnlyList<long>? RowSeeds = null)
 {
+    /// <summary>
+    /// The seed of row <paramref name="row"/>'s own generator: SplitMix64 (Steele et al. 2014) of the
+    /// request seed and the row index, so a row's draws depend on (seed, row) only — never on which
+    /// other rows share its batch.
+    /// </summary>
+    public static long RowSeed(long seed, int row)
+    {
+        ulong z = unchecked((ulong)seed + 0x9E3779B97F4A7C15UL * (ulong)(row + 1));
+        z = unchecked((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL);
+        z = unchecked((z ^ (z >> 27)) * 0x94D049BB133111EBUL);
+        return (long)((z ^ (z >> 31)) >> 1); // non-negative: torch generators take a ulong seed
+    }
+
     public void Validate()
     {
         if (Temperature < 0 || double.IsNaN(Temperature)) throw new ArgumentException($"temperature must be ≥ 0 (got {Temperature}).");

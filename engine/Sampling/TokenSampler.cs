@@ -10,8 +10,10 @@ public static class TokenSampler
     /// log-prob under the policy (B)). The policy is softmax(logits / T) without top-k/top-p
     /// truncation — the distribution the trainer optimises (TRL and veRL divide the training logits by
     /// the sampling temperature too); greedy decoding (T = 0) reports softmax(logits).
+    /// <paramref name="generators"/>: one per row (row b draws from generators[b] only, so its draw
+    /// does not depend on the other rows), or null (unseeded).
     /// </summary>
-    public static (Tensor Tokens, Tensor SampledLogProbs, Tensor PolicyLogProbs) Next(Tensor logits, SamplingOptions o, Generator? generator)
+    public static (Tensor Tokens, Tensor SampledLogProbs, Tensor PolicyLogProbs) Next(Tensor logits, SamplingOptions o, IReadOnlyList<Generator>? generators)
     {
         using var scope = NewDisposeScope();
         var raw = (o.Temperature is 0.0 or 1.0 ? logits : logits / o.Temperature).log_softmax(-1); // (B, V)
@@ -41,7 +43,10 @@ public static class TokenSampler
                 scaled = full_like(scaled, float.NegativeInfinity).scatter(-1, order, sortedLogits);
             }
             var dist = scaled.log_softmax(-1);
-            tokens = multinomial(dist.exp(), 1, replacement: false, generator: generator).squeeze(-1);
+            var p = dist.exp();
+            tokens = generators is null
+                ? multinomial(p, 1, replacement: false).squeeze(-1)
+                : cat(Enumerable.Range(0, (int)p.shape[0]).Select(b => multinomial(p[b], 1, replacement: false, generator: generators[b])).ToList(), 0);
             sampled = dist.gather(-1, tokens.unsqueeze(-1)).squeeze(-1);
         }
         var policy = raw.gather(-1, tokens.unsqueeze(-1)).squeeze(-1);

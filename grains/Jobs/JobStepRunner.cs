@@ -3,6 +3,7 @@ using System.Text.Json;
 using Orleans.Rft.Engine.Data;
 using Orleans.Rft.Engine.Training;
 using Orleans.Rft.GrainInterfaces;
+using Orleans.Rft.Grains.Services;
 
 namespace Orleans.Rft.Grains.Jobs;
 
@@ -22,26 +23,55 @@ public sealed class JobStepRunner(JobSpec spec, IReadOnlyList<DatasetRow> rows, 
     public const double EvaluatorTimeoutSeconds = 30;
     static readonly TimeSpan RolloutTimeout = TimeSpan.FromMinutes(10);
 
-    /// <summary>Starts generation for the given rows with the adapter of <paramref name="version"/> (split over every rollout worker).</summary>
+    /// <summary>
+    /// Starts generation for the given rows with the adapter of <paramref name="version"/> (split over
+    /// every rollout worker, each request ≤ <see cref="MaxRequestBytes"/> of prompts). Sample row
+    /// i·n + k of the step is seeded from (<paramref name="seed"/>, i·n + k) whichever request carries
+    /// it, so the samples do not depend on the number of workers or how requests were batched.
+    /// </summary>
     public async Task<List<PendingRollout>> Rollouts(int[] rowIndices, int n, string? adapterPath, int version, long seed, double temperature)
     {
         var workers = cluster.RolloutWorkers;
         int per = (int)Math.Ceiling(rowIndices.Length / (double)workers.Count);
-        var chunks = rowIndices.Chunk(Math.Max(1, per)).ToList();
+        var chunks = RequestChunks(rowIndices.Select((row, position) => (row, position)).Chunk(Math.Max(1, per)),
+            r => System.Text.Encoding.UTF8.GetByteCount(rowJson[r]), r => $"{spec.Dataset} line {rows[r].Line}").ToList();
         using var gate = new SemaphoreSlim(MaxRolloutRequestsInFlight);
         var tasks = chunks.Select(async (chunk, i) =>
         {
             await gate.WaitAsync();
             try
             {
-                var request = new GenerateRequest(spec.BaseModel, adapterPath, version, chunk.Select(r => rowJson[r]).ToArray(), n,
-                    temperature, spec.Inference.TopP, spec.Inference.TopK, spec.Inference.MaxTokens, spec.Inference.Stop?.ToArray() ?? [], seed * 1000 + i);
-                var result = await workers[i % workers.Count].Generate(request).WaitAsync(RolloutTimeout);
-                return chunk.SelectMany((row, j) => Enumerable.Range(0, n).Select(k => new PendingRollout(row, k, result.PolicyVersion, result.Completions[j * n + k]))).ToList();
+                var request = new GenerateRequest(spec.BaseModel, adapterPath, version, chunk.Select(r => rowJson[r.row]).ToArray(), n,
+                    temperature, spec.Inference.TopP, spec.Inference.TopK, spec.Inference.MaxTokens, spec.Inference.Stop?.ToArray() ?? [], seed, chunk[0].position * n);
+                var result = await GenerateResultPages.GenerateAsync(workers[i % workers.Count], request, RolloutTimeout);
+                return chunk.SelectMany((r, j) => Enumerable.Range(0, n).Select(k => new PendingRollout(r.row, k, result.PolicyVersion, result.Completions[j * n + k]))).ToList();
             }
             finally { gate.Release(); }
         }).ToList();
         return (await Task.WhenAll(tasks)).SelectMany(x => x).ToList();
+    }
+
+    /// <summary>Prompts of one generate request: the message limit less room for the request's other fields.</summary>
+    public const int MaxRequestBytes = MessageLimits.MaxChunkBytes - (64 << 10);
+
+    /// <summary>Cuts each worker's share further so that no request carries more than <see cref="MaxRequestBytes"/> of row JSON (consecutive positions stay together).</summary>
+    public static IEnumerable<(int row, int position)[]> RequestChunks(IEnumerable<(int row, int position)[]> shares, Func<int, int> bytes, Func<int, string> where)
+    {
+        foreach (var share in shares)
+        {
+            var current = new List<(int row, int position)>();
+            long size = 0;
+            foreach (var r in share)
+            {
+                long b = bytes(r.row) + 8; // + the string's length prefix and tag
+                if (b > MaxRequestBytes)
+                    throw new ArgumentException($"{where(r.row)}: the row is {b} bytes of JSON, more than one message carries ({MaxRequestBytes}); shorten it.");
+                if (current.Count > 0 && size + b > MaxRequestBytes) { yield return current.ToArray(); (current, size) = (new(), 0); }
+                current.Add(r);
+                size += b;
+            }
+            if (current.Count > 0) yield return current.ToArray();
+        }
     }
 
     /// <summary>Scores rollouts; never throws for a bad evaluator result (it comes back invalid).</summary>
@@ -103,7 +133,13 @@ public sealed class JobStepRunner(JobSpec spec, IReadOnlyList<DatasetRow> rows, 
         var shares = Enumerable.Range(0, ranks.Count).Select(r => ordered.Where((_, i) => i % ranks.Count == r).Select(x => x.s).ToArray()).ToArray();
         int totalSequences = samples.Count;
         long totalTokens = samples.Sum(s => (long)s.CompletionIds.Length);
-        var summaries = await Task.WhenAll(ranks.Select((t, r) => t.ComputeGradients(step, shares[r], totalSequences, totalTokens)));
+        var summaries = await Task.WhenAll(ranks.Select(async (t, r) =>
+        {
+            // Samples cross in parts of ≤ one message each (prompts once per part), then the rank computes.
+            var parts = TrainBatchParts.Split(shares[r]);
+            for (int p = 0; p < parts.Count; p++) await t.StageSamples(step, p, parts[p]);
+            return await t.ComputeGradients(step, parts.Count, totalSequences, totalTokens);
+        }));
         var sync = Stopwatch.StartNew();
         var squares = await Task.WhenAll(ranks.Select(t => t.ReduceScatter(step)));
         var (norm, scale) = GradientClipping.Coefficient(squares.Sum(), spec.Training.MaxGradNorm);

@@ -24,6 +24,22 @@ public sealed record StepCluster(IReadOnlyList<IRolloutWorkerGrain> RolloutWorke
         return new StepCluster(workers, keys.Select(k => grains.GetGrain<ITrainerGrain>(k)).ToList(), keys);
     }
 
+    static readonly TimeSpan ReleaseTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Tells every rank to free its device memory and deactivate (the job abandons this generation).
+    /// Best effort: a rank on a lost silo is gone already, and one that does not answer is freed by
+    /// the next generation's rank on its silo (<see cref="Services.TrainerRankRegistry"/>) or its lease.
+    /// </summary>
+    public async Task Release()
+    {
+        await Task.WhenAll(Trainers.Select(async t =>
+        {
+            try { await t.Release().WaitAsync(ReleaseTimeout); }
+            catch (Exception) { }
+        }));
+    }
+
     /// <summary>(silo, device) for every device of every active silo, in a stable order.</summary>
     static async Task<List<(string Silo, string Device)>> AdvertisedDevices(IGrainFactory grains, ISiloMetadataCache metadata)
     {

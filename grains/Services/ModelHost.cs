@@ -4,29 +4,70 @@ using Orleans.Rft.Engine.Models;
 namespace Orleans.Rft.Grains.Services;
 
 /// <summary>
-/// Loads each base model once per device for generation and swaps in adapters by version (only
-/// forward: a newer version replaces the LoRA values in place). Trainer ranks get their own
-/// trainable copy from <see cref="LoadTrainable"/>, so sampling with version t can overlap training
-/// towards t+1. Every method must run on the device's <see cref="DeviceWorker"/> thread.
+/// The models rollout workers sample with. One served model per (device, base model, LoRA shape):
+/// the shape is rank, alpha and target modules, read from the adapter's own config, so two jobs on one
+/// base with different ranks or alphas each sample their own policy (alpha sets the scale α/r of
+/// every LoRA delta: an adapter loaded into a model built with another alpha is another policy).
+/// Jobs with the same shape share a model and swap adapter weights in place by (path, version).
+/// Models of a device are evicted least recently used first once their parameter bytes pass the
+/// budget (the one in use always stays). Trainer ranks get their own trainable copy from
+/// <see cref="LoadTrainable"/>, outside this budget.
+/// Thread safety: the table is shared by every device thread and guarded by a lock; a model is
+/// only used, loaded and disposed on its own device's <see cref="DeviceWorker"/> thread (eviction
+/// only touches the calling device's models), so no model is disposed while it samples.
 /// </summary>
-public sealed class ModelHost : IDisposable
+public sealed class ModelHost(long budgetBytes) : IDisposable
 {
-    readonly Dictionary<(string Device, string Model), Served> served = new();
+    public const long DefaultBudgetMiB = 8192;
 
-    sealed record Served(LanguageModel Model)
+    readonly object gate = new();
+    readonly Dictionary<(string Device, string Model, string Shape), Served> served = new();
+    long clock;
+
+    sealed class Served(LanguageModel model, long bytes)
     {
+        public LanguageModel Model { get; } = model;
+        public long Bytes { get; set; } = bytes;
         public string? AdapterPath { get; set; }
         public int Version { get; set; } = -1;
+        public long LastUsed { get; set; }
     }
+
+    /// <summary>Served models and their parameter bytes (for tests and diagnostics).</summary>
+    public IReadOnlyList<(string Device, string Model, string Shape, long Bytes)> Loaded()
+    {
+        lock (gate) return served.Select(s => (s.Key.Device, s.Key.Model, s.Key.Shape, s.Value.Bytes)).ToList();
+    }
+
+    /// <summary>"r=8 alpha=16 targets=k_proj,q_proj": what makes two adapters different policies over one base.</summary>
+    public static string Shape(LoraConfig? lora) =>
+        lora is null ? "base" : $"r={lora.Rank} alpha={lora.Alpha:R} targets={string.Join(",", lora.Targets.Order(StringComparer.Ordinal))}";
 
     /// <summary>The policy for generation: the base model with adapter <paramref name="version"/> (no adapter when the path is null).</summary>
     public LanguageModel ForGeneration(DeviceWorker device, string baseModel, string? adapterPath, int version)
     {
-        var key = (device.Name, Path.GetFullPath(baseModel));
-        if (!served.TryGetValue(key, out var entry))
+        var model = Path.GetFullPath(baseModel);
+        var shape = Shape(adapterPath is null ? null : PeftAdapter.ReadConfig(adapterPath));
+        Served? entry;
+        lock (gate)
         {
-            entry = new Served(LanguageModel.Load(baseModel, device.Device));
-            served[key] = entry;
+            // Without an adapter any served copy of the base will do (its adapter is switched off).
+            entry = served.TryGetValue((device.Name, model, shape), out var exact) ? exact
+                : adapterPath is null ? served.Where(s => s.Key.Device == device.Name && s.Key.Model == model).OrderByDescending(s => s.Value.LastUsed).Select(s => s.Value).FirstOrDefault()
+                : null;
+            if (entry is not null) entry.LastUsed = ++clock;
+        }
+        if (entry is null)
+        {
+            var loaded = LanguageModel.Load(baseModel, device.Device);
+            if (adapterPath is not null) loaded.AttachLora(PeftAdapter.ReadConfig(adapterPath));
+            entry = new Served(loaded, ParameterBytes(loaded));
+            lock (gate)
+            {
+                entry.LastUsed = ++clock;
+                served[(device.Name, model, shape)] = entry;
+            }
+            Evict(device.Name, entry);
         }
         if (adapterPath is null)
         {
@@ -44,6 +85,30 @@ public sealed class ModelHost : IDisposable
         return entry.Model;
     }
 
+    /// <summary>Disposes this device's least recently used models until its served bytes fit the budget; <paramref name="keep"/> stays.</summary>
+    void Evict(string device, Served keep)
+    {
+        var evicted = new List<Served>();
+        lock (gate)
+        {
+            var mine = served.Where(s => s.Key.Device == device).OrderBy(s => s.Value.LastUsed).ToList();
+            long total = mine.Sum(s => s.Value.Bytes);
+            foreach (var (key, value) in mine)
+            {
+                if (total <= budgetBytes) break;
+                if (value == keep) continue;
+                served.Remove(key);
+                evicted.Add(value);
+                total -= value.Bytes;
+            }
+        }
+        foreach (var e in evicted) e.Model.Dispose(); // on this device's thread: the only one that uses them
+    }
+
+    /// <summary>Σ numel × element size over every parameter and buffer of the network (base and adapter).</summary>
+    static long ParameterBytes(LanguageModel model) =>
+        model.Network.parameters().Sum(p => p.numel() * p.ElementSize) + model.Network.buffers().Sum(b => b.numel() * b.ElementSize);
+
     public static LanguageModel LoadTrainable(DeviceWorker device, string baseModel, LoraConfig lora, long seed)
     {
         var model = LanguageModel.Load(baseModel, device.Device);
@@ -53,6 +118,6 @@ public sealed class ModelHost : IDisposable
 
     public void Dispose()
     {
-        foreach (var s in served.Values) s.Model.Dispose();
+        lock (gate) foreach (var s in served.Values) s.Model.Dispose();
     }
 }

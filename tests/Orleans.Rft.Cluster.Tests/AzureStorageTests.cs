@@ -113,7 +113,7 @@ public sealed class AzureStorageTests(AzuriteFixture azurite) : IClassFixture<Az
             Assert.Equal(JobStatus.Completed, restored.Status);
             Assert.Equal(2, restored.Step);
             Assert.Equal(2, (await job.GetHistory(0)).Count);
-            Assert.Equal(32, (await job.GetRollouts(1)).Count);           // the rollout log lives in the blob container
+            Assert.Equal(32, (await Client.Jobs.RolloutReader.ReadAllAsync(job, 1)).Count);           // the rollout log lives in the blob container
             var adapter = await job.GetAdapter(null);
             Assert.True(adapter.WeightsBytes > 0);
             Assert.Contains("\"peft_type\": \"LORA\"", adapter.ConfigJson);

@@ -140,7 +140,7 @@ public sealed class DynamicSamplingJobTests(ClusterFixture fixture)
         Assert.Equal(3, history.Count);
         foreach (var h in history)
         {
-            var rollouts = await job.GetRollouts(h.Step - 1);
+            var rollouts = await Client.Jobs.RolloutReader.ReadAllAsync(job, h.Step - 1);
             var groups = rollouts.Chunk(8).ToList();                  // n = 8, each row's samples together
             var flat = groups.Count(g => g.All(r => r.Reward == g[0].Reward));
             Assert.InRange(h.ResampleRounds, 0, 2);

@@ -103,7 +103,7 @@ public sealed class SiloProcessFaultTests(AzuriteFixture azurite, ITestOutputHel
             int? firstDifferent = null;
             for (int step = 1; step <= Steps; step++)
             {
-                var (a, b) = (await baseJob.GetRollouts(step - 1).WaitAsync(TimeSpan.FromSeconds(30)), await job.GetRollouts(step - 1).WaitAsync(TimeSpan.FromSeconds(30)));
+                var (a, b) = (await Client.Jobs.RolloutReader.ReadAllAsync(baseJob, step - 1), await Client.Jobs.RolloutReader.ReadAllAsync(job, step - 1));
                 bool sameRollouts = a.Count == b.Count && a.Zip(b).All(p => p.First.CompletionIds.SequenceEqual(p.Second.CompletionIds) && p.First.LogProbs.SequenceEqual(p.Second.LogProbs));
                 var (ma, mb) = (baseLogged[step - 1], logged[step - 1]);
                 bool sameUpdate = ma.Loss == mb.Loss && ma.GradNorm == mb.GradNorm;

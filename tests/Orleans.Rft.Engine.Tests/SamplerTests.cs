@@ -22,6 +22,29 @@ public sealed class SamplerTests
     }
 
     [Fact]
+    public void Each_row_draws_from_its_own_seeded_generator_so_a_row_sampled_in_a_batch_equals_the_row_sampled_alone()
+    {
+        // The bug this catches: one generator shared by the batch, so a row's draws depend on which rows it was merged with.
+        using var model = TestModels.Micro();
+        var o = new SamplingOptions(Temperature: 1.0, MaxTokens: 12, Seed: 11, StopTokenIds: []);
+        var batched = Sampler.Generate(model, Prompts, o);
+        for (int i = 0; i < Prompts.Length; i++)
+        {
+            var alone = Sampler.Generate(model, [Prompts[i]], o with { Seed = null, RowSeeds = [SamplingOptions.RowSeed(11, i)] })[0];
+            Assert.Equal(batched[i].TokenIds, alone.TokenIds);
+            Assert.Equal(batched[i].PolicyLogProbs, alone.PolicyLogProbs, (a, b) => Math.Abs(a - b) < 1e-4);
+        }
+        // Two requests merged into one batch (each with its own seed) give what each gives alone.
+        var first = Sampler.Generate(model, Prompts[..2], o with { Seed = 5 });
+        var second = Sampler.Generate(model, Prompts[2..], o with { Seed = 6 });
+        var merged = Sampler.Generate(model, Prompts, o with { Seed = null, RowSeeds = [SamplingOptions.RowSeed(5, 0), SamplingOptions.RowSeed(5, 1), SamplingOptions.RowSeed(6, 0)] });
+        Assert.Equal(first.Concat(second).Select(s => s.TokenIds), merged.Select(s => s.TokenIds));
+        // Identical prompts in one batch still get different draws (the rows' seeds differ).
+        var same = Sampler.Generate(model, Enumerable.Repeat(Prompts[0], 4).ToList(), o);
+        Assert.True(same.Select(s => string.Join(",", s.TokenIds)).Distinct().Count() > 1);
+    }
+
+    [Fact]
     public void Greedy_batched_generation_equals_greedy_generation_of_each_prompt_alone()
     {
         using var model = TestModels.Micro();

@@ -36,7 +36,7 @@ public sealed class TokenSamplerTests
             using var scope = NewDisposeScope();
             using var generator = new Generator((ulong)(1000 + seed));
             var batch = tensor(logits).unsqueeze(0).expand(Rows, 8).contiguous();
-            var (tokens, sampled, policy) = TokenSampler.Next(batch, o with { Seed = 1000 + seed }, generator);
+            var (tokens, sampled, policy) = TokenSampler.Next(batch, o with { Seed = 1000 + seed }, Enumerable.Repeat(generator, Rows).ToArray()); // the rows draw in turn from one generator
             var t = tokens.data<long>().ToArray();
             var s = sampled.data<float>().ToArray();
             var q = policy.data<float>().ToArray();
