@@ -79,7 +79,9 @@ public sealed partial class JobGrain(
     }
 
     void StartTimer() =>
-        timer ??= this.RegisterGrainTimer(Tick, new GrainTimerCreationOptions { DueTime = TimeSpan.Zero, Period = TickPeriod, Interleave = false });
+        // KeepAlive: an unfinished job (a paused one too) is never collected as idle; coming back would
+        // cost it a rollback to its last checkpoint. Finish disposes the timer, and then it may go.
+        timer ??= this.RegisterGrainTimer(Tick, new GrainTimerCreationOptions { DueTime = TimeSpan.Zero, Period = TickPeriod, Interleave = false, KeepAlive = true });
 
     async Task Tick(CancellationToken cancellation)
     {
@@ -115,7 +117,7 @@ public sealed partial class JobGrain(
             // A lost silo, a timed-out rank or worker: rebuild the grains and resume from the last
             // checkpoint on the next tick rather than failing a long job for one transient fault.
             logger.LogWarning(e, "Job {JobId} step {Step} failed ({Count}/{Max}); resuming from the last checkpoint", JobId, S.Step, consecutiveFailures, MaxConsecutiveStepFailures);
-            S.LastError = $"retrying after {e.GetType().Name}: {e.Message}";
+            S.LastError = Secrets.Redact($"retrying after {e.GetType().Name}: {e.Message}");
             // Back off 2, 4, 8, 16 s (30 s in all): a silo that died without a goodbye stays in the
             // membership until enough probes miss (about 15 s with Orleans' defaults), and retrying
             // at once would spend every attempt on it.
@@ -154,12 +156,12 @@ public sealed partial class JobGrain(
     /// <summary>The step loop is the job state's only writer: a stale ETag is refreshed and this activation's state written again.</summary>
     Task WriteState() => StateWrites.WriteOwnedAsync(state);
 
-    Task RecordEvent(string kind, string message) => Events.Record(S, kind, message);
+    Task RecordEvent(string kind, string message) => Events.Record(S, kind, Secrets.Redact(message));
 
     async Task Finish(JobStatus final, string? error)
     {
         S.Status = final;
-        S.LastError = error;
+        S.LastError = error is null ? null : Secrets.Redact(error); // exception text can carry a connection string
         S.UpdatedAt = DateTimeOffset.UtcNow;
         await WriteState();
         timer?.Dispose();

@@ -89,8 +89,8 @@ public static class JobCommands
                 if (s.BestEvalReward is { } best) eval.Add($"best {best:F3} (step {s.BestStep})");
                 if (eval.Count > 0) Console.WriteLine($"eval reward: {string.Join(", ", eval)}");
                 if (s.Latest is { } m) Console.WriteLine($"last step: reward {m.RewardMean:F3} ± {m.RewardStd:F3}, valid {m.ValidFraction:P0}, {m.StepSeconds:F1} s");
-                if (s.LastError is not null) Console.WriteLine($"error: {s.LastError}");
-                foreach (var e in (s.Events ?? []).TakeLast(5)) Console.WriteLine($"event {e.At:u} step {e.Step} {e.Kind}: {e.Message}");
+                if (s.LastError is not null) Console.WriteLine($"error: {Cli.Redact(s.LastError)}");
+                foreach (var e in (s.Events ?? []).TakeLast(5)) Console.WriteLine($"event {e.At:u} step {e.Step} {e.Kind}: {Cli.Redact(e.Message)}");
             }
             return s.Status == JobStatus.Failed ? Cli.Failure : Cli.Ok;
         }));

@@ -104,10 +104,17 @@ public sealed class JobStepRunner(JobSpec spec, IReadOnlyList<DatasetRow> rows, 
         return outcomes;
     }
 
-    /// <summary>Group advantages over the n samples of each row; invalid scores get 0 and stay out of the baseline.</summary>
+    /// <summary>
+    /// Group advantages over each prompt's n samples; invalid scores get 0 and stay out of the baseline.
+    /// A group is n consecutive rollouts (every rollout source returns a prompt's samples together), not
+    /// a row: a row drawn twice in one step (at an epoch boundary, or by a dynamic-sampling top-up) is
+    /// two groups of n, each its own baseline, as the two draws were sampled as two prompts.
+    /// </summary>
     public AdvantageResult Advantages(IReadOnlyList<PendingRollout> rollouts, IReadOnlyList<EvaluateOutcome> outcomes)
     {
-        var groups = rollouts.Select((r, i) => (r, i)).GroupBy(x => x.r.Row).ToList();
+        int n = spec.Inference.N;
+        if (rollouts.Count % n != 0) throw new InvalidOperationException($"{rollouts.Count} rollouts are not whole groups of n = {n}.");
+        var groups = rollouts.Select((r, i) => (r, i)).GroupBy(x => x.i / n).ToList();
         var rewards = groups.Select(g => (IReadOnlyList<double?>)g.Select(x => outcomes[x.i].IsScoreValid ? outcomes[x.i].Score : (double?)null).ToList()).ToList();
         var result = Engine.Training.Advantages.Compute(rewards, JobOptions.Scaling(spec.Loss));
         // back to rollout order

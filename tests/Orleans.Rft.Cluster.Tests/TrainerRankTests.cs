@@ -63,15 +63,21 @@ public sealed class TrainerRankTests(ClusterFixture fixture)
         await job.Pause();
         int step;
         do { step = (await job.GetSnapshot()).Step; await Task.Delay(1500); } while ((await job.GetSnapshot()).Step != step);
+        var generation = (await job.GetSnapshot()).Generation;
         var ranks = await ActiveRanks(id);
         Assert.Equal(2, ranks.Count);
-        // Collect everything idle now, as Orleans' idle collection would after its age limit.
-        await Grains.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        // Collect everything idle for 2 s, as Orleans' idle collection would after its age limit: the
+        // ranks have been idle longer (they are kept by their lease), the job grain never is (its
+        // keep-alive timer ticks every 200 ms while the job is unfinished).
+        await Task.Delay(2500);
+        await Grains.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.FromSeconds(2));
         await Task.Delay(500);
         foreach (var key in ranks) Assert.NotEmpty(await Grains.GetGrain<ITrainerGrain>(key).GetFlatParameters()); // still the initialised activation
         await job.Resume();
         while ((await job.GetSnapshot()).Step < step + 2) await Task.Delay(50);
         Assert.Null((await job.GetSnapshot()).LastError);
+        // Nor was the job's own activation collected: coming back would have rolled it back (a new generation).
+        Assert.Equal(generation, (await job.GetSnapshot()).Generation);
         // One generation at a time: if the job's own activation was collected too (it rebuilds its
         // ranks when it comes back), the paused generation was released, not left holding memory.
         var until = DateTime.UtcNow.AddSeconds(15);
