@@ -3,7 +3,8 @@
 
 Renders every template in tests/Orleans.Rft.Engine.Tests/ChatTemplates/templates/*.jinja against
 every conversation in .../ChatTemplates/conversations/*.json, with and without the generation
-prompt (and, for templates that read it, enable_thinking true/false), and writes
+prompt (and, for templates that read it, enable_thinking true/false), plus the feature templates
+in .../ChatTemplates/features/*.jinja once each (system + the tool conversation), and writes
 .../ChatTemplates/expected.json. The C# test (ChatTemplateCorpusTests) renders the same cases and
 compares the text byte for byte, or the error when the template refuses the conversation.
 
@@ -103,6 +104,16 @@ def main():
                     except Exception as e:  # a Python error inside the template (e.g. str + None)
                         case["error_type"] = type(e).__name__
                     cases.append(case)
+    # Feature templates: one render each of the tool conversation, exercising the Jinja and Python
+    # semantics the real templates rely on (filters, tests, methods, scoping, whitespace control).
+    for feature in sorted(f[:-len(".jinja")] for f in os.listdir(os.path.join(ROOT, "features")) if f.endswith(".jinja")):
+        template = compile_template(open(os.path.join(ROOT, "features", feature + ".jinja"), encoding="utf-8").read())
+        data = json.load(open(os.path.join(ROOT, "conversations", "tool_call_object_args.json"), encoding="utf-8"))
+        messages = [{"role": "system", "content": "sys"}] + [normalise(m) for m in data["messages"]]
+        case = {"template": "features/" + feature, "conversation": "tool_call_object_args", "add_generation_prompt": True, "kwargs": {}}
+        case["text"] = template.render(messages=messages, tools=data["tools"], documents=None, add_generation_prompt=True,
+                                       bos_token="<s>", eos_token="</s>")
+        cases.append(case)
     out = os.path.join(ROOT, "expected.json")
     with open(out, "w", encoding="utf-8") as f:
         json.dump({"generator": "scripts/render_reference.py", "jinja2": jinja2.__version__, "cases": cases}, f, ensure_ascii=False, indent=1)

@@ -23,6 +23,8 @@ public static class ChatTemplateCorpus
 
     public static JinjaChatTemplate Template(string name)
     {
+        if (name.StartsWith("features/", StringComparison.Ordinal))
+            return new JinjaChatTemplate(File.ReadAllText(Path.Combine(Root, name + ".jinja")), new Dictionary<string, object?> { ["bos_token"] = "<s>", ["eos_token"] = "</s>" });
         var source = File.ReadAllText(Path.Combine(Root, "templates", name + ".jinja"));
         var tokens = JsonNode.Parse(File.ReadAllText(Path.Combine(Root, "templates", "tokens.json")))![name]!.AsObject();
         return new JinjaChatTemplate(source, tokens.ToDictionary(kv => kv.Key, kv => (object?)kv.Value!.GetValue<string>()));

@@ -20,6 +20,7 @@ public sealed class ChatTemplateCorpusTests
             var label = $"{name} × {conversation} agp={agp} kwargs={c["kwargs"]!.ToJsonString()}";
             if (!templates.TryGetValue(name, out var template)) templates[name] = template = ChatTemplateCorpus.Template(name);
             var (messages, tools) = ChatTemplateCorpus.Conversation(conversation);
+            if (name.StartsWith("features/", StringComparison.Ordinal)) messages.Insert(0, ChatMessage.System("sys"));
             checkedCases++;
             try
             {
