@@ -31,7 +31,7 @@ public abstract class ChatTemplate
     public virtual IReadOnlyList<ChatSegment> Render(IReadOnlyList<ChatMessage> messages, IReadOnlyList<JsonObject>? tools, bool addGenerationPrompt, IReadOnlyDictionary<string, JsonNode?>? kwargs) =>
         Render(messages, tools, addGenerationPrompt);
 
-    public string RenderText(IReadOnlyList<ChatMessage> messages, IReadOnlyList<JsonObject>? tools = null, bool addGenerationPrompt = true, IReadOnlyDictionary<string, JsonNode?>? kwargs = null) =>
+    public virtual string RenderText(IReadOnlyList<ChatMessage> messages, IReadOnlyList<JsonObject>? tools = null, bool addGenerationPrompt = true, IReadOnlyDictionary<string, JsonNode?>? kwargs = null) =>
         string.Concat(Render(messages, tools, addGenerationPrompt, kwargs).Select(s => s.Text));
 
     /// <summary>

@@ -112,13 +112,20 @@ public sealed class JinjaChatTemplate : ChatTemplate
     public override IReadOnlyList<ChatSegment> Render(IReadOnlyList<ChatMessage> messages, IReadOnlyList<JsonObject>? tools, bool addGenerationPrompt) =>
         Render(messages, tools, addGenerationPrompt, null);
 
+    /// <summary>The prompt text alone: one render, no search for assistant spans.</summary>
+    public override string RenderText(IReadOnlyList<ChatMessage> messages, IReadOnlyList<JsonObject>? tools = null, bool addGenerationPrompt = true, IReadOnlyDictionary<string, JsonNode?>? kwargs = null)
+    {
+        var chosen = tools is { Count: > 0 } && toolUse is not null ? toolUse : template;
+        return RenderWith(chosen, BaseContext(tools, kwargs), messages.Select(ToPython).ToList(), addGenerationPrompt, out _);
+    }
+
     public override IReadOnlyList<ChatSegment> Render(IReadOnlyList<ChatMessage> messages, IReadOnlyList<JsonObject>? tools, bool addGenerationPrompt, IReadOnlyDictionary<string, JsonNode?>? kwargs)
     {
         var chosen = tools is { Count: > 0 } && toolUse is not null ? toolUse : template;
         var context = BaseContext(tools, kwargs);
         var all = messages.Select(ToPython).ToList();
         var full = RenderWith(chosen, context, all, addGenerationPrompt, out var generation);
-        var spans = chosen.HasGenerationMarkers ? generation : AssistantSpans(chosen, context, messages, all, full);
+        var spans = chosen.HasGenerationMarkers ? generation : AssistantSpans(chosen, context, messages, all, full, addGenerationPrompt);
         var segments = new List<ChatSegment>();
         int at = 0;
         foreach (var (start, end) in spans.OrderBy(s => s.Start))
@@ -132,7 +139,7 @@ public sealed class JinjaChatTemplate : ChatTemplate
         return segments;
     }
 
-    List<(int Start, int End)> AssistantSpans(JinjaTemplate chosen, Dictionary<string, object?> context, IReadOnlyList<ChatMessage> messages, List<object?> all, string full)
+    List<(int Start, int End)> AssistantSpans(JinjaTemplate chosen, Dictionary<string, object?> context, IReadOnlyList<ChatMessage> messages, List<object?> all, string full, bool addGenerationPrompt)
     {
         var spans = new List<(int, int)>();
         for (int k = 0; k < messages.Count; k++)
@@ -140,6 +147,20 @@ public sealed class JinjaChatTemplate : ChatTemplate
             if (messages[k].Role != "assistant") continue;
             var before = RenderWith(chosen, context, all.GetRange(0, k), true, out _);
             int start = CommonPrefix(full, before);
+            if (!full.StartsWith(RenderWith(chosen, context, all.GetRange(0, k), false, out _), StringComparison.Ordinal))
+            {
+                // Earlier turns render differently once this one follows (Mistral moves the system
+                // prompt into the last user turn), so the prefix render does not locate this turn.
+                if (Marked(chosen, context, all, k, full, addGenerationPrompt) is { } content) start = content.Start;
+                else if (k > 0 && Marked(chosen, context, all, k - 1, full, addGenerationPrompt) is { } previous
+                         && all[k - 1] is Dictionary<string, object?> { } pm && pm["content"] is string prevText)
+                {
+                    // A turn whose text the template does not print (a tool call): start after the
+                    // previous message's text and the prompt text that follows it in the prefix render.
+                    int inBefore = before.LastIndexOf(prevText, StringComparison.Ordinal);
+                    start = previous.End + (inBefore < 0 ? 0 : full.AsSpan(previous.End).CommonPrefixLength(before.AsSpan(inBefore + prevText.Length)));
+                }
+            }
             var upTo = RenderWith(chosen, context, all.GetRange(0, k + 1), false, out _);
             int diverge = CommonPrefix(full, upTo);
             int end = diverge;
@@ -157,8 +178,28 @@ public sealed class JinjaChatTemplate : ChatTemplate
         return spans;
     }
 
+    /// <summary>
+    /// Where message k's text lies in <paramref name="full"/>: the first and last differences between
+    /// the full render and a render with markers around that text. Null when the template does not
+    /// print it.
+    /// </summary>
+    (int Start, int End)? Marked(JinjaTemplate chosen, Dictionary<string, object?> context, List<object?> all, int k, string full, bool addGenerationPrompt)
+    {
+        if (all[k] is not Dictionary<string, object?> message || message["content"] is not string { Length: > 0 } content) return null;
+        var marked = new List<object?>(all);
+        marked[k] = new Dictionary<string, object?>(message) { ["content"] = "\u2063" + content + "\u2063" };
+        var other = RenderWith(chosen, context, marked, addGenerationPrompt, out _);
+        int start = CommonPrefix(full, other);
+        if (start >= full.Length) return null;
+        int suffix = 0, limit = Math.Min(full.Length, other.Length) - start;
+        while (suffix < limit && full[full.Length - 1 - suffix] == other[other.Length - 1 - suffix]) suffix++;
+        int end = full.Length - suffix;
+        return (start, Math.Max(start, end));
+    }
+
     int CutAtEndOfTurn(string full, int start, int end)
     {
+        if (end <= start) return start;
         int best = -1;
         foreach (var token in EndOfTurnTokens)
         {
