@@ -13,10 +13,11 @@ namespace Orleans.Rft.Engine.Chat;
 /// <para>
 /// Assistant output is found without knowing the template: each assistant message k starts where
 /// the render of messages[..k] with the generation prompt stops agreeing with the full render, and
-/// ends where the render of messages[..k+1] does (or, when a later turn changes how earlier ones
-/// render, as Qwen3 drops old reasoning, where the tail of that render re-joins the full text); the
-/// span is cut after its first end-of-turn token (the model stops there; the template's "\n" after
-/// it is not generated). Templates with <c>{% generation %}</c> blocks mark it themselves.
+/// ends after the first end-of-turn token that follows (the model stops there; the template's "\n"
+/// after it is not generated). A template without such a token ends the turn where the render of
+/// messages[..k+1] stops agreeing with the full text (or, when a later turn changes how this one
+/// renders, as Qwen3 drops old reasoning, where the tail of that render re-joins it). Templates with
+/// <c>{% generation %}</c> blocks mark assistant output themselves.
 /// </para>
 /// </summary>
 public sealed class JinjaChatTemplate : ChatTemplate
@@ -147,7 +148,7 @@ public sealed class JinjaChatTemplate : ChatTemplate
             if (messages[k].Role != "assistant") continue;
             var before = RenderWith(chosen, context, all.GetRange(0, k), true, out _);
             int start = CommonPrefix(full, before);
-            if (!full.StartsWith(RenderWith(chosen, context, all.GetRange(0, k), false, out _), StringComparison.Ordinal))
+            if (start < before.Length && !full.StartsWith(RenderWith(chosen, context, all.GetRange(0, k), false, out _), StringComparison.Ordinal))
             {
                 // Earlier turns render differently once this one follows (Mistral moves the system
                 // prompt into the last user turn), so the prefix render does not locate this turn.
@@ -161,18 +162,23 @@ public sealed class JinjaChatTemplate : ChatTemplate
                     start = previous.End + (inBefore < 0 ? 0 : full.AsSpan(previous.End).CommonPrefixLength(before.AsSpan(inBefore + prevText.Length)));
                 }
             }
-            var upTo = RenderWith(chosen, context, all.GetRange(0, k + 1), false, out _);
-            int diverge = CommonPrefix(full, upTo);
-            int end = diverge;
-            if (diverge < upTo.Length)
+            // The turn ends at its first end-of-turn token; only a template without one needs the
+            // render of messages[..k+1] to tell where the turn stops.
+            int end = FirstEndOfTurn(full, start);
+            if (end < 0)
             {
-                // A later turn changed how this one renders: keep the longest run of the full text at
-                // the divergence that is also the end of this turn's own render.
-                var tail = upTo.AsSpan(diverge);
-                for (int n = Math.Min(tail.Length, full.Length - diverge); n > 0; n--)
-                    if (tail.EndsWith(full.AsSpan(diverge, n))) { end = diverge + n; break; }
+                var upTo = RenderWith(chosen, context, all.GetRange(0, k + 1), false, out _);
+                int diverge = CommonPrefix(full, upTo);
+                end = diverge;
+                if (diverge < upTo.Length)
+                {
+                    // A later turn changed how this one renders: keep the longest run of the full
+                    // text at the divergence that is also the end of this turn's own render.
+                    var tail = upTo.AsSpan(diverge);
+                    for (int n = Math.Min(tail.Length, full.Length - diverge); n > 0; n--)
+                        if (tail.EndsWith(full.AsSpan(diverge, n))) { end = diverge + n; break; }
+                }
             }
-            end = CutAtEndOfTurn(full, start, end);
             if (end > start) spans.Add((start, end));
         }
         return spans;
@@ -197,16 +203,16 @@ public sealed class JinjaChatTemplate : ChatTemplate
         return (start, Math.Max(start, end));
     }
 
-    int CutAtEndOfTurn(string full, int start, int end)
+    /// <summary>The position just after the first end-of-turn token at or after <paramref name="start"/>; -1 when none follows.</summary>
+    int FirstEndOfTurn(string full, int start)
     {
-        if (end <= start) return start;
-        int best = -1;
+        int at = -1, end = -1;
         foreach (var token in EndOfTurnTokens)
         {
-            int i = full.IndexOf(token, start, end - start, StringComparison.Ordinal);
-            if (i >= 0 && (best < 0 || i + token.Length < best)) best = i + token.Length;
+            int i = full.IndexOf(token, start, StringComparison.Ordinal);
+            if (i >= 0 && (at < 0 || i < at)) (at, end) = (i, i + token.Length);
         }
-        return best < 0 ? end : best;
+        return end;
     }
 
     static int CommonPrefix(string a, string b)
