@@ -70,7 +70,7 @@ public sealed class JinjaParser
             switch (t.Kind)
             {
                 case JinjaTokenKind.End:
-                    if (endTags.Length > 0) throw Error($"the template ended inside a block: '{{% {endTags[0]} %}}' is missing.");
+                    if (endTags.Length > 0) throw Error($"the template ended inside a block: '{{% {endTags.FirstOrDefault(e => e.StartsWith("end", StringComparison.Ordinal)) ?? endTags[0]} %}}' is missing.");
                     endTag = null;
                     return body;
                 case JinjaTokenKind.Data:
