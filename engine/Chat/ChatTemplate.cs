@@ -26,12 +26,13 @@ public abstract class ChatTemplate
 
     /// <summary>
     /// Renders with template kwargs (<c>enable_thinking</c>, <c>date_string</c>…, the job's
-    /// <c>inference.chat_template_kwargs</c>); templates that read none ignore them.
+    /// <c>inference.chat_template_kwargs</c>: a <see cref="JsonObject"/> or any dictionary of JSON
+    /// values); templates that read none ignore them.
     /// </summary>
-    public virtual IReadOnlyList<ChatSegment> Render(IReadOnlyList<ChatMessage> messages, IReadOnlyList<JsonObject>? tools, bool addGenerationPrompt, IReadOnlyDictionary<string, JsonNode?>? kwargs) =>
+    public virtual IReadOnlyList<ChatSegment> Render(IReadOnlyList<ChatMessage> messages, IReadOnlyList<JsonObject>? tools, bool addGenerationPrompt, IEnumerable<KeyValuePair<string, JsonNode?>>? kwargs) =>
         Render(messages, tools, addGenerationPrompt);
 
-    public virtual string RenderText(IReadOnlyList<ChatMessage> messages, IReadOnlyList<JsonObject>? tools = null, bool addGenerationPrompt = true, IReadOnlyDictionary<string, JsonNode?>? kwargs = null) =>
+    public virtual string RenderText(IReadOnlyList<ChatMessage> messages, IReadOnlyList<JsonObject>? tools = null, bool addGenerationPrompt = true, IEnumerable<KeyValuePair<string, JsonNode?>>? kwargs = null) =>
         string.Concat(Render(messages, tools, addGenerationPrompt, kwargs).Select(s => s.Text));
 
     /// <summary>
@@ -41,7 +42,7 @@ public abstract class ChatTemplate
     /// boundary is placed at the longest common prefix of the ids of the text before it and the
     /// whole text's ids, so a token that straddles a boundary counts as the later segment's.
     /// </summary>
-    public EncodedChat Encode(TextTokenizer tokenizer, IReadOnlyList<ChatMessage> messages, IReadOnlyList<JsonObject>? tools = null, bool addGenerationPrompt = true, IReadOnlyDictionary<string, JsonNode?>? kwargs = null)
+    public EncodedChat Encode(TextTokenizer tokenizer, IReadOnlyList<ChatMessage> messages, IReadOnlyList<JsonObject>? tools = null, bool addGenerationPrompt = true, IEnumerable<KeyValuePair<string, JsonNode?>>? kwargs = null)
     {
         var segments = Render(messages, tools, addGenerationPrompt, kwargs);
         var ids = new List<int>();

@@ -114,13 +114,13 @@ public sealed class JinjaChatTemplate : ChatTemplate
         Render(messages, tools, addGenerationPrompt, null);
 
     /// <summary>The prompt text alone: one render, no search for assistant spans.</summary>
-    public override string RenderText(IReadOnlyList<ChatMessage> messages, IReadOnlyList<JsonObject>? tools = null, bool addGenerationPrompt = true, IReadOnlyDictionary<string, JsonNode?>? kwargs = null)
+    public override string RenderText(IReadOnlyList<ChatMessage> messages, IReadOnlyList<JsonObject>? tools = null, bool addGenerationPrompt = true, IEnumerable<KeyValuePair<string, JsonNode?>>? kwargs = null)
     {
         var chosen = tools is { Count: > 0 } && toolUse is not null ? toolUse : template;
         return RenderWith(chosen, BaseContext(tools, kwargs), messages.Select(ToPython).ToList(), addGenerationPrompt, out _);
     }
 
-    public override IReadOnlyList<ChatSegment> Render(IReadOnlyList<ChatMessage> messages, IReadOnlyList<JsonObject>? tools, bool addGenerationPrompt, IReadOnlyDictionary<string, JsonNode?>? kwargs)
+    public override IReadOnlyList<ChatSegment> Render(IReadOnlyList<ChatMessage> messages, IReadOnlyList<JsonObject>? tools, bool addGenerationPrompt, IEnumerable<KeyValuePair<string, JsonNode?>>? kwargs)
     {
         var chosen = tools is { Count: > 0 } && toolUse is not null ? toolUse : template;
         var context = BaseContext(tools, kwargs);
@@ -221,7 +221,7 @@ public sealed class JinjaChatTemplate : ChatTemplate
         return n;
     }
 
-    Dictionary<string, object?> BaseContext(IReadOnlyList<JsonObject>? tools, IReadOnlyDictionary<string, JsonNode?>? kwargs)
+    Dictionary<string, object?> BaseContext(IReadOnlyList<JsonObject>? tools, IEnumerable<KeyValuePair<string, JsonNode?>>? kwargs)
     {
         var context = new Dictionary<string, object?>(specialTokens);
         if (kwargs is not null) foreach (var (key, value) in kwargs) context[key] = JinjaTemplate.FromJson(value);

@@ -122,3 +122,17 @@ public sealed class ChatTemplateMaskTests
         Assert.True(rows > 10);
     }
 }
+
+public sealed class ChatTemplateKwargsTests
+{
+    [Fact]
+    public void Job_spec_kwargs_as_a_JsonObject_reach_the_template_through_Encode()
+    {
+        using var model = TestModels.Micro();
+        var qwen3 = ChatTemplateCorpus.Template("qwen3");
+        var kwargs = JsonNode.Parse("""{"enable_thinking": false}""")!.AsObject();
+        var text = qwen3.RenderText([ChatMessage.User("hi")], null, true, kwargs);
+        Assert.EndsWith("<|im_start|>assistant\n<think>\n\n</think>\n\n", text);
+        Assert.Equal(model.Tokenizer.Encode(text), qwen3.Encode(model.Tokenizer, [ChatMessage.User("hi")], null, true, kwargs).Ids);
+    }
+}
