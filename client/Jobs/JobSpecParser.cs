@@ -147,7 +147,7 @@ public static class JobSpecParser
     {
         var kwargs = i.Object("chat_template_kwargs");
         if (kwargs is null) return "{}";
-        foreach (var reserved in new[] { "messages", "tools", "documents", "add_generation_prompt" })
+        foreach (var reserved in new[] { "messages", "tools", "add_generation_prompt" })
             if (kwargs.ContainsKey(reserved))
                 throw new SpecException($"inference.chat_template_kwargs.{reserved}", "is set by the renderer from the dataset row and the request; remove it.");
         return kwargs.ToJsonString();

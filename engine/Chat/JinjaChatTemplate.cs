@@ -223,10 +223,11 @@ public sealed class JinjaChatTemplate : ChatTemplate
 
     Dictionary<string, object?> BaseContext(IReadOnlyList<JsonObject>? tools, IEnumerable<KeyValuePair<string, JsonNode?>>? kwargs)
     {
-        var context = new Dictionary<string, object?>(specialTokens);
+        // transformers: render(messages=, tools=, documents=, add_generation_prompt=, **special_tokens, **kwargs);
+        // RAG documents come in as the kwarg "documents" (a list of {title, text}), None otherwise.
+        var context = new Dictionary<string, object?>(specialTokens) { ["documents"] = null };
         if (kwargs is not null) foreach (var (key, value) in kwargs) context[key] = JinjaTemplate.FromJson(value);
         context["tools"] = tools is { Count: > 0 } ? tools.Select(t => JinjaTemplate.FromJson(t)).ToList() : null;
-        context["documents"] = null;
         return context;
     }
 

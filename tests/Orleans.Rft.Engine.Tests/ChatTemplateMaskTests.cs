@@ -136,3 +136,15 @@ public sealed class ChatTemplateKwargsTests
         Assert.Equal(model.Tokenizer.Encode(text), qwen3.Encode(model.Tokenizer, [ChatMessage.User("hi")], null, true, kwargs).Ids);
     }
 }
+
+public sealed class ChatTemplateDocumentsTests
+{
+    [Fact]
+    public void Documents_are_None_unless_given_as_a_kwarg_and_then_reach_the_template()
+    {
+        var t = new JinjaChatTemplate("{% if documents is none %}none{% else %}{% for d in documents %}[{{ d.title }}: {{ d.text }}]{% endfor %}{% endif %}");
+        Assert.Equal("none", t.RenderText([ChatMessage.User("q")]));
+        var docs = new Dictionary<string, JsonNode?> { ["documents"] = JsonNode.Parse("""[{"title": "A", "text": "alpha"}]""") };
+        Assert.Equal("[A: alpha]", t.RenderText([ChatMessage.User("q")], kwargs: docs));
+    }
+}
