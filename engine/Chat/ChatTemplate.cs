@@ -39,8 +39,9 @@ public abstract class ChatTemplate
     /// Token ids of the whole rendered text (exactly what encoding the prompt string gives) and a
     /// mask over them. The mask comes from encoding segment by segment when that yields the same
     /// ids (segment boundaries where the tokenizer splits anyway: the usual case); otherwise each
-    /// boundary is placed at the longest common prefix of the ids of the text before it and the
-    /// whole text's ids, so a token that straddles a boundary counts as the later segment's.
+    /// boundary is placed after the whole text's tokens that lie entirely before it (the common
+    /// prefix with the ids of the text before it, then whole tokens whose text still fits), so a
+    /// token that straddles a boundary counts as the later segment's.
     /// </summary>
     public EncodedChat Encode(TextTokenizer tokenizer, IReadOnlyList<ChatMessage> messages, IReadOnlyList<JsonObject>? tools = null, bool addGenerationPrompt = true, IEnumerable<KeyValuePair<string, JsonNode?>>? kwargs = null)
     {
@@ -64,6 +65,7 @@ public abstract class ChatTemplate
     static bool[] MaskByPrefixes(TextTokenizer tokenizer, IReadOnlyList<ChatSegment> segments, int[] whole)
     {
         var mask = new bool[whole.Length];
+        var text = string.Concat(segments.Select(x => x.Text));
         int chars = 0, tokenStart = 0;
         for (int s = 0; s < segments.Count; s++)
         {
@@ -71,9 +73,19 @@ public abstract class ChatTemplate
             int tokenEnd = whole.Length;
             if (s + 1 < segments.Count)
             {
-                var prefix = tokenizer.Encode(string.Concat(segments.Take(s + 1).Select(x => x.Text)));
+                var prefix = tokenizer.Encode(text[..chars]);
                 tokenEnd = 0;
                 while (tokenEnd < prefix.Length && tokenEnd < whole.Length && prefix[tokenEnd] == whole[tokenEnd]) tokenEnd++;
+                // Whole-text tokens that still lie entirely before the boundary (the prefix's own
+                // encoding merged them differently at its end) belong to this segment too.
+                int consumed = tokenizer.Decode(whole.Take(tokenEnd)).Length;
+                while (tokenEnd < whole.Length)
+                {
+                    var piece = tokenizer.Decode([whole[tokenEnd]]);
+                    if (piece.Length == 0 || consumed + piece.Length > chars || string.CompareOrdinal(text, consumed, piece, 0, piece.Length) != 0) break;
+                    consumed += piece.Length;
+                    tokenEnd++;
+                }
                 tokenEnd = Math.Max(tokenEnd, tokenStart);
             }
             for (int i = tokenStart; i < tokenEnd; i++) mask[i] = segments[s].Trainable;

@@ -152,7 +152,13 @@ public sealed class JinjaChatTemplate : ChatTemplate
             {
                 // Earlier turns render differently once this one follows (Mistral moves the system
                 // prompt into the last user turn), so the prefix render does not locate this turn.
-                if (Marked(chosen, context, all, k, full, addGenerationPrompt) is { } content) start = content.Start;
+                if (Marked(chosen, context, all, k, full, addGenerationPrompt) is { } content)
+                {
+                    // The spaces a template puts before the text are generated with it (Mistral's
+                    // " " + content is one "▁word" token), so they start the span.
+                    start = content.Start;
+                    while (start > 0 && full[start - 1] == ' ') start--;
+                }
                 else if (k > 0 && Marked(chosen, context, all, k - 1, full, addGenerationPrompt) is { } previous
                          && all[k - 1] is Dictionary<string, object?> { } pm && pm["content"] is string prevText)
                 {
