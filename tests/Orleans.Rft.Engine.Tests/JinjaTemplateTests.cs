@@ -100,3 +100,18 @@ public sealed class JinjaChatTemplateLoadingTests
         Assert.Contains("str", t.Message);
     }
 }
+
+public sealed class ChatTemplateDetectTests
+{
+    [Fact]
+    public void A_model_folder_without_any_template_falls_back_to_the_hand_written_renderer_its_tokens_suit()
+    {
+        var dir = TestModels.TempDirectory("no-template");
+        Presets.TinyModelPresets.WriteTokenizer(dir);
+        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "tokenizer_config.json")))!.AsObject();
+        Assert.IsType<Chat.JinjaChatTemplate>(Chat.ChatTemplate.Detect(dir, Tokenization.TextTokenizer.Load(dir)));
+        config.Remove("chat_template");
+        File.WriteAllText(Path.Combine(dir, "tokenizer_config.json"), config.ToJsonString());
+        Assert.IsType<Chat.ChatMlTemplate>(Chat.ChatTemplate.Detect(dir, Tokenization.TextTokenizer.Load(dir)));
+    }
+}
