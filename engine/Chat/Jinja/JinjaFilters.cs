@@ -213,7 +213,7 @@ public static class JinjaFilters
                     items = PyValue.Str(parts[0]);
                     keys = PyValue.Str(parts[1]);
                 }
-                return JinjaJson.Dumps(v, indentText, items, keys, sortKeys, line);
+                return JinjaJson.Dumps(v, indentText, items, keys, sortKeys, line, PyValue.Truthy(Arg(a, k, 0, "ensure_ascii", false)));
             }
             case "escape" or "e" or "forceescape":
                 return PyValue.Str(v).Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;").Replace("\"", "&#34;").Replace("'", "&#39;");

@@ -11,10 +11,22 @@ namespace Orleans.Rft.Engine.Chat.Jinja;
 /// </summary>
 public static class JinjaJson
 {
-    public static string Dumps(object? value, string? indent, string? itemSeparator, string? keySeparator, bool sortKeys, int line)
+    public static string Dumps(object? value, string? indent, string? itemSeparator, string? keySeparator, bool sortKeys, int line, bool ensureAscii = false)
     {
         var sb = new StringBuilder();
         Write(sb, value, indent, itemSeparator ?? (indent is null ? ", " : ","), keySeparator ?? ": ", sortKeys, 0, line);
+        return ensureAscii ? EscapeNonAscii(sb.ToString()) : sb.ToString();
+    }
+
+    /// <summary><c>ensure_ascii=True</c>: every non-ASCII UTF-16 unit as <c>\uXXXX</c> (only strings can hold any).</summary>
+    static string EscapeNonAscii(string json)
+    {
+        var sb = new StringBuilder(json.Length);
+        foreach (var c in json)
+        {
+            if (c < 0x80) sb.Append(c);
+            else sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
+        }
         return sb.ToString();
     }
 
