@@ -24,13 +24,14 @@ public static class ChatTemplateBenchmark
         Directory.Delete(dir, true);
         var template = new JinjaChatTemplate(templateSource, new Dictionary<string, object?> { ["eos_token"] = "<|im_end|>" });
         var (messages, tools) = Conversation(targetChars);
-        int chars = template.RenderText(messages, tools, false).Length;
+        var text = template.RenderText(messages, tools, false);
+        int chars = text.Length;
         int tokens = template.Encode(tokenizer, messages, tools, false).Ids.Length;
         return new Result(chars, tokens, messages.Count,
             Median(repeats, () => template.RenderText(messages, tools, false)),
             Median(repeats, () => template.Render(messages, tools, false)),
             Median(repeats, () => template.Encode(tokenizer, messages, tools, false)),
-            Median(repeats, () => tokenizer.Encode(template.RenderText(messages, tools, false))));
+            Median(repeats, () => tokenizer.Encode(text)));
     }
 
     /// <summary>A system prompt, a tool call and its result, then user/assistant turns until the text reaches the target.</summary>
