@@ -43,7 +43,12 @@ public sealed record TrainingSpec(
     [property: Id(13)] int? MaxSteps = null,
     [property: Id(14)] string LrSchedule = "constant");
 
-/// <summary>Rollout sampling (<c>inference:</c>): n samples per prompt at temperature 1 by default.</summary>
+/// <summary>
+/// Rollout sampling (<c>inference:</c>): n samples per prompt at temperature 1 by default.
+/// <see cref="ChatTemplateKwargsJson"/> is <c>chat_template_kwargs</c> (a JSON object, e.g.
+/// <c>{"enable_thinking": false}</c>) passed to the model's chat template as vLLM's request field of
+/// that name is; kept as JSON text so the record stays serializable.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("rft.InferenceSpec")]
 public sealed record InferenceSpec(
     [property: Id(0)] int N = 8,
@@ -52,7 +57,13 @@ public sealed record InferenceSpec(
     [property: Id(3)] int TopK = 0,
     [property: Id(4)] int MaxTokens = 256,
     [property: Id(5)] IReadOnlyList<string>? Stop = null,
-    [property: Id(6)] double EvalTemperature = 0.0);
+    [property: Id(6)] double EvalTemperature = 0.0,
+    [property: Id(7)] string ChatTemplateKwargsJson = "{}")
+{
+    /// <summary>The kwargs as a fresh mapping (template variable → value).</summary>
+    public System.Text.Json.Nodes.JsonObject ChatTemplateKwargs() =>
+        System.Text.Json.Nodes.JsonNode.Parse(ChatTemplateKwargsJson) as System.Text.Json.Nodes.JsonObject ?? new();
+}
 
 /// <summary>
 /// The objective (<c>loss:</c>). Null means "the method's default" (README, loss defaults per

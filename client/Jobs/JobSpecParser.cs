@@ -131,11 +131,26 @@ public static class JobSpecParser
         var i = new SpecReader(r.Object("inference") ?? new JsonObject(), "inference");
         var inference = new InferenceSpec(
             i.Int("n", 8, 2, 256), i.Double("temperature", 1.0, 0.01, 5), i.Double("top_p", 1.0, 0.01, 1), i.Int("top_k", 0, 0),
-            i.Int("max_tokens", 256, 1, 32768), i.StringList("stop"), i.Double("eval_temperature", 0.0, 0, 5));
+            i.Int("max_tokens", 256, 1, 32768), i.StringList("stop"), i.Double("eval_temperature", 0.0, 0, 5),
+            ReadChatTemplateKwargs(i));
         i.RejectUnknownKeys();
         if (training is not null && inference.MaxTokens >= training.MaxContextLength)
             throw new SpecException("inference.max_tokens", $"is {inference.MaxTokens} but training.max_context_length is {training.MaxContextLength}; leave room for the prompt.");
         return inference;
+    }
+
+    /// <summary>
+    /// <c>inference.chat_template_kwargs</c>: extra variables for the model's chat template
+    /// (<c>enable_thinking</c>, <c>date_string</c>…); the renderer's own variables cannot be overridden.
+    /// </summary>
+    static string ReadChatTemplateKwargs(SpecReader i)
+    {
+        var kwargs = i.Object("chat_template_kwargs");
+        if (kwargs is null) return "{}";
+        foreach (var reserved in new[] { "messages", "tools", "add_generation_prompt" })
+            if (kwargs.ContainsKey(reserved))
+                throw new SpecException($"inference.chat_template_kwargs.{reserved}", "is set by the renderer from the dataset row and the request; remove it.");
+        return kwargs.ToJsonString();
     }
 
     /// <param name="inference">null when the inference section had errors: the cross-check waits for it to be fixed</param>

@@ -6,8 +6,11 @@ namespace Orleans.Rft.Engine.Chat;
 /// <summary>An assistant's function call (OpenAI format); <see cref="Arguments"/> is a JSON object.</summary>
 public sealed record ToolCall(string Id, string Name, JsonObject Arguments);
 
-/// <summary>One chat turn in the OpenAI shape: role system/user/assistant/tool.</summary>
-public sealed record ChatMessage(string Role, string? Content, IReadOnlyList<ToolCall>? ToolCalls = null, string? ToolCallId = null, string? Name = null)
+/// <summary>
+/// One chat turn in the OpenAI shape: role system/user/assistant/tool. <see cref="ReasoningContent"/>
+/// is an assistant's thinking as vLLM and Qwen3's template name it (<c>reasoning_content</c>).
+/// </summary>
+public sealed record ChatMessage(string Role, string? Content, IReadOnlyList<ToolCall>? ToolCalls = null, string? ToolCallId = null, string? Name = null, string? ReasoningContent = null)
 {
     public static ChatMessage System(string content) => new("system", content);
     public static ChatMessage User(string content) => new("user", content);
@@ -51,7 +54,8 @@ public sealed record ChatMessage(string Role, string? Content, IReadOnlyList<Too
             }
             if (content is null && calls is null)
                 throw new InvalidDataException($"{source}: messages[{i}] needs 'content' (or 'tool_calls' for an assistant).");
-            result.Add(new ChatMessage(role, content, calls, Text(m["tool_call_id"], source, $"messages[{i}].tool_call_id"), Text(m["name"], source, $"messages[{i}].name")));
+            result.Add(new ChatMessage(role, content, calls, Text(m["tool_call_id"], source, $"messages[{i}].tool_call_id"), Text(m["name"], source, $"messages[{i}].name"),
+                Text(m["reasoning_content"], source, $"messages[{i}].reasoning_content")));
         }
         return result;
     }

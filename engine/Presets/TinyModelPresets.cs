@@ -65,7 +65,63 @@ public static class TinyModelPresets
         return model;
     }
 
-    /// <summary>tokenizer.json (byte-level BPE without merges) and tokenizer_config.json with a ChatML template.</summary>
+    /// <summary>
+    /// The tiny models' Jinja chat template: Qwen2.5's (tools in the system turn, &lt;tool_call&gt; JSON,
+    /// consecutive tool results in one user turn of &lt;tool_response&gt; blocks) without its default
+    /// system prompt, so a conversation without tools renders as plain ChatML.
+    /// </summary>
+    public const string ChatMlToolTemplate = """
+        {%- if tools %}
+            {{- '<|im_start|>system\n' }}
+            {%- if messages[0]['role'] == 'system' %}
+                {{- messages[0]['content'] }}
+            {%- endif %}
+            {{- "\n\n# Tools\n\nYou may call one or more functions to assist with the user query.\n\nYou are provided with function signatures within <tools></tools> XML tags:\n<tools>" }}
+            {%- for tool in tools %}
+                {{- "\n" }}
+                {{- tool | tojson }}
+            {%- endfor %}
+            {{- "\n</tools>\n\nFor each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:\n<tool_call>\n{\"name\": <function-name>, \"arguments\": <args-json-object>}\n</tool_call><|im_end|>\n" }}
+        {%- elif messages[0]['role'] == 'system' %}
+            {{- '<|im_start|>system\n' + messages[0]['content'] + '<|im_end|>\n' }}
+        {%- endif %}
+        {%- for message in messages %}
+            {%- if (message.role == "user") or (message.role == "system" and not loop.first) or (message.role == "assistant" and not message.tool_calls) %}
+                {{- '<|im_start|>' + message.role + '\n' + message.content + '<|im_end|>' + '\n' }}
+            {%- elif message.role == "assistant" %}
+                {{- '<|im_start|>' + message.role }}
+                {%- if message.content %}
+                    {{- '\n' + message.content }}
+                {%- endif %}
+                {%- for tool_call in message.tool_calls %}
+                    {%- if tool_call.function is defined %}
+                        {%- set tool_call = tool_call.function %}
+                    {%- endif %}
+                    {{- '\n<tool_call>\n{"name": "' }}
+                    {{- tool_call.name }}
+                    {{- '", "arguments": ' }}
+                    {{- tool_call.arguments | tojson }}
+                    {{- '}\n</tool_call>' }}
+                {%- endfor %}
+                {{- '<|im_end|>\n' }}
+            {%- elif message.role == "tool" %}
+                {%- if (loop.index0 == 0) or (messages[loop.index0 - 1].role != "tool") %}
+                    {{- '<|im_start|>user' }}
+                {%- endif %}
+                {{- '\n<tool_response>\n' }}
+                {{- message.content }}
+                {{- '\n</tool_response>' }}
+                {%- if loop.last or (messages[loop.index0 + 1].role != "tool") %}
+                    {{- '<|im_end|>\n' }}
+                {%- endif %}
+            {%- endif %}
+        {%- endfor %}
+        {%- if add_generation_prompt %}
+            {{- '<|im_start|>assistant\n' }}
+        {%- endif %}
+        """;
+
+    /// <summary>tokenizer.json (byte-level BPE without merges) and tokenizer_config.json with <see cref="ChatMlToolTemplate"/>.</summary>
     public static void WriteTokenizer(string directory)
     {
         Directory.CreateDirectory(directory);
@@ -101,7 +157,7 @@ public static class TinyModelPresets
             ["eos_token"] = "<|im_end|>",
             ["pad_token"] = "<|endoftext|>",
             ["added_tokens_decoder"] = decoder,
-            ["chat_template"] = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}",
+            ["chat_template"] = ChatMlToolTemplate,
         };
         File.WriteAllText(Path.Combine(directory, "tokenizer_config.json"), config.ToJsonString(new() { WriteIndented = true }));
     }

@@ -58,6 +58,8 @@ public sealed class JobSpecParserTests : IDisposable
     [InlineData("inference:\n  n: 1\n", 7, "inference.n", "must be in [2, 256]")]
     [InlineData("loss:\n  method: ppo\n", 7, "loss.method", "'ppo' is not one of")]
     [InlineData("evaluator2: 1\n", 6, "evaluator2", "unknown key")]
+    [InlineData("inference:\n  chat_template_kwargs: true\n", 7, "inference.chat_template_kwargs", "must be an object")]
+    [InlineData("inference:\n  chat_template_kwargs:\n    messages: []\n", 8, "inference.chat_template_kwargs.messages", "is set by the renderer")]
     public void A_bad_value_names_file_line_and_field(string extra, int line, string field, string message)
     {
         var path = Write(Base + extra);
@@ -65,6 +67,16 @@ public sealed class JobSpecParserTests : IDisposable
         Assert.True(field == e.Field, e.Message);
         Assert.Contains($"job.yaml:{line}:", e.Message);
         Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
+    public void Chat_template_kwargs_default_to_empty_and_keep_their_json_types()
+    {
+        Assert.Equal("{}", JobSpecParser.Parse(Write(Valid)).Inference.ChatTemplateKwargsJson);
+        var spec = JobSpecParser.Parse(Write(Valid + "  chat_template_kwargs:\n    enable_thinking: false\n    date_string: 26 Nov 2026\n"));
+        var kwargs = spec.Inference.ChatTemplateKwargs();
+        Assert.False(kwargs["enable_thinking"]!.GetValue<bool>());
+        Assert.Equal("26 Nov 2026", kwargs["date_string"]!.GetValue<string>());
     }
 
     [Fact]

@@ -61,10 +61,11 @@ public sealed class ChatTemplateTests
     }
 
     [Fact]
-    public void The_tiny_models_template_is_detected_as_ChatML_and_ends_turns_with_im_end()
+    public void The_tiny_models_ship_a_jinja_ChatML_template_that_is_detected_and_ends_turns_with_im_end()
     {
         using var model = TestModels.Micro();
-        Assert.Equal("chatml", model.Template.Name);
+        Assert.IsType<JinjaChatTemplate>(model.Template);
+        Assert.Equal(["<|im_end|>"], model.Template.EndOfTurnTokens);
         Assert.Contains(model.Tokenizer.TokenToId("<|im_end|>")!.Value, model.StopTokenIds);
     }
 }
