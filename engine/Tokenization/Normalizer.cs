@@ -14,7 +14,7 @@ public abstract record Normalizer
     /// <summary>Unicode normalization form (<c>NFC</c>, <c>NFD</c>, <c>NFKC</c>, <c>NFKD</c>).</summary>
     public sealed record Unicode(NormalizationForm Form) : Normalizer
     {
-        public override string Apply(string text) => text.IsNormalized(Form) ? text : text.Normalize(Form);
+        public override string Apply(string text) => UnicodeNormalization.Normalize(text, Form);
     }
 
     public sealed record Lowercase : Normalizer

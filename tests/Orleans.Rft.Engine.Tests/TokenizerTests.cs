@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Reflection;
 using System.Text;
+using System.Text.Json.Nodes;
 using Microsoft.ML.Tokenizers;
 using Orleans.Rft.Engine.Tokenization;
 
@@ -59,6 +60,83 @@ public sealed class TokenizerTests
             Assert.Equal(reference.EncodeToIds(text).ToArray(), ours.Encode(text));
             Assert.Equal(text, ours.Decode(ours.Encode(text)));
         }
+    }
+
+    /// <summary>
+    /// NFC, NFD, NFKC and NFKD satisfy the invariants of Unicode's conformance file
+    /// (NormalizationTest.txt; a 1-in-16 sample is committed, RFT_NORMALIZATION_TEST names the full file).
+    /// </summary>
+    [Fact]
+    public void Unicode_normalization_satisfies_the_conformance_invariants()
+    {
+        var path = Environment.GetEnvironmentVariable("RFT_NORMALIZATION_TEST")
+            ?? Path.Combine(TokenizerReferenceTests.DataDirectory(), "NormalizationTest.sample.txt.gz");
+        using var stream = path.EndsWith(".gz") ? (Stream)new GZipStream(File.OpenRead(path), CompressionMode.Decompress) : File.OpenRead(path);
+        using var reader = new StreamReader(stream);
+        int checkedLines = 0;
+        while (reader.ReadLine() is string line)
+        {
+            if (line.Length == 0 || line[0] is '#' or '@') continue;
+            var c = line.Split(';').Take(5).Select(col => string.Concat(col.Split(' ', StringSplitOptions.RemoveEmptyEntries)
+                .Select(h => char.ConvertFromUtf32(Convert.ToInt32(h, 16))))).ToArray();
+            string N(int i, NormalizationForm f) => UnicodeNormalization.Normalize(c[i], f);
+            for (int i = 0; i < 3; i++) Assert.True(c[1] == N(i, NormalizationForm.FormC), $"NFC of c{i + 1}: {line}");
+            for (int i = 3; i < 5; i++) Assert.True(c[3] == N(i, NormalizationForm.FormC), $"NFC of c{i + 1}: {line}");
+            for (int i = 0; i < 3; i++) Assert.True(c[2] == N(i, NormalizationForm.FormD), $"NFD of c{i + 1}: {line}");
+            for (int i = 3; i < 5; i++) Assert.True(c[4] == N(i, NormalizationForm.FormD), $"NFD of c{i + 1}: {line}");
+            for (int i = 0; i < 5; i++) Assert.True(c[3] == N(i, NormalizationForm.FormKC), $"NFKC of c{i + 1}: {line}");
+            for (int i = 0; i < 5; i++) Assert.True(c[4] == N(i, NormalizationForm.FormKD), $"NFKD of c{i + 1}: {line}");
+            checkedLines++;
+        }
+        Assert.True(checkedLines > 1000, $"only {checkedLines} lines read from {path}");
+    }
+
+    /// <summary>add_bos_token / add_eos_token in tokenizer_config.json decide what add_special_tokens adds (transformers' update_post_processor).</summary>
+    [Fact]
+    public void Add_bos_and_add_eos_from_tokenizer_config_rebuild_the_template()
+    {
+        var json = ReadGz(Path.Combine(TokenizerReferenceTests.DataDirectory(), "llama2-sp", "tokenizer.json.gz"));
+        JsonObject Config(bool bos, bool eos) => new() { ["bos_token"] = "<s>", ["eos_token"] = "</s>", ["add_bos_token"] = bos, ["add_eos_token"] = eos };
+        var plain = TextTokenizer.FromTokenizerJson(json, "t.json", Config(false, false)).Encode("Hello", addSpecialTokens: true);
+        Assert.Equal(plain, TextTokenizer.FromTokenizerJson(json, "t.json").Encode("Hello"));
+        Assert.Equal([1, .. plain, 2], TextTokenizer.FromTokenizerJson(json, "t.json", Config(true, true)).Encode("Hello", addSpecialTokens: true));
+        Assert.Equal([.. plain, 2], TextTokenizer.FromTokenizerJson(json, "t.json", Config(false, true)).Encode("Hello", addSpecialTokens: true));
+        var noBos = new JsonObject { ["add_bos_token"] = true };
+        var e = Assert.Throws<InvalidDataException>(() => TextTokenizer.FromTokenizerJson(json, "t.json", noBos, "cfg.json"));
+        Assert.Contains("cfg.json: add_bos_token is true but bos_token is not set", e.Message);
+    }
+
+    /// <summary>A tokenizer.json this tokenizer cannot reproduce is refused with the field and the alternatives, not approximated.</summary>
+    [Fact]
+    public void Unsupported_parts_of_tokenizer_json_are_refused_naming_the_field()
+    {
+        var unigram = Assert.Throws<NotSupportedException>(() => TextTokenizer.FromTokenizerJson("""{"model": {"type": "Unigram", "vocab": []}}""", "m/tokenizer.json"));
+        Assert.Contains("m/tokenizer.json: model.type 'Unigram' is not supported", unigram.Message);
+        var pre = Assert.Throws<NotSupportedException>(() => TextTokenizer.FromTokenizerJson(
+            """{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, "pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "Punctuation"}]}}""", "m/tokenizer.json"));
+        Assert.Contains("field 'pre_tokenizer.pretokenizers[0].type' is 'Punctuation'", pre.Message);
+        var merge = Assert.Throws<InvalidDataException>(() => TextTokenizer.FromTokenizerJson(
+            """{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1}, "merges": ["a b"]}}""", "m/tokenizer.json"));
+        Assert.Contains("model.merges[0] ('a' 'b') makes 'ab', which is not in model.vocab", merge.Message);
+    }
+
+    /// <summary>Streaming: a character split over byte tokens is emitted once, whole, when its last byte arrives.</summary>
+    [Fact]
+    public void Streaming_decode_holds_back_a_partial_utf8_character_until_it_is_complete()
+    {
+        using var model = TestModels.Micro();
+        var t = model.Tokenizer;
+        var ids = t.Encode("a🙂b"); // one token per byte: the emoji is four tokens
+        Assert.Equal(6, ids.Length);
+        var stream = t.CreateStreamingDecoder();
+        Assert.Equal(["a", "", "", "", "🙂", "b"], ids.Select(stream.Push).ToArray());
+        Assert.Equal("", stream.Flush());
+    }
+
+    static string ReadGz(string path)
+    {
+        using var gz = new GZipStream(File.OpenRead(path), CompressionMode.Decompress);
+        return new StreamReader(gz).ReadToEnd();
     }
 
     static Dictionary<byte[], int> LoadGpt2Ranks()
