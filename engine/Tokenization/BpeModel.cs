@@ -25,6 +25,7 @@ public sealed class BpeModel
     readonly int[] byteFallbackIds; // byte → id of "<0xNN>", when byte_fallback
     readonly int? unkId;
     readonly ConcurrentDictionary<string, int[]> cache = new();
+    readonly HashSet<char>? joinsBeforeMarker; // characters c for which some token contains "c▁"
 
     public BpeModel(IReadOnlyDictionary<string, int> vocabulary, IReadOnlyList<(string Left, string Right)> mergeList,
         string? unkToken = null, bool byteFallback = false, bool fuseUnk = false, bool ignoreMerges = false,
@@ -47,6 +48,13 @@ public sealed class BpeModel
             for (int b = 0; b < 256; b++) byteFallbackIds[b] = vocab.TryGetValue($"<0x{b:X2}>", out var id) ? id : -1;
         }
         else byteFallbackIds = [];
+        if (vocab.ContainsKey(Marker.ToString()) && Prefix is null && Suffix is null)
+        {
+            joinsBeforeMarker = new HashSet<char>();
+            foreach (var token in vocab.Keys)
+                for (int i = 1; i < token.Length; i++)
+                    if (token[i] == Marker && token[i - 1] != Marker) joinsBeforeMarker.Add(token[i - 1]);
+        }
         merges = new Dictionary<long, long>(mergeList.Count);
         for (int rank = 0; rank < mergeList.Count; rank++)
         {
@@ -72,8 +80,34 @@ public sealed class BpeModel
 
     public string? IdToToken(int id) => (uint)id < (uint)idToToken.Length ? idToToken[id] : null;
 
-    /// <summary>Appends the ids of one pre-tokenized word.</summary>
+    /// <summary>SentencePiece's word marker.</summary>
+    const char Marker = '\u2581';
+
+    /// <summary>
+    /// Appends the ids of one pre-tokenized word. SentencePiece-style models (Llama-2, Mistral, Gemma)
+    /// see the whole text as one word; it is cut before each "▁" that follows a character c for which
+    /// no token contains "c▁". Exact, not a heuristic: a merge across that boundary would create a
+    /// token containing "c▁", and merges on either side never meet, so BPE on the parts equals BPE on
+    /// the whole — while the parts are short enough to be cached.
+    /// </summary>
     public void Tokenize(string word, List<int> output)
+    {
+        if (joinsBeforeMarker is not null && word.Length > 32 && !(IgnoreMerges && vocab.ContainsKey(word)))
+        {
+            int start = 0;
+            for (int i = 1; i < word.Length; i++)
+                if (word[i] == Marker && word[i - 1] != Marker && !joinsBeforeMarker.Contains(word[i - 1]))
+                {
+                    TokenizeWord(word[start..i], output);
+                    start = i;
+                }
+            TokenizeWord(start == 0 ? word : word[start..], output);
+            return;
+        }
+        TokenizeWord(word, output);
+    }
+
+    void TokenizeWord(string word, List<int> output)
     {
         if (word.Length == 0) return;
         if (IgnoreMerges && vocab.TryGetValue(word, out var whole)) { output.Add(whole); return; }

@@ -17,16 +17,24 @@ public static class UnicodeNormalization
 
     static readonly Tables tables = Load();
 
+    /// <summary>Unsafe[form][cp]: the code point may change or interact under that form; text without one is already normalized.</summary>
     sealed record Tables(Dictionary<int, byte> Ccc, Dictionary<int, int[]> Canonical, Dictionary<int, int[]> Compatibility,
-        Dictionary<long, int> Compose);
+        Dictionary<long, int> Compose, HashSet<int>[] Unsafe);
 
     public static string Normalize(string text, NormalizationForm form)
     {
         bool compat = form is NormalizationForm.FormKC or NormalizationForm.FormKD;
         bool compose = form is NormalizationForm.FormC or NormalizationForm.FormKC;
-        // Below U+00A0 no character decomposes, combines or is composed (every form leaves it alone).
+        // Quick check: text without a character that decomposes, reorders or composes is left as it is.
+        var unsafeSet = tables.Unsafe[(compat ? 2 : 0) + (compose ? 1 : 0)];
         int i = 0;
-        while (i < text.Length && text[i] < 0xA0) i++;
+        for (; i < text.Length; i++)
+        {
+            if (text[i] < 0xA0) continue;
+            int cp = char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]) ? char.ConvertToUtf32(text[i], text[i + 1]) : text[i];
+            if (unsafeSet.Contains(cp)) break;
+            if (cp > 0xFFFF) i++;
+        }
         if (i == text.Length) return text;
 
         var points = new List<int>(text.Length + 8);
@@ -136,6 +144,22 @@ public static class UnicodeNormalization
         var compose = new Dictionary<long, int>();
         foreach (var (cp, (map, compat)) in raw)
             if (!compat && map.Length == 2 && !excluded.Contains(cp)) compose[(long)map[0] << 32 | (uint)map[1]] = cp;
-        return new Tables(ccc, canonical, compatibility, compose);
+        // Per form (index: compat * 2 + compose): what decomposes, reorders, or may compose with what precedes it.
+        var unsafeSets = new HashSet<int>[4];
+        for (int f = 0; f < 4; f++)
+        {
+            bool k = f >= 2, c = f % 2 == 1;
+            var set = new HashSet<int>(ccc.Keys);
+            foreach (var (cp, (_, isCompat)) in raw) if (k || !isCompat) set.Add(cp);
+            if (c)
+            {
+                foreach (var key in compose.Keys) set.Add((int)(key & 0xFFFFFFFF));
+                for (int j = VBase; j < VBase + VCount; j++) set.Add(j);
+                for (int j = TBase + 1; j < TBase + TCount; j++) set.Add(j);
+            }
+            else for (int j = SBase; j < SBase + SCount; j++) set.Add(j);
+            unsafeSets[f] = set;
+        }
+        return new Tables(ccc, canonical, compatibility, compose, unsafeSets);
     }
 }
