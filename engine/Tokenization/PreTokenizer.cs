@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -63,7 +64,7 @@ public abstract record PreTokenizer
                 bool prepend = PrependScheme switch { "always" => true, "first" => piece.AtStart, _ => false };
                 if (prepend && !text.StartsWith(Replacement)) text = marker + text;
                 if (!SplitWords) { output.Add(piece with { Text = text }); continue; }
-                SplitPiece(piece with { Text = text }, CharSegments(text, c => c == Replacement), SplitBehavior.MergedWithNext, output);
+                SplitPiece(piece with { Text = text }, CharSegments(text, r => r.Value == Replacement), SplitBehavior.MergedWithNext, output);
             }
         }
     }
@@ -74,7 +75,7 @@ public abstract record PreTokenizer
         public override void Apply(List<TextPiece> input, List<TextPiece> output)
         {
             foreach (var piece in input)
-                SplitPiece(piece, CharSegments(piece.Text, char.IsNumber), IndividualDigits ? SplitBehavior.Isolated : SplitBehavior.Contiguous, output);
+                SplitPiece(piece, CharSegments(piece.Text, Rune.IsNumber), IndividualDigits ? SplitBehavior.Isolated : SplitBehavior.Contiguous, output);
         }
     }
 
@@ -107,33 +108,72 @@ public abstract record PreTokenizer
         return ByteLevelAlphabet.Encode(bytes);
     }
 
-    /// <summary>(start, end, isMatch) covering the text: tokenizers' <c>Pattern::find_matches</c> for a regex.</summary>
+    /// <summary>
+    /// (start, end, isMatch) covering the text: tokenizers' <c>Pattern::find_matches</c> for a regex.
+    /// .NET regexes see UTF-16 units, so a letter or digit beyond U+FFFF (𝟏, 𠀀) would not match
+    /// <c>\p{L}</c>/<c>\p{N}</c> as it does in tokenizers' Oniguruma; for patterns with category
+    /// classes such code points are matched as one stand-in character of the same class.
+    /// </summary>
     static List<(int Start, int End, bool Match)> RegexSegments(Regex pattern, string text, bool invert)
     {
+        int[]? map = null; // stand-in index → original index
+        var subject = text;
+        if (text.AsSpan().IndexOfAnyInRange('\uD800', '\uDBFF') >= 0 && pattern.ToString().Contains(@"\p{", StringComparison.Ordinal))
+            (subject, map) = WithStandIns(text);
         var segments = new List<(int, int, bool)>();
         int prev = 0;
-        foreach (var m in pattern.EnumerateMatches(text))
+        foreach (var m in pattern.EnumerateMatches(subject))
         {
             if (m.Length == 0) continue;
-            if (prev != m.Index) segments.Add((prev, m.Index, invert));
-            segments.Add((m.Index, m.Index + m.Length, !invert));
-            prev = m.Index + m.Length;
+            int start = map is null ? m.Index : map[m.Index], end = map is null ? m.Index + m.Length : map[m.Index + m.Length];
+            if (prev != start) segments.Add((prev, start, invert));
+            segments.Add((start, end, !invert));
+            prev = end;
         }
         if (prev != text.Length || text.Length == 0) segments.Add((prev, text.Length, invert));
         return segments;
     }
 
-    /// <summary>Each character that satisfies the predicate is its own match (tokenizers' <c>Fn(char) -> bool</c> pattern).</summary>
-    static List<(int Start, int End, bool Match)> CharSegments(string text, Func<char, bool> predicate)
+    /// <summary>Each supplementary code point as one BMP character of its class: 'ª' (Lo) for letters, '²' (No) for numbers, '¦' (So) otherwise.</summary>
+    static (string, int[]) WithStandIns(string text)
+    {
+        var sb = new StringBuilder(text.Length);
+        var map = new List<int>(text.Length + 1);
+        for (int i = 0; i < text.Length; i++)
+        {
+            map.Add(i);
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                var category = CharUnicodeInfo.GetUnicodeCategory(char.ConvertToUtf32(text[i], text[i + 1]));
+                sb.Append(category switch
+                {
+                    <= UnicodeCategory.OtherLetter => 'ª',
+                    UnicodeCategory.DecimalDigitNumber or UnicodeCategory.LetterNumber or UnicodeCategory.OtherNumber => '²',
+                    _ => '¦',
+                });
+                i++;
+            }
+            else sb.Append(text[i]);
+        }
+        map.Add(text.Length);
+        return (sb.ToString(), map.ToArray());
+    }
+
+    /// <summary>Each code point that satisfies the predicate is its own match (tokenizers' <c>Fn(char) -> bool</c> pattern).</summary>
+    static List<(int Start, int End, bool Match)> CharSegments(string text, Func<Rune, bool> predicate)
     {
         var segments = new List<(int, int, bool)>();
         int last = 0;
-        for (int i = 0; i < text.Length; i++)
+        for (int i = 0; i < text.Length;)
         {
-            if (!predicate(text[i])) continue;
-            if (last < i) segments.Add((last, i, false));
-            segments.Add((i, i + 1, true));
-            last = i + 1;
+            Rune.DecodeFromUtf16(text.AsSpan(i), out var rune, out int length);
+            if (predicate(rune))
+            {
+                if (last < i) segments.Add((last, i, false));
+                segments.Add((i, i + length, true));
+                last = i + length;
+            }
+            i += length;
         }
         if (last < text.Length || text.Length == 0) segments.Add((last, text.Length, false));
         return segments;
