@@ -25,6 +25,7 @@ public sealed class BpeModel
     readonly int[] byteFallbackIds; // byte → id of "<0xNN>", when byte_fallback
     readonly int? unkId;
     readonly ConcurrentDictionary<string, int[]> cache = new();
+    int cached; // entries in the cache: ConcurrentDictionary.Count takes every lock (up to 1,024), tens of µs per word
     readonly HashSet<char>? joinsBeforeMarker; // characters c for which some token contains "c▁"
 
     public BpeModel(IReadOnlyDictionary<string, int> vocabulary, IReadOnlyList<(string Left, string Right)> mergeList,
@@ -55,7 +56,7 @@ public sealed class BpeModel
                 for (int i = 1; i < token.Length; i++)
                     if (token[i] == Marker && token[i - 1] != Marker) joinsBeforeMarker.Add(token[i - 1]);
         }
-        merges = new Dictionary<long, long>(mergeList.Count);
+        merges = new Dictionary<long, long>(mergeList.Count, PairComparer.Instance);
         for (int rank = 0; rank < mergeList.Count; rank++)
         {
             var (a, b) = mergeList[rank];
@@ -114,8 +115,9 @@ public sealed class BpeModel
         if (cache.TryGetValue(word, out var hit)) { output.AddRange(hit); return; }
         var start = output.Count;
         MergeWord(word, output);
-        if (word.Length < CacheWordLength && cache.Count < CacheCapacity)
-            cache.TryAdd(word, output.GetRange(start, output.Count - start).ToArray());
+        if (word.Length < CacheWordLength && Volatile.Read(ref cached) < CacheCapacity
+            && cache.TryAdd(word, output.GetRange(start, output.Count - start).ToArray()))
+            Interlocked.Increment(ref cached);
     }
 
     void MergeWord(string word, List<int> output)
@@ -167,6 +169,7 @@ public sealed class BpeModel
     {
         int n = symbols.Count;
         if (n < 2) return;
+        if (n <= 24) { MergeShort(symbols); return; }
         Span<int> prev = n <= 512 ? stackalloc int[n] : new int[n];
         Span<int> next = n <= 512 ? stackalloc int[n] : new int[n];
         for (int i = 0; i < n; i++) { prev[i] = i - 1; next[i] = i + 1 < n ? i + 1 : -1; }
@@ -190,5 +193,35 @@ public sealed class BpeModel
             if (next[pos] >= 0 && merges.TryGetValue((long)symbols[pos] << 32 | (uint)symbols[next[pos]], out var after))
                 queue.Enqueue((pos, (int)after), (after & ~0xFFFFFFFFL) | (uint)pos);
         }
+    }
+
+    /// <summary>
+    /// The same order for a short word without a heap: repeatedly the pair of lowest rank, leftmost
+    /// among equals — what the heap pops first — merged in place. O(n²) lookups, cheaper below ~24 symbols.
+    /// </summary>
+    void MergeShort(List<int> symbols)
+    {
+        while (symbols.Count > 1)
+        {
+            long best = long.MaxValue;
+            int at = -1;
+            for (int i = 0; i + 1 < symbols.Count; i++)
+                if (merges.TryGetValue((long)symbols[i] << 32 | (uint)symbols[i + 1], out var m) && (m >> 32) < (best >> 32)) { best = m; at = i; }
+            if (at < 0) return;
+            symbols[at] = (int)best;
+            symbols.RemoveAt(at + 1);
+        }
+    }
+
+    /// <summary>
+    /// long's own hash of (left &lt;&lt; 32 | right) is left ^ right: merges are mostly between
+    /// low ids, so that hash packs hundreds of thousands of pairs into a few thousand values and the
+    /// lookups walk long chains. A multiplicative (Fibonacci) mix spreads them.
+    /// </summary>
+    sealed class PairComparer : IEqualityComparer<long>
+    {
+        public static readonly PairComparer Instance = new();
+        public bool Equals(long x, long y) => x == y;
+        public int GetHashCode(long pair) => (int)((ulong)pair * 0x9E3779B97F4A7C15UL >> 32);
     }
 }
