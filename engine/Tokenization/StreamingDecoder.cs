@@ -7,7 +7,8 @@ namespace Orleans.Rft.Engine.Tokenization;
 /// (tokenizer/mod.rs, <c>step_decode_stream</c>): decode the ids since the last emitted prefix, and
 /// emit what extends that prefix once it no longer ends in U+FFFD. Keeping the previous tokens as
 /// context also makes decoders that look at the first token (Metaspace, Strip) give the same text
-/// as decoding everything at once.
+/// as decoding everything at once. Like <c>DecodeStream</c>, it streams tokenizers' decode without
+/// transformers' <c>clean_up_tokenization_spaces</c>, which rewrites text already emitted.
 /// </summary>
 public sealed class StreamingDecoder(TextTokenizer tokenizer, bool skipSpecialTokens = false)
 {
@@ -19,7 +20,7 @@ public sealed class StreamingDecoder(TextTokenizer tokenizer, bool skipSpecialTo
     public string Push(int id)
     {
         ids.Add(id);
-        var text = tokenizer.Decode(ids, skipSpecialTokens);
+        var text = tokenizer.DecodeTokens(ids, skipSpecialTokens);
         if (text.Length <= prefix.Length || text.EndsWith('\uFFFD')) return "";
         if (!text.StartsWith(prefix, StringComparison.Ordinal))
             throw new InvalidOperationException($"Streaming decode: the text of the ids so far no longer starts with what was already emitted ('{prefix}' → '{text}').");
@@ -27,7 +28,7 @@ public sealed class StreamingDecoder(TextTokenizer tokenizer, bool skipSpecialTo
         // Keep only the tokens since the previous prefix as context for the next step.
         int newPrefixIndex = ids.Count - prefixIndex;
         ids.RemoveRange(0, prefixIndex);
-        prefix = tokenizer.Decode(ids, skipSpecialTokens);
+        prefix = tokenizer.DecodeTokens(ids, skipSpecialTokens);
         prefixIndex = newPrefixIndex;
         return delta;
     }
@@ -35,7 +36,7 @@ public sealed class StreamingDecoder(TextTokenizer tokenizer, bool skipSpecialTo
     /// <summary>What is left at the end of the stream (an incomplete character decodes as U+FFFD here).</summary>
     public string Flush()
     {
-        var text = tokenizer.Decode(ids, skipSpecialTokens);
+        var text = tokenizer.DecodeTokens(ids, skipSpecialTokens);
         var rest = text.Length > prefix.Length && text.StartsWith(prefix, StringComparison.Ordinal) ? text[prefix.Length..] : "";
         ids.Clear();
         prefix = "";

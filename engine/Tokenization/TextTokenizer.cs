@@ -195,6 +195,16 @@ public sealed class TextTokenizer
     /// </summary>
     public string Decode(IEnumerable<int> ids, bool skipSpecialTokens = false)
     {
+        var text = DecodeTokens(ids, skipSpecialTokens);
+        return cleanUpSpaces ? CleanUpTokenization(text) : text;
+    }
+
+    /// <summary>
+    /// tokenizers' own decode, without transformers' clean-up: what streaming builds on (the clean-up
+    /// rewrites text already emitted, " ." → ".", so a stream could not stay a prefix of it).
+    /// </summary>
+    internal string DecodeTokens(IEnumerable<int> ids, bool skipSpecialTokens)
+    {
         var tokens = new List<string>();
         foreach (var id in ids)
         {
@@ -204,8 +214,7 @@ public sealed class TextTokenizer
             }
             else if (model.IdToToken(id) is string token) tokens.Add(token);
         }
-        var text = decoder.Decode(tokens);
-        return cleanUpSpaces ? CleanUpTokenization(text) : text;
+        return decoder.Decode(tokens);
     }
 
     /// <summary>transformers' <c>clean_up_tokenization</c>: spaces before punctuation and English contractions removed.</summary>

@@ -133,6 +133,36 @@ public sealed class TokenizerTests
         Assert.Equal("", stream.Flush());
     }
 
+    /// <summary>
+    /// A tokenizer whose config asks for clean_up_tokenization_spaces (Llama-3's does) still streams:
+    /// the stream is tokenizers' decode, which the clean-up (" ." → ".") would otherwise contradict.
+    /// </summary>
+    [Fact]
+    public void Streaming_decode_survives_clean_up_tokenization_spaces()
+    {
+        var json = ReadGz(Path.Combine(TokenizerReferenceTests.DataDirectory(), "llama3", "tokenizer.json.gz"));
+        var cleaning = TextTokenizer.FromTokenizerJson(json, "t.json", new JsonObject { ["clean_up_tokenization_spaces"] = true });
+        var raw = TextTokenizer.FromTokenizerJson(json, "t.json");
+        var ids = raw.Encode("Hello . world , it 's done !");
+        Assert.Equal("Hello. world, it's done!", cleaning.Decode(ids));
+        var stream = cleaning.CreateStreamingDecoder();
+        Assert.Equal(raw.Decode(ids), string.Concat(ids.Select(stream.Push).Append(stream.Flush())));
+    }
+
+    /// <summary>Concurrent encodes (rollout workers share one tokenizer) give the ids of a lone encode: the word cache is safe to share.</summary>
+    [Fact]
+    public void Concurrent_encodes_share_the_word_cache_safely()
+    {
+        var json = ReadGz(Path.Combine(TokenizerReferenceTests.DataDirectory(), "qwen3", "tokenizer.json.gz"));
+        var texts = Enumerable.Range(0, 64).Select(i => $"{Paragraph} row {i} {new string('x', i % 7)}").ToArray();
+        var alone = TextTokenizer.FromTokenizerJson(json, "t.json");
+        var expected = texts.Select(t => alone.Encode(t)).ToArray();
+        var shared = TextTokenizer.FromTokenizerJson(json, "t.json");
+        var actual = new int[texts.Length][];
+        Parallel.For(0, texts.Length * 4, new ParallelOptions { MaxDegreeOfParallelism = 4 }, k => actual[k % texts.Length] = shared.Encode(texts[k % texts.Length]));
+        for (int i = 0; i < texts.Length; i++) Assert.Equal(expected[i], actual[i]);
+    }
+
     static string ReadGz(string path)
     {
         using var gz = new GZipStream(File.OpenRead(path), CompressionMode.Decompress);
