@@ -94,9 +94,11 @@ public sealed class TextTokenizer
     /// <summary>
     /// What transformers takes from tokenizer_config.json: extra <c>added_tokens_decoder</c> entries,
     /// <c>bos_token</c>/<c>eos_token</c>, <c>clean_up_tokenization_spaces</c> (decode), and explicit
-    /// <c>add_bos_token</c>/<c>add_eos_token</c>, which rebuild a template post-processor as
-    /// transformers' <c>update_post_processor</c> does (LlamaTokenizerFast, GemmaTokenizerFast,
-    /// PreTrainedTokenizerFast): <c>[bos] $A [eos]</c>, pair <c>[bos] $A [eos] [bos] $B [eos]</c>.
+    /// <c>add_bos_token</c>/<c>add_eos_token</c>, which rebuild the post-processor's template as
+    /// transformers' <c>update_post_processor</c> does: <c>[bos] $A [eos]</c>, pair
+    /// <c>[bos] $A [eos] [bos] $B [eos]</c>. The classes that have that method (Llama, CodeLlama, Gemma,
+    /// Cohere, GPTNeoX) always rebuild it, with their defaults for flags the config leaves out; for other
+    /// classes an explicit flag rebuilds a template post-processor, and a true flag any post-processor.
     /// </summary>
     static TextTokenizer WithConfig(BpeModel model, List<AddedToken> addedTokens, Normalizer? normalizer, PreTokenizer? pre,
         PostProcessor post, TokenDecoder decoder, JsonObject? config, string configSource)
@@ -111,8 +113,18 @@ public sealed class TextTokenizer
         int? bos = Resolve("bos_token"), eos = Resolve("eos_token");
         bool? addBos = config?["add_bos_token"] is JsonValue ab && ab.TryGetValue<bool>(out var b1) ? b1 : null;
         bool? addEos = config?["add_eos_token"] is JsonValue ae && ae.TryGetValue<bool>(out var b2) ? b2 : null;
+        // Llama/Gemma/CodeLlama/Cohere's fast classes rebuild the template always, with class
+        // defaults for missing flags (add_bos_token=True, add_eos_token=False); GPTNeoX's with False, False.
+        var tokenizerClass = config?["tokenizer_class"] is JsonValue tc && tc.TryGetValue<string>(out var cls) ? cls.Replace("Fast", "") : null;
+        (bool Bos, bool Eos)? classDefaults = tokenizerClass switch
+        {
+            "LlamaTokenizer" or "CodeLlamaTokenizer" or "GemmaTokenizer" or "CohereTokenizer" => (true, false),
+            "GPTNeoXTokenizer" => (false, false),
+            _ => null,
+        };
+        if (classDefaults is var (defaultBos, defaultEos)) { addBos ??= defaultBos; addEos ??= defaultEos; }
         bool templated = post is PostProcessor.Template or PostProcessor.Sequence;
-        if ((addBos is not null || addEos is not null) && (templated || addBos == true || addEos == true))
+        if (classDefaults is not null || ((addBos is not null || addEos is not null) && (templated || addBos == true || addEos == true)))
         {
             if (addBos == true && bos is null) throw new InvalidDataException($"{configSource}: add_bos_token is true but bos_token is not set; set bos_token or add_bos_token: false.");
             if (addEos == true && eos is null) throw new InvalidDataException($"{configSource}: add_eos_token is true but eos_token is not set; set eos_token or add_eos_token: false.");

@@ -101,6 +101,12 @@ public sealed class TokenizerTests
         Assert.Equal(plain, TextTokenizer.FromTokenizerJson(json, "t.json").Encode("Hello"));
         Assert.Equal([1, .. plain, 2], TextTokenizer.FromTokenizerJson(json, "t.json", Config(true, true)).Encode("Hello", addSpecialTokens: true));
         Assert.Equal([.. plain, 2], TextTokenizer.FromTokenizerJson(json, "t.json", Config(false, true)).Encode("Hello", addSpecialTokens: true));
+        // LlamaTokenizerFast rebuilds the template with its defaults (BOS, no EOS) when the config names no flag.
+        var withEos = ReadGz(Path.Combine(TokenizerReferenceTests.DataDirectory(), "sp-metaspace-first", "tokenizer.json.gz"));
+        var asFile = TextTokenizer.FromTokenizerJson(withEos, "t.json").Encode("Hello", addSpecialTokens: true);
+        Assert.Equal(2, asFile[^1]); // that file's own template ends with </s>
+        var llama = new JsonObject { ["tokenizer_class"] = "LlamaTokenizerFast", ["bos_token"] = "<s>", ["eos_token"] = "</s>" };
+        Assert.Equal(asFile[..^1], TextTokenizer.FromTokenizerJson(withEos, "t.json", llama).Encode("Hello", addSpecialTokens: true));
         var noBos = new JsonObject { ["add_bos_token"] = true };
         var e = Assert.Throws<InvalidDataException>(() => TextTokenizer.FromTokenizerJson(json, "t.json", noBos, "cfg.json"));
         Assert.Contains("cfg.json: add_bos_token is true but bos_token is not set", e.Message);
