@@ -7,10 +7,10 @@ using static TorchSharp.torch;
 // instead, the orchestration overhead of the embedded cluster on that job.
 //   dotnet run -c Release --project bench/Orleans.Rft.Bench -- [--presets tiny,small-25m] [--no-peer] [--repeats 3]
 //   dotnet run -c Release --project bench/Orleans.Rft.Bench -- --cluster examples/arithmetic/job.yaml [--steps 30]
-//   dotnet run -c Release --project bench/Orleans.Rft.Bench -- --tokenizers [MODEL_DIR,MODEL_DIR…]
+//   dotnet run -c Release --project bench/Orleans.Rft.Bench -- --tokenizers [MODEL_DIR,MODEL_DIR…] [--ids-out DIR]
 if (args.Contains("--tokenizers"))
 {
-    TokenizerBenchmark.Run(FindRepoRoot(), Arg("--tokenizers", "") is var d && !d.StartsWith("--") ? d : "");
+    TokenizerBenchmark.Run(FindRepoRoot(), Arg("--tokenizers", "") is var d && !d.StartsWith("--") ? d : "", Arg("--ids-out", "") is { Length: > 0 } o ? o : null);
     return;
 }
 if (Arg("--cluster", "") is { Length: > 0 } jobFile)

@@ -12,7 +12,9 @@ namespace Orleans.Rft.Bench;
 /// loaded tokenizer (JIT and regex compilation included); "uncached": a fresh tokenizer after a
 /// few-word warm-up, so code is compiled but no word of the text is cached (median of 5);
 /// "warm": the same text again, every word cached (median of 50).
-///   dotnet run -c Release --project bench/Orleans.Rft.Bench -- --tokenizers [DIR,DIR…]
+///   dotnet run -c Release --project bench/Orleans.Rft.Bench -- --tokenizers [DIR,DIR…] [--ids-out OUT]
+/// With --ids-out, each tokenizer's ids and decoded text of the whole mixed text go to OUT/NAME.json, for
+/// scripts/tokenizer-reference/check-full.mjs to compare with tokenizers on the same full files.
 /// DIRs are model folders (tokenizer.json + tokenizer_config.json). Without them, the pruned test
 /// tokenizers under tests/…/Tokenizers are used: their vocabularies only cover the test corpus, so
 /// other text splits into more, shorter tokens — take real folders for figures to report.
@@ -22,7 +24,7 @@ public static class TokenizerBenchmark
     const int TargetTokens = 4096;
     const int WarmRepeats = 50;
 
-    public static void Run(string repoRoot, string directories)
+    public static void Run(string repoRoot, string directories, string? idsOut = null)
     {
         var sources = directories.Length > 0
             ? directories.Split(',').Select(d => (Name: Path.GetFileName(d.TrimEnd('/')), Load: (Func<TextTokenizer>)(() => TextTokenizer.Load(d)))).ToList()
@@ -33,6 +35,18 @@ public static class TokenizerBenchmark
         foreach (var (name, load) in sources)
         {
             var probe = load();
+            if (idsOut is not null && directories.Length > 0)
+            {
+                Directory.CreateDirectory(idsOut);
+                var all = probe.Encode(baseText, addSpecialTokens: true);
+                File.WriteAllText(Path.Combine(idsOut, name + ".json"), new JsonObject
+                {
+                    ["model_dir"] = Path.GetFullPath(directories.Split(',').First(d => Path.GetFileName(d.TrimEnd('/')) == name)),
+                    ["text"] = baseText,
+                    ["ids"] = new JsonArray(all.Select(i => (JsonNode)i).ToArray()),
+                    ["decoded"] = probe.Decode(all),
+                }.ToJsonString());
+            }
             // Cut the text to ~4096 tokens of this tokenizer.
             var ids = probe.Encode(baseText);
             var text = baseText[..(int)Math.Min(baseText.Length, (long)baseText.Length * TargetTokens / Math.Max(1, ids.Length))];
