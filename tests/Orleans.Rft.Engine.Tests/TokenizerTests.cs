@@ -169,6 +169,35 @@ public sealed class TokenizerTests
         for (int i = 0; i < texts.Length; i++) Assert.Equal(expected[i], actual[i]);
     }
 
+    /// <summary>A folder with vocab.json + merges.txt (no tokenizer.json) encodes as the GPT-2-style tokenizer.json with the same vocabulary and merges.</summary>
+    [Fact]
+    public void Vocab_and_merges_files_load_as_gpt2_style_byte_level_bpe()
+    {
+        var root = JsonNode.Parse(ReadGz(Path.Combine(TokenizerReferenceTests.DataDirectory(), "qwen3", "tokenizer.json.gz")))!.AsObject();
+        var model = root["model"]!.AsObject();
+        var dir = Directory.CreateTempSubdirectory("rft-vocab-merges").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "vocab.json"), model["vocab"]!.ToJsonString());
+            File.WriteAllLines(Path.Combine(dir, "merges.txt"), ["#version: 0.2", .. model["merges"]!.AsArray().Select(m => $"{m![0]} {m[1]}")]);
+            File.WriteAllText(Path.Combine(dir, "tokenizer_config.json"), """{"added_tokens_decoder": {"151644": {"content": "<|im_start|>", "special": true}, "151645": {"content": "<|im_end|>", "special": true}}}""");
+            var loaded = TextTokenizer.Load(dir);
+            var gpt2Style = new JsonObject
+            {
+                ["added_tokens"] = JsonNode.Parse("""[{"id": 151644, "content": "<|im_start|>", "special": true}, {"id": 151645, "content": "<|im_end|>", "special": true}]"""),
+                ["pre_tokenizer"] = JsonNode.Parse("""{"type": "ByteLevel", "add_prefix_space": false, "use_regex": true}"""),
+                ["decoder"] = JsonNode.Parse("""{"type": "ByteLevel"}"""),
+                ["model"] = new JsonObject { ["type"] = "BPE", ["vocab"] = model["vocab"]!.DeepClone(), ["merges"] = model["merges"]!.DeepClone() },
+            };
+            var reference = TextTokenizer.FromTokenizerJson(gpt2Style.ToJsonString(), "gpt2-style");
+            var text = Paragraph + " <|im_start|>user\nhi<|im_end|>";
+            Assert.Equal(reference.Encode(text), loaded.Encode(text));
+            Assert.True(loaded.IsSpecial(151645));
+            Assert.Equal(text, loaded.Decode(loaded.Encode(text)));
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
     static string ReadGz(string path)
     {
         using var gz = new GZipStream(File.OpenRead(path), CompressionMode.Decompress);
