@@ -134,7 +134,25 @@ public abstract record PreTokenizer
         return segments;
     }
 
-    /// <summary>Each supplementary code point as one BMP character of its class: 'ª' (Lo) for letters, '²' (No) for numbers, '¦' (So) otherwise.</summary>
+    /// <summary>
+    /// A BMP character of each general category (indexed by <see cref="UnicodeCategory"/>), none of
+    /// which real split patterns name literally: a supplementary code point is matched as the one of
+    /// its own category, so \p{Lu}, \p{Ll}, \p{N}, \p{M}… classes (o200k-style patterns) decide as
+    /// they would on the code point itself.
+    /// </summary>
+    static readonly char[] standIns =
+    [
+        '\u0100', '\u0101', '\u01C5', '\u02B0', '\u00AA', // Lu Ll Lt Lm Lo
+        '\u0300', '\u0903', '\u20DD',                     // Mn Mc Me
+        '\u0660', '\u2160', '\u00B2',                     // Nd Nl No
+        '\u00A0', '\u2028', '\u2029',                     // Zs Zl Zp (none beyond U+FFFF)
+        '\u0001', '\u00AD', '\uFFFD', '\uE000',           // Cc Cf Cs(unused) Co
+        '\u2040', '\u2010', '\u2045', '\u2046', '\u00AB', '\u00BB', '\u00A1', // Pc Pd Ps Pe Pi Pf Po
+        '\u00AC', '\u00A2', '\u02C2', '\u00A6',           // Sm Sc Sk So
+        '\u0378',                                           // Cn
+    ];
+
+    /// <summary>Each supplementary code point as one BMP character of its category (<see cref="standIns"/>), with the map back to the original indexes.</summary>
     static (string, int[]) WithStandIns(string text)
     {
         var sb = new StringBuilder(text.Length);
@@ -144,13 +162,7 @@ public abstract record PreTokenizer
             map.Add(i);
             if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
             {
-                var category = CharUnicodeInfo.GetUnicodeCategory(char.ConvertToUtf32(text[i], text[i + 1]));
-                sb.Append(category switch
-                {
-                    <= UnicodeCategory.OtherLetter => 'ª',
-                    UnicodeCategory.DecimalDigitNumber or UnicodeCategory.LetterNumber or UnicodeCategory.OtherNumber => '²',
-                    _ => '¦',
-                });
+                sb.Append(standIns[(int)CharUnicodeInfo.GetUnicodeCategory(char.ConvertToUtf32(text[i], text[i + 1]))]);
                 i++;
             }
             else sb.Append(text[i]);

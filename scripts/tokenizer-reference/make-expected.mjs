@@ -92,7 +92,15 @@ function variants() {
     { type: "Split", pattern: { Regex: "\\s+" }, behavior: "MergedWithPrevious", invert: false },
     { type: "ByteLevel", add_prefix_space: false, trim_offsets: false, use_regex: false }] };
 
+  // o200k's split (GPT-4o, Phi-4-mini): upper- and lower-case letter classes kept apart.
+  const o200k = clone(llama3);
+  o200k.pre_tokenizer = { type: "Sequence", pretokenizers: [
+    { type: "Split", pattern: { Regex: "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+" }, behavior: "Isolated", invert: false },
+    { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: false }] };
+  o200k.model.ignore_merges = false;
+
   return [
+    { name: "o200k-split", json: o200k, config: { tokenizer_class: "PreTrainedTokenizerFast" }, byteLevel: true },
     { name: "llama2-sp", json: llama2, config: config("llama2"), space: "▁", prepend: true },
     { name: "sp-metaspace-first", json: metaspace, config: { tokenizer_class: "PreTrainedTokenizerFast", bos_token: "<s>", eos_token: "</s>" }, space: "▁", prepend: true },
     { name: "sp-metaspace-split", json: metaspaceSplit, config: { tokenizer_class: "PreTrainedTokenizerFast" }, space: "▁", prepend: true },

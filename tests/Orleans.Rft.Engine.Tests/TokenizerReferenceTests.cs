@@ -15,7 +15,7 @@ public sealed class TokenizerReferenceTests
 {
     public static TheoryData<string> Variants() => new(
         "llama2-sp", "sp-metaspace-first", "sp-metaspace-split", "llama3", "bytelevel-gpt2",
-        "normalizers-digits-flags", "qwen3", "split-behaviours", "gemma3");
+        "normalizers-digits-flags", "qwen3", "split-behaviours", "gemma3", "o200k-split");
 
     [Theory]
     [MemberData(nameof(Variants))]

@@ -198,6 +198,26 @@ public sealed class TokenizerTests
         finally { Directory.Delete(dir, recursive: true); }
     }
 
+    /// <summary>
+    /// A split regex sees a code point beyond U+FFFF with its own general category, as tokenizers'
+    /// Oniguruma does: o200k's pattern keeps upper- and lower-case letters apart. Expected pieces are
+    /// tokenizers 0.22.2's <c>pre_tokenize_str</c> for this Split (taken with the binding the reference script uses).
+    /// </summary>
+    [Theory]
+    [InlineData("CamelCase𝐀𝐁c", new[] { "Camel", "Case", "𝐀𝐁c" })]
+    [InlineData("x𝐀𝐁 𝐀b𝐜", new[] { "x", "𝐀𝐁", " 𝐀b𝐜" })]
+    [InlineData("DON'T𝐒s", new[] { "DON'T", "𝐒s" })]
+    [InlineData("𐐀𐐨𐐩 end", new[] { "𐐀𐐨𐐩", " end" })]
+    [InlineData("𝟏𝟐𝟑𝟒5", new[] { "𝟏𝟐𝟑", "𝟒5" })]
+    public void Split_regex_classes_see_supplementary_code_points_by_their_own_category(string text, string[] expected)
+    {
+        const string o200k = @"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+        var split = new Engine.Tokenization.PreTokenizer.Split(new System.Text.RegularExpressions.Regex(o200k), SplitBehavior.Isolated, false);
+        var pieces = new List<TextPiece>();
+        split.Apply([new TextPiece(text, true)], pieces);
+        Assert.Equal(expected, pieces.Select(p => p.Text).ToArray());
+    }
+
     static string ReadGz(string path)
     {
         using var gz = new GZipStream(File.OpenRead(path), CompressionMode.Decompress);
