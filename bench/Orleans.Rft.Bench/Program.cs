@@ -18,6 +18,12 @@ if (args.Contains("--chat"))
     Console.WriteLine($"| Qwen2.5 | {c.Turns} | {c.Chars} | {c.Tokens} | {c.RenderMs:F2} | {c.SegmentsMs:F2} | {c.EncodeMs:F2} | {c.TokenizeOnceMs:F2} |");
     return;
 }
+//   dotnet run -c Release --project bench/Orleans.Rft.Bench -- --tokenizers [MODEL_DIR,MODEL_DIR…] [--ids-out DIR]
+if (args.Contains("--tokenizers"))
+{
+    TokenizerBenchmark.Run(FindRepoRoot(), Arg("--tokenizers", "") is var d && !d.StartsWith("--") ? d : "", Arg("--ids-out", "") is { Length: > 0 } o ? o : null);
+    return;
+}
 if (Arg("--cluster", "") is { Length: > 0 } jobFile)
 {
     var f = await ClusterBenchmark.Run(jobFile, int.Parse(Arg("--steps", "30")));

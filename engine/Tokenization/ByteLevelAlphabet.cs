@@ -8,8 +8,12 @@ namespace Orleans.Rft.Engine.Tokenization;
 public static class ByteLevelAlphabet
 {
     static readonly char[] byteToChar = Build();
+    static readonly short[] charToByte = Invert(byteToChar);
 
     public static char ToChar(byte b) => byteToChar[b];
+
+    /// <summary>The byte a byte-level character stands for, or -1 when the character is not in the alphabet.</summary>
+    public static int ToByte(char c) => c < charToByte.Length ? charToByte[c] : -1;
 
     public static string Encode(ReadOnlySpan<byte> bytes)
     {
@@ -28,5 +32,13 @@ public static class ByteLevelAlphabet
         for (int b = 0; b < 256; b++)
             if (!direct[b]) map[b] = (char)(256 + next++);
         return map;
+    }
+
+    static short[] Invert(char[] map)
+    {
+        var inverse = new short[map.Max() + 1];
+        Array.Fill(inverse, (short)-1);
+        for (int b = 0; b < 256; b++) inverse[map[b]] = (short)b;
+        return inverse;
     }
 }
