@@ -19,7 +19,8 @@ public sealed record GenerateRequest(
     [property: Id(8)] int MaxTokens,
     [property: Id(9)] string[] Stop,
     [property: Id(10)] long Seed,
-    [property: Id(11)] int FirstRow = 0);
+    [property: Id(11)] int FirstRow = 0,
+    [property: Id(12)] string ChatTemplateKwargsJson = "{}");
 
 /// <summary>One sampled completion with what the trainer needs from it.</summary>
 [GenerateSerializer, Immutable, Alias("rft.GeneratedCompletion")]

@@ -106,19 +106,22 @@ public sealed class RolloutWorkerGrain(DeviceRegistry devices, ModelHost host, I
             var prompts = new List<int[]>();
             var seeds = new List<long>();
             foreach (var r in requests)
+            {
+                var kwargs = JsonNode.Parse(r.ChatTemplateKwargsJson) as JsonObject; // the job's inference.chat_template_kwargs
                 for (int p = 0; p < r.PromptsJson.Length; p++)
                 {
                     var row = JsonNode.Parse(r.PromptsJson[p])!.AsObject();
                     var messages = ChatMessage.ParseList(row["messages"], "messages");
                     if (messages.Count > 0 && messages[^1].Role == "assistant") messages.RemoveAt(messages.Count - 1);
                     var tools = (row["tools"] as JsonArray)?.Select(t => (JsonObject)t!.DeepClone()).ToList();
-                    var ids = model.Template.Encode(model.Tokenizer, messages, tools).Ids;
+                    var ids = model.Template.Encode(model.Tokenizer, messages, tools, kwargs: kwargs).Ids;
                     for (int k = 0; k < r.N; k++)
                     {
                         prompts.Add(ids);
                         seeds.Add(SamplingOptions.RowSeed(r.Seed, r.FirstRow + p * r.N + k));
                     }
                 }
+            }
             var options = new SamplingOptions(first.Temperature, first.TopP, first.TopK, first.MaxTokens, first.Stop, null, null);
             var sequences = new GeneratedSequence[prompts.Count];
             foreach (var group in BatchPlanner.Split(prompts.Select(p => p.Length).ToList(), first.MaxTokens, limits.MaxBatchTokens))

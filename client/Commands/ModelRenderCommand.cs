@@ -54,10 +54,10 @@ public static class ModelRenderCommand
     static (string Text, EncodedChat Encoded) Render(ChatTemplate template, TextTokenizer tokenizer, List<ChatMessage> messages,
         List<JsonObject>? tools, JsonObject kwargs, bool addGenerationPrompt)
     {
-        if (kwargs.Count > 0)
+        if (kwargs.Count > 0 && template is not JinjaChatTemplate)
             throw new NotSupportedException($"--template-kwargs: this model's chat template is the built-in '{template.Name}' renderer, which has no template variables; " +
                 "drop --template-kwargs (they apply to a model's own Jinja chat_template).");
-        return (template.RenderText(messages, tools, addGenerationPrompt), template.Encode(tokenizer, messages, tools, addGenerationPrompt));
+        return (template.RenderText(messages, tools, addGenerationPrompt, kwargs), template.Encode(tokenizer, messages, tools, addGenerationPrompt, kwargs));
     }
 
     static JsonObject ToJson(string text, EncodedChat encoded) => new()

@@ -42,7 +42,7 @@ public sealed class JobStepRunner(JobSpec spec, IReadOnlyList<DatasetRow> rows, 
             try
             {
                 var request = new GenerateRequest(spec.BaseModel, adapterPath, version, chunk.Select(r => rowJson[r.row]).ToArray(), n,
-                    temperature, spec.Inference.TopP, spec.Inference.TopK, spec.Inference.MaxTokens, spec.Inference.Stop?.ToArray() ?? [], seed, chunk[0].position * n);
+                    temperature, spec.Inference.TopP, spec.Inference.TopK, spec.Inference.MaxTokens, spec.Inference.Stop?.ToArray() ?? [], seed, chunk[0].position * n, spec.Inference.ChatTemplateKwargsJson);
                 var result = await GenerateResultPages.GenerateAsync(workers[i % workers.Count], request, RolloutTimeout);
                 return chunk.SelectMany((r, j) => Enumerable.Range(0, n).Select(k => new PendingRollout(r.row, k, result.PolicyVersion, result.Completions[j * n + k]))).ToList();
             }

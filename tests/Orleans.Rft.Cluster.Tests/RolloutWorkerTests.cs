@@ -133,6 +133,31 @@ public sealed class RolloutWorkerTests(WorkerClusterFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task The_jobs_chat_template_kwargs_reach_the_models_template_when_the_worker_renders_prompts()
+    {
+        // A copy of the toy model whose template reads a kwarg, as Qwen3's reads enable_thinking.
+        var dir = Path.Combine(fixture.Toy.Root, "kwargs-model");
+        Directory.CreateDirectory(dir);
+        foreach (var file in Directory.GetFiles(fixture.Toy.ModelDir)) File.Copy(file, Path.Combine(dir, Path.GetFileName(file)), overwrite: true);
+        var configPath = Path.Combine(dir, "tokenizer_config.json");
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(configPath))!.AsObject();
+        config["chat_template"] = "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}{% if hint is defined %} ({{ hint }}){% endif %}<|im_end|>\n{% endfor %}" +
+            "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
+        File.WriteAllText(configPath, config.ToJsonString());
+        var rows = fixture.Rows(2);
+        var plain = fixture.Request(null, rows, 2, seed: 4) with { BaseModel = dir };
+        var hinted = plain with { ChatTemplateKwargsJson = """{"hint": "be brief"}""" };
+        var (a, b) = (await GenerateResultPages.GenerateAsync(fixture.Worker, plain, TimeSpan.FromMinutes(2)),
+            await GenerateResultPages.GenerateAsync(fixture.Worker, hinted, TimeSpan.FromMinutes(2)));
+        using var model = LanguageModel.Load(dir);
+        var messages = Engine.Chat.ChatMessage.ParseList(System.Text.Json.Nodes.JsonNode.Parse(rows[0])!["messages"], "messages");
+        var expected = model.Template.Encode(model.Tokenizer, messages, kwargs: new System.Text.Json.Nodes.JsonObject { ["hint"] = "be brief" }).Ids;
+        Assert.Equal(expected, b.Completions[0].PromptIds);
+        Assert.NotEqual(a.Completions[0].PromptIds, b.Completions[0].PromptIds);
+        Assert.Contains("(be brief)", model.Tokenizer.Decode(b.Completions[0].PromptIds));
+    }
+
+    [Fact]
     public async Task An_answer_larger_than_a_page_crosses_as_pages_each_within_the_page_size_and_reassembles_exactly()
     {
         var request = fixture.Request(null, fixture.Rows(6), 4, seed: 3);
