@@ -88,7 +88,7 @@ public sealed partial class JobGrain
         else
         {
             var checkpoint = S.Checkpoints.FirstOrDefault(c => c.Step == step)
-                ?? throw new ArgumentException($"step {step} has no saved adapter; saved: {string.Join(", ", S.Checkpoints.Select(c => c.Step).Append(S.Step))}.");
+                ?? throw new ArgumentException($"step {step} has no saved adapter; saved: {string.Join(", ", S.Checkpoints.Select(c => c.Step).Append(S.Step).Distinct().Order())}.");
             path = $"{checkpoint.Prefix}/adapter";
             at = checkpoint.Step;
         }

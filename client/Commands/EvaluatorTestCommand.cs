@@ -28,7 +28,8 @@ public static class EvaluatorTestCommand
             var data = JsonlDataset.ReadOrThrow(spec.Dataset).Take(Math.Max(1, p.GetValue(rows))).ToList();
             using var model = LanguageModel.Load(spec.BaseModel, ComputeDevice.Parse("auto"));
             var n = spec.Inference.N;
-            var prompts = data.SelectMany(r => Enumerable.Repeat(model.Template.Encode(model.Tokenizer, r.PromptMessages, r.Tools).Ids, n)).ToList();
+            var kwargs = spec.Inference.ChatTemplateKwargs(); // rendered as the job renders them
+            var prompts = data.SelectMany(r => Enumerable.Repeat(model.Template.Encode(model.Tokenizer, r.PromptMessages, r.Tools, kwargs: kwargs).Ids, n)).ToList();
             var samples = Sampler.Generate(model, prompts, new SamplingOptions(spec.Inference.Temperature, spec.Inference.TopP, spec.Inference.TopK,
                 spec.Inference.MaxTokens, spec.Inference.Stop, null, spec.Seed));
             var results = new JsonArray();
