@@ -16,12 +16,18 @@ public static class ChatTemplateBenchmark
 {
     public sealed record Result(int Chars, int Tokens, int Turns, double RenderMs, double SegmentsMs, double EncodeMs, double TokenizeOnceMs);
 
-    public static Result Run(string templateSource, int targetChars, int repeats)
+    /// <param name="tokenizerDirectory">a model folder whose tokenizer.json to use (a real vocabulary); null: the tiny presets' byte-level one</param>
+    public static Result Run(string templateSource, int targetChars, int repeats, string? tokenizerDirectory = null)
     {
-        var dir = Path.Combine(Path.GetTempPath(), "orleans-rft-chat-bench-" + Guid.NewGuid().ToString("N")[..8]);
-        TinyModelPresets.WriteTokenizer(dir);
-        var tokenizer = TextTokenizer.Load(dir);
-        Directory.Delete(dir, true);
+        TextTokenizer tokenizer;
+        if (tokenizerDirectory is not null) tokenizer = TextTokenizer.Load(tokenizerDirectory);
+        else
+        {
+            var dir = Path.Combine(Path.GetTempPath(), "orleans-rft-chat-bench-" + Guid.NewGuid().ToString("N")[..8]);
+            TinyModelPresets.WriteTokenizer(dir);
+            tokenizer = TextTokenizer.Load(dir);
+            Directory.Delete(dir, true);
+        }
         var template = new JinjaChatTemplate(templateSource, new Dictionary<string, object?> { ["eos_token"] = "<|im_end|>" });
         var (messages, tools) = Conversation(targetChars);
         var text = template.RenderText(messages, tools, false);

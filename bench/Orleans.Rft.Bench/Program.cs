@@ -7,13 +7,14 @@ using static TorchSharp.torch;
 // instead, the orchestration overhead of the embedded cluster on that job.
 //   dotnet run -c Release --project bench/Orleans.Rft.Bench -- [--presets tiny,small-25m] [--no-peer] [--repeats 3]
 //   dotnet run -c Release --project bench/Orleans.Rft.Bench -- --cluster examples/arithmetic/job.yaml [--steps 30]
-//   dotnet run -c Release --project bench/Orleans.Rft.Bench -- --chat [--chars 16000] [--repeats 51]
+//   dotnet run -c Release --project bench/Orleans.Rft.Bench -- --chat [--chars 16000] [--repeats 51] [--tokenizer MODEL_DIR]
 if (args.Contains("--chat"))
 {
     // Chat template cost: render + assistant spans + tokenize a ~4k-token conversation (16 KB of text).
     var source = File.ReadAllText(Path.Combine(FindRepoRoot(), "tests", "Orleans.Rft.Engine.Tests", "ChatTemplates", "templates", "qwen2.5.jinja"));
-    var c = ChatTemplateBenchmark.Run(source, int.Parse(Arg("--chars", "16000")), int.Parse(Arg("--repeats", "51")));
-    Console.WriteLine("| template | turns | chars | tokens (tiny byte-level tokenizer) | render ms | render + assistant spans ms | render + spans + tokenize ms | of which: one tokenizer pass ms |");
+    var tokenizerDir = Arg("--tokenizer", "") is { Length: > 0 } t ? t : null;
+    var c = ChatTemplateBenchmark.Run(source, int.Parse(Arg("--chars", "16000")), int.Parse(Arg("--repeats", "51")), tokenizerDir);
+    Console.WriteLine($"| template | turns | chars | tokens ({(tokenizerDir is null ? "tiny byte-level tokenizer" : Path.GetFileName(Path.GetFullPath(tokenizerDir).TrimEnd('/')))}) | render ms | render + assistant spans ms | render + spans + tokenize ms | of which: one tokenizer pass ms |");
     Console.WriteLine("|---|---|---|---|---|---|---|---|");
     Console.WriteLine($"| Qwen2.5 | {c.Turns} | {c.Chars} | {c.Tokens} | {c.RenderMs:F2} | {c.SegmentsMs:F2} | {c.EncodeMs:F2} | {c.TokenizeOnceMs:F2} |");
     return;
