@@ -23,7 +23,8 @@ public static class UnicodeNormalization
     /// non-starters, the characters that may compose with what precedes them (NFC_QC=Maybe), and those
     /// that cannot stay as they are (NFC_QC=No: their own normalization differs from them). A
     /// precomposed letter such as "é" is NFC_QC=Yes, so ordinary accented text skips normalization
-    /// (Qwen's NFC ran the full decompose-compose over every chat text with one "é": 10 ms for 4k tokens).
+    /// (Qwen's NFC ran the full decompose-compose over every piece with an "é": a Qwen3 pass over a
+    /// 4k-token chat took 0.86 ms instead of 0.52 ms once compiled, and far longer before).
     /// Declared after <see cref="tables"/>: static initializers run in order, and this one normalizes.
     /// </summary>
     static readonly HashSet<int>[] quickCheck = QuickCheckSets();
