@@ -23,7 +23,12 @@ public sealed partial class JobGrain
         var spec = S.Spec!;
         if (rows.Count == 0) await LoadData();
         if (cluster is not null) await cluster.Release(); // the abandoned generation frees its device memory now
+        // Ranks an earlier activation started (it was lost or collected): not awaited, since a rank on a silo
+        // that died but is not yet declared dead answers only at the release timeout, and recovery need not wait.
+        else if (S.TrainerKeys.Count > 0) _ = StepCluster.Abandoned(GrainFactory, S.TrainerKeys.ToList()).Release();
         cluster = await StepCluster.Discover(GrainFactory, siloMetadata, JobId, spec.Training.Trainers);
+        S.TrainerKeys = cluster.TrainerKeys.ToList();
+        await WriteState(); // the keys are durable before any rank holds memory
         var (lostStep, lostVersion) = (S.Step, S.PolicyVersion);
         var resume = JobRollback.Apply(S, await Checkpoints.NewestIntact(S));
         await Checkpoints.RetireOrphans(S);
@@ -122,8 +127,7 @@ public sealed partial class JobGrain
         // nothing the written state still names is deleted (a crash anywhere leaves a resumable job).
         if (spec.Checkpoint.EverySteps > 0 && (S.Step % spec.Checkpoint.EverySteps == 0 || S.Step == S.TotalSteps) || (best && spec.Checkpoint.KeepBest))
             await Checkpoints.Write(S, cluster.Trainers, best);
-        await WriteState();
-        await Checkpoints.DeleteRetired(S, adapter => prefetched.Any(p => p.AdapterPath == adapter));
+        await Checkpoints.CommitAsync(S, WriteState, adapter => prefetched.Any(p => p.AdapterPath == adapter));
         if (S.Step >= S.TotalSteps) await Complete();
     }
 
