@@ -116,6 +116,8 @@ public sealed class JobStateLogicTests : IDisposable
         Assert.Equal([10, 20, 30, 40, 50], CheckpointRetention.Pruned(all, 3, null).Select(c => c.Step));
         Assert.Equal([10, 30, 40, 50], CheckpointRetention.Pruned(all, 3, "c/20/adapter").Select(c => c.Step));
         Assert.Empty(CheckpointRetention.Pruned(all.Take(2).ToList(), 3, null));
+        // A spec stored before keep_last existed reads back 0: it keeps the default 3, not 1 (upgrades prune nothing extra).
+        Assert.Equal([10, 20, 30, 40, 50], CheckpointRetention.Pruned(all, 0, null).Select(c => c.Step));
     }
 
     [Fact]
