@@ -27,13 +27,13 @@ public sealed partial class JobGrain
         // that died but is not yet declared dead answers only at the release timeout, and recovery need not wait.
         else if (S.TrainerKeys.Count > 0) _ = StepCluster.Abandoned(GrainFactory, S.TrainerKeys.ToList()).Release();
         cluster = await StepCluster.Discover(GrainFactory, siloMetadata, JobId, spec.Training.Trainers);
-        S.TrainerKeys = cluster.TrainerKeys.ToList();
-        await WriteState(); // the keys are durable before any rank holds memory
         var (lostStep, lostVersion) = (S.Step, S.PolicyVersion);
         var resume = JobRollback.Apply(S, await Checkpoints.NewestIntact(S));
         await Checkpoints.RetireOrphans(S);
         if (lostStep > 0 || lostVersion > 0)
             await RecordEvent("rollback", $"run {S.Generation} resumes at step {S.Step} from {resume ?? "the start"} (the lost run had reached step {lostStep}, policy v{lostVersion})");
+        S.TrainerKeys = cluster.TrainerKeys.ToList();
+        await WriteState(); // the rolled-back state names the new ranks before any of them holds device memory
         var setups = cluster.Trainers.Select((t, r) => t.Initialize(new TrainerSetup(JobId, spec, cluster.Trainers.Count, r, cluster.TrainerKeys.ToArray(), resume, S.TotalSteps)));
         await Task.WhenAll(setups);
         runner = new JobStepRunner(spec, rows, rowJson, cluster, GrainFactory);
