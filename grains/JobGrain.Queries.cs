@@ -1,5 +1,6 @@
 using Orleans.Rft.GrainInterfaces;
 using Orleans.Rft.Grains.Jobs;
+using Orleans.Rft.Grains.Services;
 
 namespace Orleans.Rft.Grains;
 
@@ -97,11 +98,26 @@ public sealed partial class JobGrain
         return new AdapterInfo(at, S.PolicyVersion, System.Text.Encoding.UTF8.GetString(config), weights.LongLength, path);
     }
 
+    /// <summary>
+    /// <paramref name="count"/> bytes (at most one message) of an adapter's weights from <paramref name="offset"/>:
+    /// only this job's artifacts (<c>jobs/{id}/…</c>, not another job whose id merely starts the same),
+    /// read from the store's local copy by range, not the whole file per chunk.
+    /// </summary>
     public async Task<byte[]> GetAdapterChunk(string artifactPath, long offset, int count)
     {
-        if (!artifactPath.StartsWith(JobPaths.Root(JobId))) throw new ArgumentException("not an artifact of this job.");
-        var weights = await artifacts.ReadAsync($"{artifactPath}/adapter_model.safetensors") ?? throw new FileNotFoundException(artifactPath);
-        count = (int)Math.Min(Math.Min(count, MessageLimits.MaxChunkBytes), weights.LongLength - offset);
-        return weights.AsSpan((int)offset, count).ToArray();
+        var root = JobPaths.Root(JobId) + "/";
+        if (!ArtifactPaths.Checked(artifactPath).StartsWith(root, StringComparison.Ordinal))
+            throw new ArgumentException($"'{artifactPath}' is not an artifact of job '{JobId}' (its paths start with {root}); export with the path GetAdapter returns.");
+        if (count <= 0) throw new ArgumentException($"count must be positive, got {count}.");
+        var folder = await artifacts.MaterializeAsync(artifactPath);
+        var file = Path.Combine(folder, "adapter_model.safetensors");
+        if (!File.Exists(file)) throw new FileNotFoundException($"adapter weights {artifactPath} are missing.");
+        await using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous);
+        if (offset < 0 || offset > stream.Length)
+            throw new ArgumentException($"offset {offset} is outside the adapter weights of {artifactPath} ({stream.Length} bytes).");
+        var chunk = new byte[(int)Math.Min(Math.Min(count, MessageLimits.MaxChunkBytes), stream.Length - offset)];
+        stream.Position = offset;
+        await stream.ReadExactlyAsync(chunk);
+        return chunk;
     }
 }

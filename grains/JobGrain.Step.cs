@@ -23,12 +23,17 @@ public sealed partial class JobGrain
         var spec = S.Spec!;
         if (rows.Count == 0) await LoadData();
         if (cluster is not null) await cluster.Release(); // the abandoned generation frees its device memory now
+        // Ranks an earlier activation started (it was lost or collected): not awaited, since a rank on a silo
+        // that died but is not yet declared dead answers only at the release timeout, and recovery need not wait.
+        else if (S.TrainerKeys.Count > 0) _ = StepCluster.Abandoned(GrainFactory, S.TrainerKeys.ToList()).Release();
         cluster = await StepCluster.Discover(GrainFactory, siloMetadata, JobId, spec.Training.Trainers);
         var (lostStep, lostVersion) = (S.Step, S.PolicyVersion);
         var resume = JobRollback.Apply(S, await Checkpoints.NewestIntact(S));
         await Checkpoints.RetireOrphans(S);
         if (lostStep > 0 || lostVersion > 0)
             await RecordEvent("rollback", $"run {S.Generation} resumes at step {S.Step} from {resume ?? "the start"} (the lost run had reached step {lostStep}, policy v{lostVersion})");
+        S.TrainerKeys = cluster.TrainerKeys.ToList();
+        await WriteState(); // the rolled-back state names the new ranks before any of them holds device memory
         var setups = cluster.Trainers.Select((t, r) => t.Initialize(new TrainerSetup(JobId, spec, cluster.Trainers.Count, r, cluster.TrainerKeys.ToArray(), resume, S.TotalSteps)));
         await Task.WhenAll(setups);
         runner = new JobStepRunner(spec, rows, rowJson, cluster, GrainFactory);
@@ -122,8 +127,7 @@ public sealed partial class JobGrain
         // nothing the written state still names is deleted (a crash anywhere leaves a resumable job).
         if (spec.Checkpoint.EverySteps > 0 && (S.Step % spec.Checkpoint.EverySteps == 0 || S.Step == S.TotalSteps) || (best && spec.Checkpoint.KeepBest))
             await Checkpoints.Write(S, cluster.Trainers, best);
-        await WriteState();
-        await Checkpoints.DeleteRetired(S, adapter => prefetched.Any(p => p.AdapterPath == adapter));
+        await Checkpoints.CommitAsync(S, WriteState, adapter => prefetched.Any(p => p.AdapterPath == adapter));
         if (S.Step >= S.TotalSteps) await Complete();
     }
 

@@ -163,10 +163,13 @@ public sealed partial class JobGrain(
         S.Status = final;
         S.LastError = error is null ? null : Secrets.Redact(error); // exception text can carry a connection string
         S.UpdatedAt = DateTimeOffset.UtcNow;
+        var ranks = cluster ?? (S.TrainerKeys.Count > 0 ? StepCluster.Abandoned(GrainFactory, S.TrainerKeys.ToList()) : null);
+        S.TrainerKeys = [];
         await WriteState();
         timer?.Dispose();
         timer = null;
-        if (cluster is not null) await cluster.Release(); // a finished job's ranks free their device memory
+        // A finished job's ranks free their device memory, this activation's or (by their stored keys) an earlier one's.
+        if (ranks is not null) await ranks.Release();
         if (await this.GetReminder(ReminderName) is { } reminder) await this.UnregisterReminder(reminder);
         logger.LogInformation("Job {JobId} {Status} at step {Step} {Error}", JobId, final, S.Step, error);
         try { await GrainFactory.GetGrain<IJobRegistryGrain>(0).Finished(JobId).WaitAsync(TimeSpan.FromSeconds(30)); }

@@ -54,7 +54,8 @@ public sealed class TrainerGrain(DeviceRegistry devices, IArtifactStore artifact
         var spec = s.Spec;
         string? resumeAdapter = s.ResumeCheckpoint is null ? null : await artifacts.MaterializeAsync($"{s.ResumeCheckpoint}/adapter");
         var baseModel = await artifacts.LocalPathAsync(spec.BaseModel);
-        byte[]? optimizer = s.ResumeCheckpoint is null ? null : await artifacts.ReadAsync(OptimizerShard.Path(s.ResumeCheckpoint, s.Rank))
+        var optimizerPath = s.ResumeCheckpoint is null ? null : OptimizerShard.Path(s.ResumeCheckpoint, s.Rank);
+        byte[]? optimizer = optimizerPath is null ? null : await artifacts.ReadAsync(optimizerPath)
             ?? throw new FileNotFoundException($"checkpoint {s.ResumeCheckpoint} has no optimizer shard for rank {s.Rank}; was it taken with another number of trainers?");
         return await device.RunAsync(() =>
         {
@@ -64,7 +65,7 @@ public sealed class TrainerGrain(DeviceRegistry devices, IArtifactStore artifact
             model = ModelHost.LoadTrainable(device, baseModel, lora, spec.Seed);
             if (resumeAdapter is not null) PeftAdapter.Load(model, resumeAdapter);
             trainer = new PolicyTrainer(model, JobOptions.Trainer(spec, s.TotalSteps), s.Ranks, s.Rank);
-            if (optimizer is not null) trainer.Optimizer.Import(OptimizerShard.Read(optimizer, $"{s.ResumeCheckpoint}/optimizer-rank{s.Rank}"));
+            if (optimizer is not null) trainer.Optimizer.Import(OptimizerShard.ReadFile(optimizer, optimizerPath!));
             return trainer.ParameterCount;
         });
     }

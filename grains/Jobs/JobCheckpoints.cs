@@ -37,12 +37,18 @@ public sealed class JobCheckpoints(IArtifactStore artifacts, string jobId, JobEv
         }
     }
 
-    /// <summary>The newest checkpoint whose manifest matches its files; damaged ones leave the list (their data retired) with an event.</summary>
+    /// <summary>
+    /// The newest whole checkpoint: its manifest matches its files, or (written before manifests, see
+    /// <see cref="LegacyCheckpoint"/>) its files are all there. Damaged ones leave the list (their data retired) with an event.
+    /// </summary>
     public async Task<CheckpointRef?> NewestIntact(JobState s)
     {
         foreach (var c in s.Checkpoints.OrderByDescending(c => c.Step).ToList())
         {
-            if (await CheckpointManifest.VerifyAsync(artifacts, c.Prefix) is not { } problem) return c;
+            var problem = LegacyCheckpoint.Is(c.Prefix)
+                ? await LegacyCheckpoint.VerifyAsync(artifacts, c.Prefix, c.Step, s.Spec!.Training.Trainers)
+                : await CheckpointManifest.VerifyAsync(artifacts, c.Prefix);
+            if (problem is null) return c;
             s.Checkpoints.Remove(c);
             s.RetiredAdapters.Add(c.Prefix);
             var previous = s.Checkpoints.Where(p => p.Step < c.Step).MaxBy(p => p.Step);
@@ -65,11 +71,22 @@ public sealed class JobCheckpoints(IArtifactStore artifacts, string jobId, JobEv
     }
 
     /// <summary>
-    /// Deletes retired artifacts — call only after the state that no longer names them is written.
+    /// Ends a step: writes the state (<paramref name="writeState"/>, the pointer), and only then deletes
+    /// the retired artifacts it no longer names. The order lives here, in the one way to delete, so no
+    /// caller can delete data the stored state still points at.
+    /// </summary>
+    public async Task CommitAsync(JobState s, Func<Task> writeState, Func<string, bool> inUse)
+    {
+        await writeState();
+        await DeleteRetired(s, inUse);
+    }
+
+    /// <summary>
+    /// Deletes retired artifacts (the state that no longer names them is written: see <see cref="CommitAsync"/>).
     /// Names are unique per run generation, so the current adapter is never an older entry; one that
     /// <paramref name="inUse"/> (a queued rollout batch samples with it) waits for a later step.
     /// </summary>
-    public async Task DeleteRetired(JobState s, Func<string, bool> inUse)
+    async Task DeleteRetired(JobState s, Func<string, bool> inUse)
     {
         foreach (var retired in s.RetiredAdapters.Where(a => !inUse(a)).Distinct().ToList())
         {

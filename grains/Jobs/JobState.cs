@@ -54,4 +54,10 @@ public sealed class JobState
     [Id(20)] public int Generation { get; set; }
     /// <summary>The latest <see cref="MaxEvents"/> events (all of them in <c>events.jsonl</c>).</summary>
     [Id(21)] public List<JobEvent> Events { get; set; } = new();
+    /// <summary>
+    /// Keys of the trainer ranks of the current run generation, so that a later activation (after this
+    /// one was lost or collected) can release them in <c>EnsureCluster</c> and <c>Finish</c>: nothing
+    /// else knows them, and they would otherwise hold device memory until their keep-alive lease ends.
+    /// </summary>
+    [Id(22)] public List<string> TrainerKeys { get; set; } = new();
 }

@@ -12,7 +12,13 @@ namespace Orleans.Rft.Grains.Jobs;
 /// </summary>
 public static class OptimizerShard
 {
-    public static string Path(string checkpoint, int rank) => $"{checkpoint}/optimizer-rank{rank}.safetensors";
+    /// <summary>The shard's file; a checkpoint of the previous layout (<see cref="LegacyCheckpoint"/>) holds it as JSON.</summary>
+    public static string Path(string checkpoint, int rank) =>
+        LegacyCheckpoint.Is(checkpoint) ? LegacyCheckpoint.OptimizerPath(checkpoint, rank) : $"{checkpoint}/optimizer-rank{rank}.safetensors";
+
+    /// <summary>Reads the shard stored at <paramref name="path"/> (<see cref="Path"/>) in whichever format its name says.</summary>
+    public static AdamWState ReadFile(byte[] bytes, string path) =>
+        path.EndsWith(".json", StringComparison.Ordinal) ? LegacyCheckpoint.ReadOptimizer(bytes, path) : Read(bytes, path);
 
     public static byte[] Write(AdamWState state)
     {

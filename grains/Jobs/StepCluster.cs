@@ -26,6 +26,10 @@ public sealed record StepCluster(IReadOnlyList<IRolloutWorkerGrain> RolloutWorke
 
     static readonly TimeSpan ReleaseTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>The ranks of a generation an earlier activation of the job started (their keys from <see cref="JobState.TrainerKeys"/>), to release them.</summary>
+    public static StepCluster Abandoned(IGrainFactory grains, IReadOnlyList<string> keys) =>
+        new([], keys.Select(k => grains.GetGrain<ITrainerGrain>(k)).ToList(), keys);
+
     /// <summary>
     /// Tells every rank to free its device memory and deactivate (the job abandons this generation).
     /// Best effort: a rank on a lost silo is gone already, and one that does not answer is freed by

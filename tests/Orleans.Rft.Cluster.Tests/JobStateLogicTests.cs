@@ -75,7 +75,7 @@ public sealed class JobStateLogicTests : IDisposable
     }
 
     [Fact]
-    public async Task Writing_a_checkpoint_deletes_nothing_pruned_data_goes_only_when_asked_after_the_state_write()
+    public async Task Writing_a_checkpoint_deletes_nothing_and_pruned_data_is_deleted_only_after_the_state_naming_the_new_checkpoint_is_written()
     {
         // Order: data (manifest last), pointer (the caller's state write), deletion. A crash between the
         // checkpoint and the state write must find the checkpoint the stored state names still whole.
@@ -96,7 +96,14 @@ public sealed class JobStateLogicTests : IDisposable
         Assert.Null(await CheckpointManifest.VerifyAsync(store, old.Prefix));   // still whole: the stored state names it until the next write
         Assert.Contains(old.Prefix, s.RetiredAdapters);
 
-        await checkpoints.DeleteRetired(s, _ => false);
+        // The step's end: the state write (the pointer to the new checkpoint) must find the pruned one still
+        // whole — a crash right after it resumes from what it names — and the deletion comes after it.
+        var order = new List<string>();
+        await checkpoints.CommitAsync(s, async () =>
+        {
+            order.Add((await CheckpointManifest.VerifyAsync(store, old.Prefix)) is null ? "state written, pruned data whole" : "state written after pruned data was deleted");
+        }, _ => false);
+        Assert.Equal(["state written, pruned data whole"], order);
         Assert.Empty(await store.ListAsync(old.Prefix));
         Assert.Null(await CheckpointManifest.VerifyAsync(store, written.Prefix));
         Assert.Empty(s.RetiredAdapters);
@@ -109,6 +116,8 @@ public sealed class JobStateLogicTests : IDisposable
         Assert.Equal([10, 20, 30, 40, 50], CheckpointRetention.Pruned(all, 3, null).Select(c => c.Step));
         Assert.Equal([10, 30, 40, 50], CheckpointRetention.Pruned(all, 3, "c/20/adapter").Select(c => c.Step));
         Assert.Empty(CheckpointRetention.Pruned(all.Take(2).ToList(), 3, null));
+        // A spec stored before keep_last existed reads back 0: it keeps the default 3, not 1 (upgrades prune nothing extra).
+        Assert.Equal([10, 20, 30, 40, 50], CheckpointRetention.Pruned(all, 0, null).Select(c => c.Step));
     }
 
     [Fact]

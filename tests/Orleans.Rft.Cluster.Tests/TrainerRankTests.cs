@@ -85,4 +85,25 @@ public sealed class TrainerRankTests(ClusterFixture fixture)
         Assert.Equal(2, (await ActiveRanks(id)).Count);
         await job.Cancel();
     }
+
+    [Fact]
+    public async Task Ranks_started_by_an_earlier_activation_of_the_job_are_released_when_a_later_one_ends_the_job()
+    {
+        // The later activation never built a cluster: only the keys kept in the job state name the paused generation's ranks.
+        const string id = "rank-abandoned";
+        var job = Grains.GetGrain<IJobGrain>(id);
+        await job.Submit(fixture.Spec(id, trainers: 2, maxSteps: 200));
+        while ((await job.GetSnapshot()).Step < 2) await Task.Delay(50);
+        await job.Pause();
+        await JobWait.For(job, s => s.Events!.Any(e => e.Kind == "paused"));
+        Assert.Equal(2, (await ActiveRanks(id)).Count);
+        await job.Cast<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle();
+        await Task.Delay(500);
+        await job.Cancel();
+        await JobWait.For(job, s => s.Status == JobStatus.Cancelled);
+        var until = DateTime.UtcNow.AddSeconds(15);
+        List<string> left;
+        while ((left = await ActiveRanks(id)).Count > 0 && DateTime.UtcNow < until) await Task.Delay(200);
+        Assert.Empty(left); // without the stored keys they would hold their device memory for their 24 h lease
+    }
 }
