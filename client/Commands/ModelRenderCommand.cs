@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Orleans.Rft.Engine.Chat;
+using Orleans.Rft.Engine.Data;
 using Orleans.Rft.Engine.Tokenization;
 
 namespace Orleans.Rft.Client.Commands;
@@ -143,13 +144,17 @@ public static class ModelRenderCommand
             var (line, column) = LineAndByte(bytes, bom + e.Index);
             throw new InvalidDataException($"{path}:{line}: not valid UTF-8 at byte {column} of line {line}; save the file as UTF-8.");
         }
-        try { return JsonNode.Parse(bytes.AsSpan(bom)); }
+        JsonNode? node;
+        try { node = StrictJson.Parse(bytes.AsSpan(bom)); } // a duplicate key is an error here, with its line, not a crash on first read
         catch (JsonException e)
         {
             var line = (e.LineNumber ?? 0) + 1;
             var column = (e.BytePositionInLine ?? 0) + 1 + (line == 1 ? bom : 0);
             throw new InvalidDataException($"{path}:{line}: not valid JSON at byte {column} of line {line}: {ShortMessage(e.Message)}; fix the JSON there.");
         }
+        if (StrictJson.InvalidText(node) is string field)
+            throw new InvalidDataException($"{path}: {field} holds a lone UTF-16 surrogate escape (such as \\ud800 without its pair), which is no character; write the character itself, or its full surrogate pair.");
+        return node;
     }
 
     /// <summary>1-based line and byte-in-line of a byte offset.</summary>

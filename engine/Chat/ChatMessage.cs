@@ -80,7 +80,11 @@ public sealed record ChatMessage(string Role, string? Content, IReadOnlyList<Too
 
     static JsonNode? ParseArguments(string text, string source, string field)
     {
-        try { return JsonNode.Parse(text); }
-        catch (JsonException) { throw new InvalidDataException($"{source}: {field} is not valid JSON; give the arguments as a JSON object or its JSON text."); }
+        JsonNode? node;
+        try { node = Data.StrictJson.Parse(text); }
+        catch (JsonException) { throw new InvalidDataException($"{source}: {field} is not valid JSON (each key once); give the arguments as a JSON object or its JSON text."); }
+        if (Data.StrictJson.InvalidText(node) is string bad)
+            throw new InvalidDataException($"{source}: {field} holds a lone UTF-16 surrogate escape at {bad}; write the character itself, or its full surrogate pair.");
+        return node;
     }
 }

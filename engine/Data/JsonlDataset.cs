@@ -23,51 +23,83 @@ public static class JsonlDataset
             errors.Add(new DatasetError(path, 0, "file", "does not exist; check the path (relative paths are relative to the job file)."));
             return (rows, errors);
         }
-        foreach (var (lineNumber, line, badByte) in Utf8Lines(path))
+        foreach (var (lineNumber, line, badByte, bytes) in Utf8Lines.Read(path, MaxLineBytes))
         {
+            if (bytes > MaxLineBytes)
+            {
+                errors.Add(new DatasetError(path, lineNumber, "line", $"is {bytes:N0} bytes; a row may have at most {MaxLineBytes:N0} (4 MiB less 64 KiB: one grain message carries a row to the rollout workers); shorten the row."));
+                continue;
+            }
             if (badByte >= 0)
             {
                 errors.Add(new DatasetError(path, lineNumber, "line", $"is not valid UTF-8 (byte {badByte + 1} of the line); save the file as UTF-8 (a replacement character would be trained on)."));
                 continue;
             }
             if (string.IsNullOrWhiteSpace(line)) continue;
-            JsonObject o;
-            try
-            {
-                o = JsonNode.Parse(line) as JsonObject ?? throw new JsonException("the line is not a JSON object");
-            }
-            catch (JsonException e)
-            {
-                errors.Add(new DatasetError(path, lineNumber, "line", $"not valid JSON ({e.Message}); each line must be one JSON object."));
-                continue;
-            }
-            if (o["messages"] is null)
-            {
-                errors.Add(new DatasetError(path, lineNumber, "messages", "missing; each row needs a 'messages' array of {role, content}."));
-                continue;
-            }
-            try
-            {
-                var messages = ChatMessage.ParseList(o["messages"], "messages");
-                if (messages.Count == 0) throw new InvalidDataException("messages: the array is empty.");
-                List<JsonObject>? tools = null;
-                if (o["tools"] is JsonNode t)
-                {
-                    if (t is not JsonArray array || array.Any(x => x is not JsonObject))
-                        throw new InvalidDataException("tools: must be an array of OpenAI function objects.");
-                    tools = array.Select(x => (JsonObject)x!.DeepClone()).ToList();
-                }
-                rows.Add(new DatasetRow(lineNumber, messages, tools, o["ground_truth"]?.DeepClone(), o));
-            }
-            catch (InvalidDataException e)
-            {
-                var (field, message) = FieldOf(e.Message);
-                errors.Add(new DatasetError(path, lineNumber, field, message));
-            }
+            var (row, error) = ReadLine(path, lineNumber, line, bytes);
+            if (row is not null) rows.Add(row);
+            else errors.Add(error!);
         }
         if (rows.Count == 0 && errors.Count == 0)
             errors.Add(new DatasetError(path, 0, "file", "has no rows."));
         return (rows, errors);
+    }
+
+    /// <summary>
+    /// A row must fit one grain message when the job sends it to the rollout workers (the cluster's
+    /// <c>JobStepRunner.MaxRequestBytes</c>, 4 MiB less 64 KiB for the request's other fields), so a
+    /// longer line is refused here, by its number, before it is ever held in memory whole.
+    /// </summary>
+    public const int MaxLineBytes = (4 << 20) - (64 << 10);
+
+    /// <summary>
+    /// One line, read completely inside its own error handling: the JSON is parsed strictly and every
+    /// string read once (<see cref="StrictJson"/>), so no problem of the line surfaces later without
+    /// its number. Returns a row or an error.
+    /// </summary>
+    static (DatasetRow? Row, DatasetError? Error) ReadLine(string path, int lineNumber, string line, long bytes)
+    {
+        DatasetError Error(string field, string message) => new(path, lineNumber, field, message);
+        JsonObject o;
+        try
+        {
+            o = StrictJson.Parse(line) as JsonObject ?? throw new JsonException("the line is not a JSON object");
+        }
+        catch (JsonException e)
+        {
+            return (null, Error("line", $"not valid JSON ({e.Message}); each line must be one JSON object with each key once."));
+        }
+        if (StrictJson.InvalidText(o) is string field)
+            return (null, Error(field.StartsWith('$') ? "line" + field[1..] : field, "holds a lone UTF-16 surrogate escape (such as \\ud800 without its pair), which is no character; write the character itself, or its full surrogate pair."));
+        // Rows travel re-encoded (non-ASCII and HTML-sensitive characters escaped as \uXXXX, up to 6 bytes
+        // for 1), so a line under the cap can still outgrow a message: check where that is possible.
+        if (bytes > MaxLineBytes / 6 && System.Text.Encoding.UTF8.GetByteCount(o.ToJsonString()) is var encoded && encoded > MaxLineBytes)
+            return (null, Error("line", $"is {encoded:N0} bytes once encoded for the cluster (non-ASCII characters travel as \\uXXXX escapes); a row may have at most {MaxLineBytes:N0}; shorten the row."));
+        if (o["messages"] is null)
+            return (null, Error("messages", "missing; each row needs a 'messages' array of {role, content}."));
+        try
+        {
+            var messages = ChatMessage.ParseList(o["messages"], "messages");
+            if (messages.Count == 0) throw new InvalidDataException("messages: the array is empty.");
+            List<JsonObject>? tools = null;
+            if (o["tools"] is JsonNode t)
+            {
+                if (t is not JsonArray array || array.Any(x => x is not JsonObject))
+                    throw new InvalidDataException("tools: must be an array of OpenAI function objects.");
+                tools = array.Select(x => (JsonObject)x!.DeepClone()).ToList();
+            }
+            return (new DatasetRow(lineNumber, messages, tools, o["ground_truth"]?.DeepClone(), o), null);
+        }
+        catch (InvalidDataException e)
+        {
+            var (f, message) = FieldOf(e.Message);
+            return (null, Error(f, message));
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or JsonException)
+        {
+            // A problem the checks above do not name yet still keeps its line number, never escapes as a crash.
+            return (null, Error("line", $"cannot be read ({e.Message}); fix the row's JSON."));
+        }
     }
 
     /// <summary>"messages: messages[2].content must be …" → ("messages[2].content", "must be …"); "tools: must be …" → ("tools", "must be …").</summary>
@@ -79,38 +111,6 @@ public static class JsonlDataset
         var path = System.Text.RegularExpressions.Regex.Match(rest, @"^messages(\[\d+\]|\.[A-Za-z_]+)+");
         return path.Success ? (path.Value, rest[path.Length..].Trim()) : (field, rest);
     }
-
-    /// <summary>
-    /// The file's lines, numbered from 1, each decoded as strict UTF-8: a line with an invalid byte
-    /// comes back with that byte's offset (≥ 0) instead of being read with replacement characters.
-    /// A UTF-8 byte-order mark and '\r' line ends are accepted.
-    /// </summary>
-    static IEnumerable<(int Number, string Text, int BadByte)> Utf8Lines(string path)
-    {
-        var strict = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-        using var stream = new BufferedStream(File.OpenRead(path), 1 << 16);
-        var line = new MemoryStream();
-        int number = 0, b;
-        do
-        {
-            b = stream.ReadByte();
-            if (b != '\n' && b != -1) { line.WriteByte((byte)b); continue; }
-            if (b == -1 && line.Length == 0) break;
-            number++;
-            var bytes = line.GetBuffer().AsSpan(0, (int)line.Length);
-            if (number == 1 && bytes.StartsWith(Utf8Bom)) bytes = bytes[3..];
-            if (bytes.EndsWith("\r"u8)) bytes = bytes[..^1];
-            string text;
-            int bad = -1;
-            try { text = strict.GetString(bytes); }
-            catch (DecoderFallbackException e) { text = ""; bad = Math.Max(e.Index, 0); }
-            yield return (number, text, bad);
-            line.SetLength(0);
-        }
-        while (b != -1);
-    }
-
-    static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
 
     /// <summary>Reads a dataset or throws one error listing (up to ten of) its bad lines.</summary>
     public static List<DatasetRow> ReadOrThrow(string path)

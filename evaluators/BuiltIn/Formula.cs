@@ -5,12 +5,23 @@ namespace Orleans.Rft.Evaluators.BuiltIn;
 /// <summary>
 /// Arithmetic over named scores for <c>multi</c>: numbers, names, + − * /, parentheses, min(…), max(…).
 /// Parsed once (recursive descent) into a closure; unknown names are reported at parse time.
+/// The text comes from a job spec, which reaches every silo: its length and nesting are capped so
+/// that neither the parser's recursion nor the closure's can overflow the stack (an overflow ends the
+/// process, and a job's reminder would carry it to the next silo).
 /// </summary>
 public static class Formula
 {
+    /// <summary>Longest formula accepted, in characters.</summary>
+    public const int MaxLength = 4096;
+
+    /// <summary>Deepest nesting accepted: parentheses, unary minus and min/max calls, each one level.</summary>
+    public const int MaxDepth = 64;
+
     public static Func<IReadOnlyDictionary<string, double>, double> Parse(string text, IReadOnlyCollection<string> names, string at)
     {
-        int pos = 0;
+        if (text.Length > MaxLength)
+            throw new SpecException(at, $"is {text.Length:N0} characters; a formula may have at most {MaxLength:N0}. Combine fewer terms, or use 'weights'.");
+        int pos = 0, depth = 0;
         Func<IReadOnlyDictionary<string, double>, double> Fail(string why) => throw new SpecException(at, $"{why} at position {pos} of '{text}'.");
         void Skip() { while (pos < text.Length && char.IsWhiteSpace(text[pos])) pos++; }
         bool Eat(char c) { Skip(); if (pos < text.Length && text[pos] == c) { pos++; return true; } return false; }
@@ -36,6 +47,12 @@ public static class Formula
             }
         }
         Func<IReadOnlyDictionary<string, double>, double> Factor()
+        {
+            if (++depth > MaxDepth) return Fail($"nesting deeper than {MaxDepth} levels (parentheses, '-' and min/max each count one); simplify the formula");
+            try { return Primary(); }
+            finally { depth--; }
+        }
+        Func<IReadOnlyDictionary<string, double>, double> Primary()
         {
             Skip();
             if (Eat('-')) { var f = Factor(); return v => -f(v); }

@@ -9,7 +9,7 @@ namespace Orleans.Rft.Evaluators.BuiltIn;
 /// key of an object ground truth) whose values equal the ground truth. Invalid JSON or a schema
 /// violation scores 0 with the reason.
 /// </summary>
-public sealed class JsonSchemaEvaluator(JsonObject? schema, IReadOnlyList<string>? matchFields) : IEvaluator
+public sealed class JsonSchemaEvaluator(JsonSchemaValidator? schema, IReadOnlyList<string>? matchFields) : IEvaluator
 {
     public string Type => "json_schema";
 
@@ -25,7 +25,7 @@ public sealed class JsonSchemaEvaluator(JsonObject? schema, IReadOnlyList<string
                 : LoadSchema(Path.Combine(baseDirectory, file), r.At("schema")),
             _ => throw new SpecException(r.At("schema"), "must be a JSON Schema object or the path of a .json file."),
         };
-        return new(schema, r.StringList("match_fields"));
+        return new(schema is null ? null : JsonSchemaValidator.Compile(schema, r.At("schema")), r.StringList("match_fields"));
     }
 
     /// <summary>Reads a schema file; an error names the file and the line, never its contents (the path may name a file that is not a schema at all).</summary>
@@ -49,7 +49,7 @@ public sealed class JsonSchemaEvaluator(JsonObject? schema, IReadOnlyList<string
             return Task.FromResult(EvaluationResult.Valid(0, $"not valid JSON: {e.Message}", Metric("valid_json", 0, e.Message)));
         }
         var metrics = new Dictionary<string, MetricResult> { ["valid_json"] = new(1, true, "parsed") };
-        if (schema is not null && JsonSchemaValidator.Validate(value, schema) is string violation)
+        if (schema?.Validate(value) is string violation)
         {
             metrics["schema"] = new(0, true, violation);
             return Task.FromResult(EvaluationResult.Valid(0, $"schema: {violation}", metrics));

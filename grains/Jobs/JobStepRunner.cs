@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Reflection;
+using System.Text;
 using System.Text.Json;
 using Orleans.Rft.Engine.Data;
 using Orleans.Rft.Engine.Training;
@@ -18,9 +20,20 @@ public sealed record PendingRollout(int Row, int Sample, int Version, GeneratedC
 public sealed class JobStepRunner(JobSpec spec, IReadOnlyList<DatasetRow> rows, IReadOnlyList<string> rowJson, StepCluster cluster, IGrainFactory grains)
 {
     public const int MaxRolloutRequestsInFlight = 32;
-    public const int EvaluatorChunk = 32;
     public const int MaxEvaluatorCallsInFlight = 8;
     public const double EvaluatorTimeoutSeconds = 30;
+
+    /// <summary><see cref="IEvaluatorGrain.Evaluate"/>'s <c>[ResponseTimeout]</c>, read from the interface so that the two cannot drift apart.</summary>
+    public static readonly TimeSpan EvaluatorCallTimeout =
+        typeof(IEvaluatorGrain).GetMethod(nameof(IEvaluatorGrain.Evaluate))!.GetCustomAttribute<ResponseTimeoutAttribute>()!.Timeout!.Value;
+
+    /// <summary>
+    /// Items per evaluator call. The grain scores a call's items one after another, each within
+    /// <see cref="EvaluatorTimeoutSeconds"/>, so n items take at most n × 30 s; with 30 s left for
+    /// transport that stays inside <see cref="EvaluatorCallTimeout"/> (5 min → 9 items), and a call never
+    /// times out as a whole, which would turn its good scores into "evaluator call failed" too.
+    /// </summary>
+    public static readonly int EvaluatorChunk = Math.Max(1, (int)((EvaluatorCallTimeout.TotalSeconds - 30) / EvaluatorTimeoutSeconds));
     static readonly TimeSpan RolloutTimeout = TimeSpan.FromMinutes(10);
 
     /// <summary>
@@ -74,18 +87,27 @@ public sealed class JobStepRunner(JobSpec spec, IReadOnlyList<DatasetRow> rows, 
         }
     }
 
-    /// <summary>Scores rollouts; never throws for a bad evaluator result (it comes back invalid).</summary>
+    /// <summary>
+    /// Scores rollouts; never throws for a bad evaluator result (it comes back invalid). Calls carry at
+    /// most <see cref="EvaluatorChunk"/> items and one message's bytes (each item repeats its row's
+    /// JSON, and a completion can be long); an item too big for a message on its own is scored invalid
+    /// with the reason instead of being sent.
+    /// </summary>
     public async Task<EvaluateOutcome[]> Evaluate(IReadOnlyList<PendingRollout> rollouts)
     {
         var items = rollouts.Select(r => new EvaluateItem(r.Completion.Text, rows[r.Row].GroundTruth?.ToJsonString(), rowJson[r.Row])).ToArray();
         var outcomes = new EvaluateOutcome[items.Length];
+        var maxBytes = EvaluatorCallBytes(spec.EvaluatorJson, spec.BaseDirectory);
+        var (calls, oversize) = EvaluatorCalls(items.Select(ItemBytes).ToArray(), EvaluatorChunk, maxBytes);
+        foreach (var i in oversize)
+            outcomes[i] = new EvaluateOutcome(0, false, $"the rollout with its row is {ItemBytes(items[i]):N0} bytes, more than one evaluator call carries ({maxBytes:N0}); lower max_new_tokens or shorten the row", new Dictionary<string, double>(), false, false);
         using var gate = new SemaphoreSlim(MaxEvaluatorCallsInFlight);
-        var tasks = Enumerable.Range(0, (items.Length + EvaluatorChunk - 1) / EvaluatorChunk).Select(async c =>
+        var tasks = calls.Select(async call =>
         {
             await gate.WaitAsync();
             try
             {
-                var chunk = items.Skip(c * EvaluatorChunk).Take(EvaluatorChunk).ToArray();
+                var chunk = call.Select(i => items[i]).ToArray();
                 EvaluateOutcome[] results;
                 try
                 {
@@ -96,12 +118,42 @@ public sealed class JobStepRunner(JobSpec spec, IReadOnlyList<DatasetRow> rows, 
                 {
                     results = chunk.Select(_ => new EvaluateOutcome(0, false, $"evaluator call failed: {e.Message}", new Dictionary<string, double>(), e is TimeoutException, e is not TimeoutException)).ToArray();
                 }
-                Array.Copy(results, 0, outcomes, c * EvaluatorChunk, results.Length);
+                for (int j = 0; j < call.Length; j++) outcomes[call[j]] = results[j];
             }
             finally { gate.Release(); }
         }).ToList();
         await Task.WhenAll(tasks);
         return outcomes;
+    }
+
+    /// <summary>Bytes of items one evaluator call may carry: one message, less the evaluator spec and base directory it repeats and 64 KiB for the rest.</summary>
+    public static int EvaluatorCallBytes(string evaluatorJson, string baseDirectory) =>
+        MessageLimits.MaxChunkBytes - (64 << 10) - Encoding.UTF8.GetByteCount(evaluatorJson) - Encoding.UTF8.GetByteCount(baseDirectory);
+
+    /// <summary>An item's size on the wire, bounded above: its three strings as UTF-8 plus their length prefixes and tags.</summary>
+    public static int ItemBytes(EvaluateItem item) =>
+        Encoding.UTF8.GetByteCount(item.Completion) + Encoding.UTF8.GetByteCount(item.GroundTruthJson ?? "") + Encoding.UTF8.GetByteCount(item.RowJson) + 32;
+
+    /// <summary>
+    /// Cuts items, in order, into calls of at most <paramref name="maxItems"/> items and
+    /// <paramref name="maxBytes"/> bytes; an item over <paramref name="maxBytes"/> on its own goes in no
+    /// call and is listed in Oversize.
+    /// </summary>
+    public static (List<int[]> Calls, List<int> Oversize) EvaluatorCalls(IReadOnlyList<int> itemBytes, int maxItems, int maxBytes)
+    {
+        var calls = new List<int[]>();
+        var oversize = new List<int>();
+        var current = new List<int>();
+        long size = 0;
+        for (int i = 0; i < itemBytes.Count; i++)
+        {
+            if (itemBytes[i] > maxBytes) { oversize.Add(i); continue; }
+            if (current.Count == maxItems || current.Count > 0 && size + itemBytes[i] > maxBytes) { calls.Add(current.ToArray()); (current, size) = (new(), 0); }
+            current.Add(i);
+            size += itemBytes[i];
+        }
+        if (current.Count > 0) calls.Add(current.ToArray());
+        return (calls, oversize);
     }
 
     /// <summary>
