@@ -108,7 +108,8 @@ public sealed partial class JobGrain(
                     break;
             }
         }
-        catch (Exception e) when (e is SpecException or InvalidDataException or FileNotFoundException or ArgumentException or NotSupportedException)
+        // A missing file is the spec's fault only while validating; later it is a cached copy gone (evicted, deleted), which the retry materializes again.
+        catch (Exception e) when (e is SpecException or InvalidDataException or ArgumentException or NotSupportedException || e is FileNotFoundException && S.Status == JobStatus.Validating)
         {
             await Finish(JobStatus.Failed, e.Message);
         }
@@ -177,7 +178,7 @@ public sealed partial class JobGrain(
     async Task Validate()
     {
         var spec = S.Spec!;
-        var baseModel = await artifacts.LocalPathAsync(spec.BaseModel);
+        var baseModel = await artifacts.LocalPathAsync(spec.BaseModel, "base_model");
         if (!File.Exists(Path.Combine(baseModel, "config.json")))
             throw new FileNotFoundException($"base_model: '{spec.BaseModel}' has no config.json; point it at a Hugging Face model folder.");
         EvaluatorFactory.Create(JsonNode.Parse(spec.EvaluatorJson)!.AsObject(), "evaluator", artifacts.LocalFolderOrNull(spec.BaseDirectory));
@@ -189,11 +190,11 @@ public sealed partial class JobGrain(
     async Task LoadData()
     {
         var spec = S.Spec!;
-        rows = JsonlDataset.ReadOrThrow(await artifacts.LocalPathAsync(spec.Dataset));
+        rows = JsonlDataset.ReadOrThrow(await artifacts.LocalPathAsync(spec.Dataset, "dataset"));
         rowJson = rows.Select(r => r.Raw.ToJsonString()).ToList();
         if (spec.EvalDataset is not null)
         {
-            evalRows = JsonlDataset.ReadOrThrow(await artifacts.LocalPathAsync(spec.EvalDataset)).Take(MaxEvalRows).ToList();
+            evalRows = JsonlDataset.ReadOrThrow(await artifacts.LocalPathAsync(spec.EvalDataset, "eval_dataset")).Take(MaxEvalRows).ToList();
             evalRowJson = evalRows.Select(r => r.Raw.ToJsonString()).ToList();
         }
     }

@@ -62,12 +62,7 @@ public static class ArtifactInputs
         }
         if (parts is ["folder", var manifestSha] && ArtifactReference.IsSha256(manifestSha))
             return await store.MaterializeFilesAsync(reference, await ReadManifest(store, path, manifestSha, cancellation), cancellation);
-        // A single stored file is materialized alone (not its whole parent folder), under its own name.
-        var fileName = parts[^1];
-        if (await store.ExistsAsync(reference, cancellation))
-            return Path.Combine(await store.MaterializeFilesAsync(reference, [(fileName, reference)], cancellation), fileName);
-        if ((await store.ListAsync(reference, cancellation)).Count == 0) throw Missing(path, store);
-        return await store.MaterializeAsync(reference, cancellation);
+        throw new ArgumentException($"{(field is null ? "" : field + ": ")}'{path}' is not an uploaded file ({ArtifactReference.Scheme}sha256/<hex>/<name>) or folder ({ArtifactReference.Scheme}folder/<hex>), the only {ArtifactReference.Scheme} forms a job may read; give the local path and submit with rft submit, which uploads it.");
     }
 
     /// <summary><paramref name="path"/> itself where the silo may read its own disk; otherwise an error saying how to send the file instead.</summary>
