@@ -108,8 +108,7 @@ public sealed partial class JobGrain(
                     break;
             }
         }
-        // A missing file is the spec's fault only while validating; later it is a cached copy gone (evicted, deleted), which the retry materializes again.
-        catch (Exception e) when (e is SpecException or InvalidDataException or ArgumentException or NotSupportedException || e is FileNotFoundException && S.Status == JobStatus.Validating)
+        catch (Exception e) when (JobFailures.IsPermanent(e, S.Status))
         {
             await Finish(JobStatus.Failed, e.Message);
         }
