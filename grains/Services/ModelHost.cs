@@ -10,7 +10,9 @@ namespace Orleans.Rft.Grains.Services;
 /// every LoRA delta: an adapter loaded into a model built with another alpha is another policy).
 /// Jobs with the same shape share a model and swap adapter weights in place by (path, version).
 /// Models of a device are evicted least recently used first once their parameter bytes pass the
-/// budget (the one in use always stays). Trainer ranks get their own trainable copy from
+/// budget (the one in use always stays). A model loaded from a leased base model folder keeps that
+/// folder pinned in the blob cache until it is evicted (<see cref="ArtifactLease"/>), so the files stay
+/// for the next load of another shape. Trainer ranks get their own trainable copy from
 /// <see cref="LoadTrainable"/>, outside this budget.
 /// Thread safety: the table is shared by every device thread and guarded by a lock; a model is
 /// only used, loaded and disposed on its own device's <see cref="DeviceWorker"/> thread (eviction
