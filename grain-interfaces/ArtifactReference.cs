@@ -3,13 +3,12 @@ namespace Orleans.Rft.GrainInterfaces;
 /// <summary>
 /// A path in a job spec that names a file or folder in the cluster's artifact store rather than on
 /// the silo's disk. <c>rft submit</c> uploads local inputs and writes these; silos materialize them
-/// before use. Three forms:
+/// before use. Two forms, and a silo reads no other (<c>artifact:jobs/…</c> would reach other jobs' outputs):
 /// <list type="bullet">
 /// <item><c>artifact:sha256/{hex}/{name}</c>: one uploaded file, stored at <see cref="UploadPath"/>
 /// and materialized under <c>name</c> (so dataset errors still say <c>train.jsonl:12</c>);</item>
 /// <item><c>artifact:folder/{hex}</c>: a folder whose manifest (lines <c>{name} {sha256}</c>) is the
 /// uploaded file <c>{hex}</c>; each listed file is an upload of its own;</item>
-/// <item><c>artifact:{store path}</c>: anything else already in the store (a job's outputs).</item>
 /// </list>
 /// </summary>
 public static class ArtifactReference

@@ -108,7 +108,7 @@ public sealed partial class JobGrain(
                     break;
             }
         }
-        catch (Exception e) when (e is SpecException or InvalidDataException or FileNotFoundException or ArgumentException or NotSupportedException)
+        catch (Exception e) when (JobFailures.IsPermanent(e, S.Status))
         {
             await Finish(JobStatus.Failed, e.Message);
         }
@@ -180,7 +180,7 @@ public sealed partial class JobGrain(
     async Task Validate()
     {
         var spec = S.Spec!;
-        var baseModel = await artifacts.LocalPathAsync(spec.BaseModel);
+        var baseModel = await artifacts.LocalPathAsync(spec.BaseModel, "base_model");
         if (!File.Exists(Path.Combine(baseModel, "config.json")))
             throw new FileNotFoundException($"base_model: '{spec.BaseModel}' has no config.json; point it at a Hugging Face model folder.");
         EvaluatorFactory.Create(JsonNode.Parse(spec.EvaluatorJson)!.AsObject(), "evaluator", artifacts.LocalFolderOrNull(spec.BaseDirectory));
@@ -192,11 +192,11 @@ public sealed partial class JobGrain(
     async Task LoadData()
     {
         var spec = S.Spec!;
-        rows = JsonlDataset.ReadOrThrow(await artifacts.LocalPathAsync(spec.Dataset));
+        rows = JsonlDataset.ReadOrThrow(await artifacts.LocalPathAsync(spec.Dataset, "dataset"));
         rowJson = rows.Select(r => r.Raw.ToJsonString()).ToList();
         if (spec.EvalDataset is not null)
         {
-            evalRows = JsonlDataset.ReadOrThrow(await artifacts.LocalPathAsync(spec.EvalDataset)).Take(MaxEvalRows).ToList();
+            evalRows = JsonlDataset.ReadOrThrow(await artifacts.LocalPathAsync(spec.EvalDataset, "eval_dataset")).Take(MaxEvalRows).ToList();
             evalRowJson = evalRows.Select(r => r.Raw.ToJsonString()).ToList();
         }
     }

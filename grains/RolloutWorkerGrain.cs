@@ -26,7 +26,7 @@ public sealed class RolloutWorkerGrain(DeviceRegistry devices, ModelHost host, I
 
     readonly List<(GenerateRequest Request, TaskCompletionSource<GenerateResult> Done)> pending = new();
     bool draining;
-    readonly Dictionary<string, string> localModels = new(); // spec base_model → folder on this silo
+    readonly Dictionary<string, string> localModels = new(); // spec base_model → its folder on this silo when last materialized (it may since be evicted)
     readonly Dictionary<string, (List<GenerateResult> Pages, DateTime Created)> unread = new(); // answer id → its pages
 
     public Task<GenerateResult> Generate(GenerateRequest request)
@@ -96,10 +96,38 @@ public sealed class RolloutWorkerGrain(DeviceRegistry devices, ModelHost host, I
         var first = requests[0];
         var (_, deviceName) = DeviceKeys.Parse(this.GetPrimaryKeyString());
         var device = devices.Get(deviceName);
-        string? adapter = first.AdapterPath is null ? null : await artifacts.MaterializeAsync(first.AdapterPath);
-        if (!localModels.TryGetValue(first.BaseModel, out var baseModel))
-            localModels[first.BaseModel] = baseModel = await artifacts.LocalPathAsync(first.BaseModel);
-        return await device.RunAsync(() =>
+        // Both pinned in the blob cache for the batch (the base model first: its download trims the
+        // cache, which must not evict the adapter); a model loaded for serving keeps its own pin.
+        using var baseModel = await LeaseBaseModel(first.BaseModel);
+        using var adapter = first.AdapterPath is null ? null : await artifacts.LeaseFolderAsync(first.AdapterPath);
+        try
+        {
+            return await Sample(requests, device, baseModel, adapter?.Path);
+        }
+        catch (IOException e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            localModels.Remove(first.BaseModel); // a cached file went missing: the next batch materializes the folder again
+            throw;
+        }
+    }
+
+    /// <summary>The base model's folder as last materialized if the cache still holds it (no store round trip per batch), else materialized again.</summary>
+    async Task<ArtifactLease> LeaseBaseModel(string reference)
+    {
+        if (localModels.TryGetValue(reference, out var known) && artifacts.TryPin(known) is { } pin)
+        {
+            if (Directory.Exists(known) || File.Exists(known)) return new ArtifactLease(artifacts, known, pin);
+            pin.Dispose();
+        }
+        var lease = await artifacts.LeaseAsync(reference, "base_model");
+        localModels[reference] = lease.Path;
+        return lease;
+    }
+
+    Task<GenerateResult[]> Sample(List<GenerateRequest> requests, DeviceWorker device, ArtifactLease baseModel, string? adapter)
+    {
+        var first = requests[0];
+        return device.RunAsync(() =>
         {
             var watch = Stopwatch.StartNew();
             var model = host.ForGeneration(device, baseModel, adapter, first.AdapterVersion);

@@ -35,6 +35,7 @@ public sealed class TrainerGrain(DeviceRegistry devices, IArtifactStore artifact
     readonly Dictionary<int, TrainBatchPart> staged = new();
     int stagedStep = -1;
     LanguageModel? model;
+    ArtifactLease? baseModelFiles;
     PolicyTrainer? trainer;
     TrainerSetup setup = null!;
     ITrainerGrain[] peers = [];
@@ -52,8 +53,12 @@ public sealed class TrainerGrain(DeviceRegistry devices, IArtifactStore artifact
         await ranks.Register(this.GetPrimaryKeyString(), s.JobId, GrainFactory); // frees this job's abandoned ranks on this silo
         peers = s.PeerKeys.Select(k => GrainFactory.GetGrain<ITrainerGrain>(k)).ToArray();
         var spec = s.Spec;
+        // The base model first: its download trims the cache, which must not evict the adapter fetched next.
+        var lease = await artifacts.LeaseAsync(spec.BaseModel, "base_model"); // held while this rank lives, so a re-initialization finds the files
+        (baseModelFiles, lease) = (lease, baseModelFiles);
+        lease?.Dispose();
+        var baseModel = baseModelFiles.Path;
         string? resumeAdapter = s.ResumeCheckpoint is null ? null : await artifacts.MaterializeAsync($"{s.ResumeCheckpoint}/adapter");
-        var baseModel = await artifacts.LocalPathAsync(spec.BaseModel);
         var optimizerPath = s.ResumeCheckpoint is null ? null : OptimizerShard.Path(s.ResumeCheckpoint, s.Rank);
         byte[]? optimizer = optimizerPath is null ? null : await artifacts.ReadAsync(optimizerPath)
             ?? throw new FileNotFoundException($"checkpoint {s.ResumeCheckpoint} has no optimizer shard for rank {s.Rank}; was it taken with another number of trainers?");
@@ -219,6 +224,7 @@ public sealed class TrainerGrain(DeviceRegistry devices, IArtifactStore artifact
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         _ = FreeDevice();
+        baseModelFiles?.Dispose();
         return Task.CompletedTask;
     }
 }

@@ -60,23 +60,37 @@ public sealed class ArtifactUploader(IGrainFactory grains, Action<string>? progr
         await Upload(stream, sha, Path.GetFileName(path), cancellation);
     }
 
-    /// <summary>Sends <paramref name="stream"/> to the upload grain of its SHA-256, from wherever an interrupted upload stopped.</summary>
+    /// <summary>A lost activation (a silo restart) forgets a session's bytes; past this many fresh starts of one file the upload fails.</summary>
+    const int MaxRestarts = 3;
+
+    /// <summary>
+    /// Sends <paramref name="stream"/> to the upload grain of its SHA-256 under a session of its own,
+    /// from wherever an interrupted upload stopped; a chunk the grain refuses (its activation was lost,
+    /// so it expects another offset) makes the client ask again where to resume.
+    /// </summary>
     async Task Upload(Stream stream, string sha, string label, CancellationToken cancellation)
     {
         var upload = grains.GetGrain<IArtifactUploadGrain>(sha);
+        var session = Guid.NewGuid();
         var size = stream.Length;
-        var offset = await upload.Begin(sha, size).WaitAsync(CallTimeout, cancellation);
+        var offset = await upload.Begin(session, sha, size).WaitAsync(CallTimeout, cancellation);
         if (offset == size && size > 0) { progress?.Invoke($"{label}: already in the cluster"); return; }
-        stream.Position = offset;
         var buffer = new byte[MessageLimits.MaxChunkBytes];
-        while (offset < size)
+        for (int restarts = 0; offset < size;)
         {
-            var read = await stream.ReadAsync(buffer, cancellation);
-            await upload.Append(offset, buffer[..read]).WaitAsync(CallTimeout, cancellation);
+            stream.Position = offset;
+            var read = await stream.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, size - offset)), cancellation);
+            try { await upload.Append(session, offset, buffer[..read]).WaitAsync(CallTimeout, cancellation); }
+            catch (InvalidOperationException) when (++restarts <= MaxRestarts)
+            {
+                offset = await upload.Begin(session, sha, size).WaitAsync(CallTimeout, cancellation);
+                if (offset == size) return; // stored meanwhile by another client
+                continue;
+            }
             offset += read;
             BytesSent += read;
         }
-        await upload.Complete().WaitAsync(TimeSpan.FromMinutes(5), cancellation);
+        await upload.Complete(session).WaitAsync(TimeSpan.FromMinutes(5), cancellation);
         progress?.Invoke($"{label}: uploaded {size:N0} bytes");
     }
 

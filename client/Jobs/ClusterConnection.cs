@@ -24,6 +24,7 @@ public static class ClusterConnection
     {
         var builder = Host.CreateApplicationBuilder();
         QuietLogging(builder);
+        ClientLogging(builder);
         var azure = p.GetValue(AzureStorage) ?? Environment.GetEnvironmentVariable("RFT_AZURE_STORAGE");
         var port = p.GetValue(GatewayPort) ?? (int.TryParse(Environment.GetEnvironmentVariable("RFT_GATEWAY_PORT"), out var e) ? e : 30000);
         builder.UseOrleansClient(client =>
@@ -39,7 +40,9 @@ public static class ClusterConnection
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            throw new ClusterUnavailableException($"cannot reach the cluster ({(azure is null ? $"localhost gateway {port}" : "Azure Table membership")}): {ex.Message}. Start a silo (dotnet run --project silo) or use `rft run` for the embedded mode.");
+            throw new ClusterUnavailableException(azure is null
+                ? $"cannot reach the cluster (localhost gateway {port}): {ex.Message}. Start a silo (dotnet run --project silo) or use `rft run` for the embedded mode."
+                : $"cannot reach the cluster (Azure Table membership, cluster id '{p.GetValue(ClusterId)}'): {ex.Message}. Check --azure-storage / RFT_AZURE_STORAGE and that the cluster's silos are running.");
         }
         return host;
     }
@@ -64,6 +67,17 @@ public static class ClusterConnection
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddFilter("Orleans", LogLevel.Error);
         builder.Logging.AddFilter("Orleans.Rft", LogLevel.Warning); // over the silo's appsettings.json, which shows Orleans.Rft at Information
+    }
+
+    /// <summary>
+    /// A client that cannot reach its cluster says so in one line (<see cref="ClusterUnavailableException"/>);
+    /// the Orleans, Azure SDK and hosting logs of the same failure (hundreds of lines of stack traces)
+    /// are shown only with RFT_DEBUG=1.
+    /// </summary>
+    static void ClientLogging(HostApplicationBuilder builder)
+    {
+        if (Environment.GetEnvironmentVariable("RFT_DEBUG") == "1") return;
+        foreach (var category in new[] { "Orleans", "Azure", "Microsoft" }) builder.Logging.AddFilter(category, LogLevel.None);
     }
 
     public static IGrainFactory Grains(IHost host) => host.Services.GetRequiredService<IGrainFactory>();

@@ -7,8 +7,9 @@ namespace Orleans.Rft.Grains.Services;
 /// <see cref="Root"/>, at most <see cref="LimitBytes"/> in all. When a materialization leaves the
 /// cache over its limit, whole folders go, least recently used first (a folder's last-write time is
 /// its last use, so the order survives a restart and is shared by processes on one machine). A folder
-/// pinned by a materialization in progress is never evicted, nor is the one just materialized, so a
-/// single folder larger than the limit is still served. Pins are per process: a silo sharing the
+/// pinned is never evicted: by a materialization in progress, the one just materialized (so a single
+/// folder larger than the limit is still served), and a base model that a served model or a trainer
+/// rank holds through an <see cref="ArtifactLease"/> (so a later load finds its files). Pins are per process: a silo sharing the
 /// cache root with another process could, rarely, evict a folder that process is about to read, so
 /// each cluster and service gets a root of its own (<see cref="RootFor"/>).
 /// </summary>
@@ -38,11 +39,40 @@ public sealed class ArtifactCache
     /// <summary>Keeps <paramref name="folder"/> from eviction until disposed; marks it used now.</summary>
     public IDisposable Pin(string folder)
     {
-        pins.AddOrUpdate(folder, 1, (_, n) => n + 1);
-        Directory.CreateDirectory(folder);
-        Directory.SetLastWriteTimeUtc(folder, DateTime.UtcNow);
-        return new Unpin(folder);
+        lock (TrimLock) // never half-way through a Trim deleting it
+        {
+            pins.AddOrUpdate(folder, 1, (_, n) => n + 1);
+            Directory.CreateDirectory(folder);
+            Directory.SetLastWriteTimeUtc(folder, DateTime.UtcNow);
+            return new Unpin(folder);
+        }
     }
+
+    /// <summary>
+    /// Pins <paramref name="folder"/> only if it is still cached: null when a Trim evicted it (the caller
+    /// materializes it again). Taken under the trim lock, so a folder is either whole or gone here.
+    /// </summary>
+    public IDisposable? TryPin(string folder)
+    {
+        lock (TrimLock)
+        {
+            if (!Directory.Exists(folder)) return null;
+            return Pin(folder);
+        }
+    }
+
+    /// <summary>The top-level cache folder holding <paramref name="localPath"/> (a file or folder), or null if it lies outside this cache.</summary>
+    public string? FolderHolding(string localPath)
+    {
+        var full = Path.GetFullPath(localPath);
+        if (!ArtifactPaths.IsInside(Root, full) || full.Length <= Root.Length + 1) return null;
+        return Path.Combine(Root, full[(Root.Length + 1)..].Split(Path.DirectorySeparatorChar)[0]);
+    }
+
+    /// <summary>Whether <paramref name="folder"/> is pinned by this process (for tests and diagnostics).</summary>
+    public static bool IsPinned(string folder) => pins.ContainsKey(folder);
+
+    object TrimLock => trimLocks.GetOrAdd(Root, _ => new object());
 
     sealed class Unpin(string folder) : IDisposable
     {
@@ -57,7 +87,7 @@ public sealed class ArtifactCache
     /// <summary>Deletes least recently used unpinned folders until the cache fits its limit; returns the folders deleted.</summary>
     public IReadOnlyList<string> Trim()
     {
-        lock (trimLocks.GetOrAdd(Root, _ => new object()))
+        lock (TrimLock)
         {
             var folders = new DirectoryInfo(Root).EnumerateDirectories()
                 .Select(d => (Folder: d, Bytes: SizeOf(d), Used: d.LastWriteTimeUtc))

@@ -67,6 +67,9 @@ public sealed class BlobArtifactStore : IArtifactStore
         return await Download(prefix, files, cancellation);
     }
 
+    public IDisposable? TryPin(string localPath) =>
+        Cache.FolderHolding(localPath) is { } folder ? Cache.TryPin(folder) : ArtifactLease.NothingToPin;
+
     public Task<string> MaterializeFilesAsync(string key, IReadOnlyList<(string Name, string StorePath)> files, CancellationToken cancellation = default) =>
         Download(@"\files\" + ArtifactPaths.Checked(key), files, cancellation); // '\' is in no store path: never the same folder as a prefix
 

@@ -33,6 +33,13 @@ public interface IArtifactStore
     /// </summary>
     Task<string> MaterializeFilesAsync(string key, IReadOnlyList<(string Name, string StorePath)> files, CancellationToken cancellation = default);
 
+    /// <summary>
+    /// Keeps the materialized folder holding <paramref name="localPath"/> from eviction until disposed;
+    /// null when it was evicted meanwhile (materialize again). A store that never evicts what it
+    /// materialized pins nothing. Use <see cref="ArtifactInputs.LeaseAsync"/>, which retries.
+    /// </summary>
+    IDisposable? TryPin(string localPath) => ArtifactLease.NothingToPin;
+
     /// <summary>Uploads every file of a local folder under <paramref name="prefix"/>.</summary>
     async Task UploadDirectoryAsync(string localDirectory, string prefix, CancellationToken cancellation = default)
     {

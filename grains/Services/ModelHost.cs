@@ -10,7 +10,9 @@ namespace Orleans.Rft.Grains.Services;
 /// every LoRA delta: an adapter loaded into a model built with another alpha is another policy).
 /// Jobs with the same shape share a model and swap adapter weights in place by (path, version).
 /// Models of a device are evicted least recently used first once their parameter bytes pass the
-/// budget (the one in use always stays). Trainer ranks get their own trainable copy from
+/// budget (the one in use always stays). A model loaded from a leased base model folder keeps that
+/// folder pinned in the blob cache until it is evicted (<see cref="ArtifactLease"/>), so the files stay
+/// for the next load of another shape. Trainer ranks get their own trainable copy from
 /// <see cref="LoadTrainable"/>, outside this budget.
 /// Thread safety: the table is shared by every device thread and guarded by a lock; a model is
 /// only used, loaded and disposed on its own device's <see cref="DeviceWorker"/> thread (eviction
@@ -31,6 +33,7 @@ public sealed class ModelHost(long budgetBytes) : IDisposable
         public string? AdapterPath { get; set; }
         public int Version { get; set; } = -1;
         public long LastUsed { get; set; }
+        public IDisposable? BaseModelFiles { get; init; } // the base model's cache pin, released with the model
     }
 
     /// <summary>Served models and their parameter bytes (for tests and diagnostics).</summary>
@@ -44,7 +47,17 @@ public sealed class ModelHost(long budgetBytes) : IDisposable
         lora is null ? "base" : $"r={lora.Rank} alpha={lora.Alpha:R} targets={string.Join(",", lora.Targets.Order(StringComparer.Ordinal))}";
 
     /// <summary>The policy for generation: the base model with adapter <paramref name="version"/> (no adapter when the path is null).</summary>
-    public LanguageModel ForGeneration(DeviceWorker device, string baseModel, string? adapterPath, int version)
+    public LanguageModel ForGeneration(DeviceWorker device, string baseModel, string? adapterPath, int version) =>
+        ForGeneration(device, baseModel, null, adapterPath, version);
+
+    /// <summary>
+    /// As above, for a base model leased from the artifact store: a model loaded here keeps the folder
+    /// pinned until it is evicted, so that nothing it may read again is evicted from the blob cache.
+    /// </summary>
+    public LanguageModel ForGeneration(DeviceWorker device, ArtifactLease baseModel, string? adapterPath, int version) =>
+        ForGeneration(device, baseModel.Path, baseModel, adapterPath, version);
+
+    LanguageModel ForGeneration(DeviceWorker device, string baseModel, ArtifactLease? files, string? adapterPath, int version)
     {
         var model = Path.GetFullPath(baseModel);
         var shape = Shape(adapterPath is null ? null : PeftAdapter.ReadConfig(adapterPath));
@@ -61,7 +74,7 @@ public sealed class ModelHost(long budgetBytes) : IDisposable
         {
             var loaded = LanguageModel.Load(baseModel, device.Device);
             if (adapterPath is not null) loaded.AttachLora(PeftAdapter.ReadConfig(adapterPath));
-            entry = new Served(loaded, ParameterBytes(loaded));
+            entry = new Served(loaded, ParameterBytes(loaded)) { BaseModelFiles = files?.Share() };
             lock (gate)
             {
                 entry.LastUsed = ++clock;
@@ -102,7 +115,11 @@ public sealed class ModelHost(long budgetBytes) : IDisposable
                 total -= value.Bytes;
             }
         }
-        foreach (var e in evicted) e.Model.Dispose(); // on this device's thread: the only one that uses them
+        foreach (var e in evicted)
+        {
+            e.Model.Dispose(); // on this device's thread: the only one that uses them
+            e.BaseModelFiles?.Dispose();
+        }
     }
 
     /// <summary>Σ numel × element size over every parameter and buffer of the network (base and adapter).</summary>
@@ -118,6 +135,6 @@ public sealed class ModelHost(long budgetBytes) : IDisposable
 
     public void Dispose()
     {
-        lock (gate) foreach (var s in served.Values) s.Model.Dispose();
+        lock (gate) foreach (var s in served.Values) { s.Model.Dispose(); s.BaseModelFiles?.Dispose(); }
     }
 }

@@ -6,6 +6,8 @@ namespace Orleans.Rft.Cluster.Tests;
 [Collection(ClusterCollection.Name)]
 public sealed class ArtifactUploadTests(ClusterFixture fixture)
 {
+    static readonly Guid Session = Guid.NewGuid();
+
     [Fact]
     public async Task A_job_whose_inputs_were_uploaded_runs_from_the_artifact_store_and_a_resubmit_sends_nothing()
     {
@@ -47,13 +49,53 @@ public sealed class ArtifactUploadTests(ClusterFixture fixture)
         var victim = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData("{\"messages\": [{\"role\": \"user\", \"content\": \"victim\"}]}\n"u8));
         var upload = fixture.Cluster.Client.GetGrain<IArtifactUploadGrain>(victim);
         var bytes = "{\"messages\": [{\"role\": \"user\", \"content\": \"planted\"}]}\n"u8.ToArray();
-        Assert.Equal(0, await upload.Begin(victim, bytes.Length));
-        await upload.Append(0, bytes);
-        var error = await Assert.ThrowsAsync<InvalidDataException>(() => upload.Complete());
+        Assert.Equal(0, await upload.Begin(Session, victim, bytes.Length));
+        await upload.Append(Session, 0, bytes);
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => upload.Complete(Session));
         Assert.Contains("differs from the announced", error.Message);
         var store = new Grains.Services.LocalArtifactStore(Path.Combine(fixture.Root, "artifacts"));
         Assert.False(await store.ExistsAsync(ArtifactReference.UploadPath(victim)));
-        Assert.Equal(0, await upload.Begin(victim, bytes.Length)); // not "already uploaded": nothing is there
+        Assert.Equal(0, await upload.Begin(Session, victim, bytes.Length)); // not "already uploaded": nothing is there
+    }
+
+    [Fact]
+    public async Task Two_clients_uploading_the_same_new_multi_chunk_file_at_once_both_succeed_and_the_store_holds_its_bytes()
+    {
+        var local = Path.Combine(fixture.Root, "concurrent-upload");
+        Directory.CreateDirectory(local);
+        var file = Path.Combine(local, "big.jsonl");
+        var bytes = new byte[MessageLimits.MaxChunkBytes * 2 + 12345]; // three chunks each
+        new Random(Guid.NewGuid().GetHashCode()).NextBytes(bytes);                // new to the store on every run
+        await File.WriteAllBytesAsync(file, bytes);
+        var spec = fixture.Spec("concurrent-upload") with { Dataset = file, EvalDataset = null };
+        var uploads = Enumerable.Range(0, 2).Select(_ => new ArtifactUploader(fixture.Cluster.Client).UploadInputs(spec, CancellationToken.None)).ToList();
+        var done = await Task.WhenAll(uploads);
+        Assert.Equal(done[0].Dataset, done[1].Dataset);
+        var sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+        var store = new Grains.Services.LocalArtifactStore(Path.Combine(fixture.Root, "artifacts"));
+        Assert.Equal(bytes, await store.ReadAsync(ArtifactReference.UploadPath(sha)));
+    }
+
+    [Fact]
+    public async Task Each_session_stages_its_own_bytes_so_one_clients_complete_never_discards_anothers_upload()
+    {
+        var bytes = new byte[100];
+        new Random(Guid.NewGuid().GetHashCode()).NextBytes(bytes);
+        var sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+        var upload = fixture.Cluster.Client.GetGrain<IArtifactUploadGrain>(sha);
+        var (a, b) = (Guid.NewGuid(), Guid.NewGuid());
+        Assert.Equal(0, await upload.Begin(a, sha, bytes.Length));
+        Assert.Equal(0, await upload.Begin(b, sha, bytes.Length));
+        await upload.Append(a, 0, bytes[..60]);
+        await upload.Append(b, 0, bytes[..40]);              // its own offset, not a's
+        Assert.Equal(40, await upload.Begin(b, sha, bytes.Length)); // resumes where b stopped
+        await upload.Append(a, 60, bytes[60..]);
+        await upload.Complete(a);
+        await upload.Append(b, 40, bytes[40..]);             // a's Complete left b's bytes alone
+        await upload.Complete(b);
+        var store = new Grains.Services.LocalArtifactStore(Path.Combine(fixture.Root, "artifacts"));
+        Assert.Equal(bytes, await store.ReadAsync(ArtifactReference.UploadPath(sha)));
+        Assert.Equal(bytes.Length, await upload.Begin(Guid.NewGuid(), sha, bytes.Length));
     }
 
     [Fact]
@@ -63,8 +105,8 @@ public sealed class ArtifactUploadTests(ClusterFixture fixture)
         for (int i = 0; i < 2; i++)
         {
             var upload = fixture.Cluster.Client.GetGrain<IArtifactUploadGrain>(empty);
-            Assert.Equal(0, await upload.Begin(empty, 0));
-            await upload.Complete();
+            Assert.Equal(0, await upload.Begin(Session, empty, 0));
+            await upload.Complete(Session);
         }
         var store = new Grains.Services.LocalArtifactStore(Path.Combine(fixture.Root, "artifacts"));
         Assert.Contains($"uploads/sha256/{empty}", await store.ListAsync("uploads/sha256"));
@@ -74,8 +116,8 @@ public sealed class ArtifactUploadTests(ClusterFixture fixture)
     public async Task A_chunk_out_of_order_is_refused_with_the_offset_the_grain_expects()
     {
         var upload = fixture.Cluster.Client.GetGrain<IArtifactUploadGrain>(new string('a', 64));
-        Assert.Equal(0, await upload.Begin(new string('a', 64), 10));
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => upload.Append(4, new byte[2]));
+        Assert.Equal(0, await upload.Begin(Session, new string('a', 64), 10));
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => upload.Append(Session, 4, new byte[2]));
         Assert.Contains("expected 0", error.Message);
     }
 
@@ -92,10 +134,10 @@ public sealed class ArtifactUploadTests(ClusterFixture fixture)
         var bytes = "overwrite"u8.ToArray();
         var sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
         var upload = fixture.Cluster.Client.GetGrain<IArtifactUploadGrain>(key);
-        var error = await Assert.ThrowsAsync<ArgumentException>(() => upload.Begin(sha, bytes.Length));
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => upload.Begin(Session, sha, bytes.Length));
         Assert.Contains("must be the content's lower-case SHA-256", error.Message);
-        await Assert.ThrowsAnyAsync<Exception>(() => upload.Append(0, bytes));
-        await Assert.ThrowsAnyAsync<Exception>(() => upload.Complete());
+        await Assert.ThrowsAnyAsync<Exception>(() => upload.Append(Session, 0, bytes));
+        await Assert.ThrowsAnyAsync<Exception>(() => upload.Complete(Session));
         var artifacts = Path.Combine(fixture.Root, "artifacts");
         if (!Path.IsPathRooted(key)) Assert.False(File.Exists(Path.GetFullPath(Path.Combine(artifacts, key.Replace('\\', '/')))));
         Assert.False(File.Exists(Path.Combine(fixture.Root, "artifacts2", "x")));
@@ -106,8 +148,8 @@ public sealed class ArtifactUploadTests(ClusterFixture fixture)
     {
         var sha = new string('b', 64);
         var upload = fixture.Cluster.Client.GetGrain<IArtifactUploadGrain>(sha);
-        var error = await Assert.ThrowsAsync<ArgumentException>(() => upload.Begin(sha, 20480L * 1024 * 1024 + 1));
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => upload.Begin(Session, sha, 20480L * 1024 * 1024 + 1));
         Assert.Contains("Rft:MaxUploadMiB", error.Message);
-        await Assert.ThrowsAsync<InvalidOperationException>(() => upload.Append(0, [1]));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => upload.Append(Session, 0, [1]));
     }
 }

@@ -34,6 +34,19 @@ public sealed class InputSafetyClusterTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task An_artifact_reference_other_than_an_upload_is_refused_naming_the_field_so_no_job_reads_another_jobs_outputs_or_the_whole_store()
+    {
+        var store = new Grains.Services.LocalArtifactStore(Path.Combine(fixture.Root, "artifacts"));
+        await store.WriteFileAsync("jobs/victim/secret.jsonl", fixture.DatasetPath); // another job's output, a valid dataset
+        var stolen = await ClusterFixture.RunToEnd(fixture.Cluster.Client, "reads-victim", fixture.Spec("reads-victim", trainers: 1, maxSteps: 1) with { Dataset = "artifact:jobs/victim/secret.jsonl" });
+        Assert.Equal(JobStatus.Failed, stolen.Status);
+        Assert.StartsWith("dataset: 'artifact:jobs/victim/secret.jsonl' is not an uploaded file (artifact:sha256/<hex>/<name>) or folder (artifact:folder/<hex>)", stolen.LastError);
+        var whole = await ClusterFixture.RunToEnd(fixture.Cluster.Client, "reads-store", fixture.Spec("reads-store", trainers: 1, maxSteps: 1) with { BaseModel = "artifact:jobs" });
+        Assert.Equal(JobStatus.Failed, whole.Status);
+        Assert.StartsWith("base_model: 'artifact:jobs' is not an uploaded file", whole.LastError);
+    }
+
+    [Fact]
     public async Task An_evaluator_item_past_its_timeout_comes_back_invalid_with_the_reason_at_the_deadline_not_after_the_work()
     {
         var random = new Random(3);
