@@ -42,7 +42,7 @@ public sealed class AzureStorageTests(AzuriteFixture azurite) : IClassFixture<Az
         await first.DeployAsync();
         var job = first.Client.GetGrain<IJobGrain>(id);
         await job.Submit(spec);
-        await JobWait.For(job, s => s.Step >= 6);
+        await JobWait.For(job, s => s.Step >= 5);
         await job.Pause();                                       // a durable request: the next cluster comes up paused
         var stoppedAt = (await JobWait.For(job, s => s.Events!.Any(e => e.Kind == "paused"))).Step;
         await first.DisposeAsync();                              // the cluster goes away mid-job
@@ -73,7 +73,9 @@ public sealed class AzureStorageTests(AzuriteFixture azurite) : IClassFixture<Az
             var steps = (await resumed.GetHistory(0)).Select(h => h.Step).ToList();
             Assert.Equal(Enumerable.Range(1, 10), steps);             // rolled back to the checkpoint, no step counted twice
             Assert.Equal(10, s.PolicyVersion);
-            Assert.Contains(s.Events!, e => e.Kind == "rollback" && e.Message.Contains("resumes at step 4"));
+            // The pause lands at a step boundary that depends on the machine's speed; the resume is at the
+            // last checkpoint at or before it (every 4 steps), and the steps after it are redone.
+            Assert.Contains(s.Events!, e => e.Kind == "rollback" && e.Message.Contains($"resumes at step {stoppedAt / 4 * 4} "));
             // The metrics log in the artifact store agrees: the steps redone after the rollback appear once.
             var store = new BlobArtifactStore(azurite.ConnectionString, serviceId, Path.Combine(Path.GetTempPath(), "orleans-rft-blob-cache", serviceId));
             var segment = Assert.Single(await store.ListAsync($"jobs/{id}/metrics"));
