@@ -71,7 +71,8 @@ public static class PythonJson
         return d.ToString("R", CultureInfo.InvariantCulture);
     }
 
-    static void WriteString(StringBuilder sb, string s)
+    /// <summary>A JSON string as Python's json.dumps(ensure_ascii=False) writes it (also the Jinja <c>tojson</c> filter's).</summary>
+    internal static void WriteString(StringBuilder sb, string s)
     {
         sb.Append('"');
         foreach (var c in s)

