@@ -22,7 +22,7 @@ public static class EvaluationLimits
     public static string? Oversize(EvaluationInput input)
     {
         if (input.Completion.Length > MaxInputChars)
-            return $"the completion is {input.Completion.Length:N0} characters; built-in evaluators take at most {MaxInputChars:N0} (1 MiB); lower max_new_tokens";
+            return $"the completion is {input.Completion.Length:N0} characters; built-in evaluators take at most {MaxInputChars:N0} (1 MiB); lower inference.max_tokens";
         var truth = input.GroundTruth is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<string>(out var s) ? s.Length : input.GroundTruth?.ToJsonString().Length ?? 0;
         if (truth > MaxInputChars)
             return $"the row's ground_truth is {truth:N0} characters; built-in evaluators take at most {MaxInputChars:N0} (1 MiB); shorten it in the dataset";

@@ -100,7 +100,7 @@ public sealed class JobStepRunner(JobSpec spec, IReadOnlyList<DatasetRow> rows, 
         var maxBytes = EvaluatorCallBytes(spec.EvaluatorJson, spec.BaseDirectory);
         var (calls, oversize) = EvaluatorCalls(items.Select(ItemBytes).ToArray(), EvaluatorChunk, maxBytes);
         foreach (var i in oversize)
-            outcomes[i] = new EvaluateOutcome(0, false, $"the rollout with its row is {ItemBytes(items[i]):N0} bytes, more than one evaluator call carries ({maxBytes:N0}); lower max_new_tokens or shorten the row", new Dictionary<string, double>(), false, false);
+            outcomes[i] = new EvaluateOutcome(0, false, $"the rollout with its row is {ItemBytes(items[i]):N0} bytes, more than one evaluator call carries ({maxBytes:N0}); lower inference.max_tokens or shorten the row", new Dictionary<string, double>(), false, false);
         using var gate = new SemaphoreSlim(MaxEvaluatorCallsInFlight);
         var tasks = calls.Select(async call =>
         {
