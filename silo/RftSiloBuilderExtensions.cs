@@ -39,6 +39,7 @@ public static class RftSiloBuilderExtensions
         silo.Services.AddSingleton<DeviceRegistry>();
         silo.Services.AddSingleton(_ => new ModelHost(options.ModelHostBudgetMiB << 20));
         silo.Services.AddSingleton(new RolloutWorkerOptions(options.MaxBatchTokens));
+        silo.Services.AddSingleton<IGenerationService, SamplerGenerationService>();
         silo.Services.AddSingleton<TrainerRankRegistry>();
         silo.Services.AddSingleton<IArtifactStore>(_ => options.Artifacts == "blob"
             ? new BlobArtifactStore(options.AzureStorageConnectionString!, options.ArtifactsContainer, new ArtifactCache(

@@ -35,7 +35,7 @@ public sealed class Attention : nn.Module
     /// <param name="x">(B, T, hidden)</param>
     /// <param name="cos">(B, 1, T, headDim), likewise <paramref name="sin"/></param>
     /// <param name="mask">(B, 1, T, Tk) boolean, true = may attend; null = plain causal (no padding, no cache)</param>
-    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache, int layer)
+    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, IKvCache? cache, int layer)
     {
         using var scope = NewDisposeScope();
         long b = x.shape[0], t = x.shape[1];

@@ -25,7 +25,7 @@ public sealed class DecoderStack : nn.Module
 
     public Parameter EmbeddingWeight => embed_tokens.weight!;
 
-    public Tensor Forward(Tensor inputIds, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache)
+    public Tensor Forward(Tensor inputIds, Tensor cos, Tensor sin, Tensor? mask, IKvCache? cache)
     {
         using var scope = NewDisposeScope();
         var h = embed_tokens.forward(inputIds);
@@ -80,7 +80,7 @@ public sealed class CausalLM : nn.Module
     /// <param name="inputIds">(B, T) int64</param>
     /// <param name="positions">(B, T) int64 RoPE positions</param>
     /// <param name="mask">(B, 1, T, Tk) boolean or null for plain causal attention</param>
-    public Tensor Forward(Tensor inputIds, Tensor positions, Tensor? mask = null, KvCache? cache = null, bool lastOnly = false)
+    public Tensor Forward(Tensor inputIds, Tensor positions, Tensor? mask = null, IKvCache? cache = null, bool lastOnly = false)
     {
         using var scope = NewDisposeScope();
         var maxPos = positions.max().ToInt64();

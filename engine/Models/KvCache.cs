@@ -3,11 +3,26 @@ using static TorchSharp.torch;
 namespace Orleans.Rft.Engine.Models;
 
 /// <summary>
+/// What attention needs of a key/value cache: each layer writes the new keys and values of its
+/// forward and reads back every key and value the rows may attend to. <see cref="KvCache"/> keeps
+/// rows aligned (left padding, one shared length); a slot cache for continuous batching keeps a
+/// length per row.
+/// </summary>
+public interface IKvCache
+{
+    /// <summary>Writes k, v (B, kvHeads, T, hd) of <paramref name="layer"/> and returns the keys and values to attend over (B, kvHeads, Tk, hd).</summary>
+    (Tensor Keys, Tensor Values) Append(int layer, Tensor k, Tensor v);
+
+    /// <summary>Called once per forward, after every layer appended <paramref name="tokens"/> positions.</summary>
+    void Advance(long tokens);
+}
+
+/// <summary>
 /// Pre-allocated key/value cache for batched decoding: per layer (B, kvHeads, capacity, headDim).
 /// Rows are left-padded, so every row writes its next token at the same slot <see cref="Length"/>;
 /// decoding reads the weights once per step and never re-concatenates the cache.
 /// </summary>
-public sealed class KvCache : IDisposable
+public sealed class KvCache : IKvCache, IDisposable
 {
     readonly Tensor[] keys, values;
 

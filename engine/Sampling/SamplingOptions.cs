@@ -7,6 +7,8 @@ namespace Orleans.Rft.Engine.Sampling;
 /// Every row samples from its own generator: row r is seeded with <c>RowSeeds[r]</c> when given
 /// (a batch merged from several requests passes each request's own row seeds), otherwise with
 /// <see cref="RowSeed"/>(<c>Seed</c>, r); with neither, draws are not reproducible.
+/// <c>LogProbs</c> = k (0–20) also reports each token's raw log-prob and the k most likely
+/// alternatives under softmax(logits) (OpenAI's <c>logprobs</c> / <c>top_logprobs</c>); null reports none.
 /// </summary>
 public sealed record SamplingOptions(
     double Temperature = 1.0,
@@ -17,7 +19,8 @@ public sealed record SamplingOptions(
     IReadOnlyList<int>? StopTokenIds = null,
     long? Seed = null,
     bool IgnoreEos = false,
-    IReadOnlyList<long>? RowSeeds = null)
+    IReadOnlyList<long>? RowSeeds = null,
+    int? LogProbs = null)
 {
     /// <summary>
     /// The seed of row <paramref name="row"/>'s own generator: SplitMix64 (Steele et al. 2014) of the
@@ -38,6 +41,7 @@ public sealed record SamplingOptions(
         if (TopP is <= 0 or > 1) throw new ArgumentException($"top_p must be in (0, 1] (got {TopP}).");
         if (TopK < 0) throw new ArgumentException($"top_k must be ≥ 0 (got {TopK}).");
         if (MaxTokens < 1) throw new ArgumentException($"max_tokens must be ≥ 1 (got {MaxTokens}).");
+        if (LogProbs is < 0 or > 20) throw new ArgumentException($"top_logprobs must be in [0, 20] (got {LogProbs}).");
     }
 }
 
@@ -52,6 +56,9 @@ public static class FinishReason
 /// One generated completion. <see cref="SampledLogProbs"/> are under the distribution actually
 /// sampled from (temperature, top-k, top-p applied; 0 for greedy picks); <see cref="PolicyLogProbs"/>
 /// are under the tempered policy softmax(logits / T) without truncation (T = 1 for greedy), which is
-/// the policy the trainer optimises and its importance ratio compares against.
+/// the policy the trainer optimises and its importance ratio compares against. <see cref="RawLogProbs"/>
+/// and <see cref="TopLogProbs"/> (per token, under softmax(logits)) are there when
+/// <see cref="SamplingOptions.LogProbs"/> asked for them.
 /// </summary>
-public sealed record GeneratedSequence(int[] TokenIds, float[] SampledLogProbs, float[] PolicyLogProbs, string FinishReason, string Text);
+public sealed record GeneratedSequence(int[] TokenIds, float[] SampledLogProbs, float[] PolicyLogProbs, string FinishReason, string Text,
+    float[]? RawLogProbs = null, IReadOnlyList<TokenLogProb>[]? TopLogProbs = null);
