@@ -29,4 +29,5 @@ public sealed record AdapterInfo(
     [property: Id(1)] int Version,
     [property: Id(2)] string ConfigJson,
     [property: Id(3)] long WeightsBytes,
-    [property: Id(4)] string ArtifactPath);
+    [property: Id(4)] string ArtifactPath,
+    [property: Id(5)] string? BaseModel = null);

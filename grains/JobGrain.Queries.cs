@@ -95,7 +95,7 @@ public sealed partial class JobGrain
         }
         var config = await artifacts.ReadAsync($"{path}/adapter_config.json") ?? throw new FileNotFoundException($"adapter {path} is missing from the artifact store.");
         var weights = await artifacts.ReadAsync($"{path}/adapter_model.safetensors") ?? throw new FileNotFoundException($"adapter weights {path} are missing.");
-        return new AdapterInfo(at, S.PolicyVersion, System.Text.Encoding.UTF8.GetString(config), weights.LongLength, path);
+        return new AdapterInfo(at, S.PolicyVersion, System.Text.Encoding.UTF8.GetString(config), weights.LongLength, path, S.Spec?.BaseModel);
     }
 
     /// <summary>
