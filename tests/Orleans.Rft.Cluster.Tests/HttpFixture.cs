@@ -58,8 +58,8 @@ public sealed class HttpFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await Toy.InitializeModelAndData();
-        WriteAdapter(AdapterDir, seed: 3, rank: 2);
-        WriteAdapter(Path.Combine(ArtifactsRoot, DeployedAdapterPath), seed: 5, rank: 4);
+        WriteAdapter(Toy.ModelDir, AdapterDir, seed: 3, rank: 2);
+        WriteAdapter(Toy.ModelDir, Path.Combine(ArtifactsRoot, DeployedAdapterPath), seed: 5, rank: 4);
         TrainToolModel();
         Deployments.Set([new ModelDeployment("deployed", "job-x", 4, 2, Toy.ModelDir, DeployedAdapterPath, DateTimeOffset.UtcNow)]);
         Host = await HttpHost.StartAsync(Options(), s => s.AddSingleton<IDeployedModels>(Deployments));
@@ -74,9 +74,9 @@ public sealed class HttpFixture : IAsyncLifetime
     };
 
     /// <summary>A LoRA adapter with B drawn large enough that its greedy output differs from the base's.</summary>
-    void WriteAdapter(string dir, long seed, int rank)
+    public static void WriteAdapter(string modelDir, string dir, long seed, int rank)
     {
-        using var model = LanguageModel.Load(Toy.ModelDir);
+        using var model = LanguageModel.Load(modelDir);
         model.AttachLora(new LoraConfig(Rank: rank, Alpha: 16, TargetModules: ["q_proj", "v_proj", "o_proj"]), seed);
         using (no_grad())
         using (var g = new Generator((ulong)seed))
@@ -124,6 +124,7 @@ public sealed class HttpFixture : IAsyncLifetime
 public sealed class FakeDeployments : IDeployedModels
 {
     IReadOnlyList<ModelDeployment> list = [];
+    public IReadOnlyList<ModelDeployment> Current => list;
     public void Set(IReadOnlyList<ModelDeployment> deployments) => list = deployments;
     public Task<IReadOnlyList<ModelDeployment>> ListAsync(CancellationToken cancellation) => Task.FromResult(list);
 }
