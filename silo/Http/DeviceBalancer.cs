@@ -7,12 +7,12 @@ namespace Orleans.Rft.Silo.Http;
 /// sequences in flight (ties to the first listed), so concurrent requests fill every device while the
 /// scheduler on each batches what it is given.
 /// </summary>
-public sealed class DeviceBalancer(DeviceRegistry devices)
+public sealed class DeviceBalancer(IReadOnlyCollection<string> devices)
 {
     readonly object gate = new();
-    readonly Dictionary<string, int> inFlight = devices.Names.ToDictionary(n => n, _ => 0);
+    readonly Dictionary<string, int> inFlight = devices.ToDictionary(n => n, _ => 0);
 
-    public IReadOnlyCollection<string> Devices => devices.Names;
+    public DeviceBalancer(DeviceRegistry registry) : this(registry.Names) { }
 
     /// <summary>The least busy device, counted until the returned handle is disposed.</summary>
     public Assignment Assign()

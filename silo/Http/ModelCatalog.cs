@@ -68,8 +68,10 @@ public sealed partial class ModelCatalog(RftSiloOptions options, IDeployedModels
             adapter.Path, local ? ModelSource.ConfiguredFolder : ModelSource.StorePath, key, baseName, Created(weights));
     }
 
-    static ServedModel Deployed(ModelDeployment d) =>
-        new(d.Name, d.BaseModel, ModelSource.SpecReference, d.AdapterPath, ModelSource.StorePath, $"{d.AdapterPath}@v{d.Version}", d.BaseModel, d.DeployedAt);
+    /// <summary>A deployment; its parent is the configured name of its base model when there is one, else the job's base_model reference.</summary>
+    ServedModel Deployed(ModelDeployment d) =>
+        new(d.Name, d.BaseModel, ModelSource.SpecReference, d.AdapterPath, ModelSource.StorePath, $"{d.AdapterPath}@v{d.Version}",
+            options.Models.FirstOrDefault(m => m.Value == d.BaseModel).Key ?? d.BaseModel, d.DeployedAt);
 
     async Task<ServedModel> JobAdapter(string name, string jobId, int? step, CancellationToken cancellation)
     {

@@ -39,7 +39,7 @@ public static class RftHttpExtensions
         services.AddSingleton<ModelCatalog>();
         services.AddSingleton<ModelLeases>();
         services.AddSingleton<ModelFilesCache>();
-        services.AddSingleton<DeviceBalancer>();
+        services.AddSingleton(sp => new DeviceBalancer(sp.GetRequiredService<Orleans.Rft.Grains.Services.DeviceRegistry>()));
         services.AddSingleton<ChoiceGeneration>();
         services.AddHostedService<HttpStartLog>();
         return builder;

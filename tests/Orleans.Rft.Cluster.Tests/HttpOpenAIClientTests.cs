@@ -17,6 +17,15 @@ public sealed class HttpOpenAIClientTests(HttpFixture fx)
         var ids = models.Select(m => m.Id).ToList();
         Assert.Equal(["toy", "toolbot", "model", "toy-lora", "deployed"], ids); // "model" is the toy model's folder name
         Assert.All(models, m => Assert.Equal("orleans-rft", m.OwnedBy));
+        // vLLM's fields for adapters: parent = the base model's name, root = where the adapter's files are
+        using var http = HttpTestClient.Raw(fx.Host);
+        var list = System.Text.Json.Nodes.JsonNode.Parse(await http.GetStringAsync("v1/models"))!;
+        Assert.Equal("list", list["object"]!.GetValue<string>());
+        var byId = list["data"]!.AsArray().ToDictionary(m => m!["id"]!.GetValue<string>(), m => m!);
+        Assert.Equal(("toy", fx.AdapterDir), (byId["toy-lora"]["parent"]!.GetValue<string>(), byId["toy-lora"]["root"]!.GetValue<string>()));
+        Assert.Equal(("toy", HttpFixture.DeployedAdapterPath), (byId["deployed"]["parent"]!.GetValue<string>(), byId["deployed"]["root"]!.GetValue<string>()));
+        Assert.Null(byId["toy"]["parent"]);
+        Assert.All(byId.Values, m => Assert.Equal("model", m["object"]!.GetValue<string>()));
     }
 
     [Fact]
