@@ -23,7 +23,7 @@ public sealed record ChatCompletionRequest(
         int? top = RequestFields.Int(body, "top_logprobs", 0, 20);
         if (top is not null && !logprobs) throw OpenAIError.BadRequest("'top_logprobs' needs 'logprobs': true.", "top_logprobs");
         var sampling = SamplingRequest.Read(body, logprobs ? top ?? 0 : null, "max_completion_tokens");
-        RequestFields.Unsupported(body, "response_format", v => v is JsonObject o && o["type"]?.GetValue<string>() == "text", "only {\"type\": \"text\"} is supported; describe the format in the prompt");
+        RequestFields.Unsupported(body, "response_format", v => v is JsonObject o && o["type"] is JsonValue t && t.TryGetValue<string>(out var kind) && kind == "text", "only {\"type\": \"text\"} is supported; describe the format in the prompt");
         return new ChatCompletionRequest(sampling, ReadMessages(body), ReadTools(body), ToolChoice(body) == "auto", RequestFields.Object(body, "chat_template_kwargs"));
     }
 

@@ -84,6 +84,8 @@ public sealed class HttpErrorTests(HttpFixture fx)
     [InlineData("""{"model": "toy", "messages": [{"role": "user", "content": "hi"}], "logprobs": true, "top_logprobs": 21}""", "top_logprobs")]
     [InlineData("""{"model": "toy", "messages": [{"role": "user", "content": "hi"}], "stream_options": {"include_usage": true}}""", "stream_options")]
     [InlineData("""{"model": "toy", "messages": [{"role": "user", "content": "hi"}], "frequency_penalty": 0.5}""", "frequency_penalty")]
+    [InlineData("""{"model": "toy", "messages": [{"role": "user", "content": "hi"}], "response_format": {"type": "json_object"}}""", "response_format")]
+    [InlineData("""{"model": "toy", "messages": [{"role": "user", "content": "hi"}], "response_format": {"type": 3}}""", "response_format")]
     public async Task A_malformed_chat_request_is_400_naming_the_field(string json, string? param)
     {
         using var http = HttpTestClient.Raw(fx.Host);

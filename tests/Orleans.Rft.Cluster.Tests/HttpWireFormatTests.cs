@@ -137,4 +137,40 @@ public sealed class HttpWireFormatTests(HttpFixture fx)
             Assert.Equal(top.Max(kv => kv.Value!.GetValue<double>()), lp["token_logprobs"]![i]!.GetValue<double>(), 4); // greedy: the token is the likeliest
         }
     }
+
+    static JsonObject WeatherRequest() => new()
+    {
+        ["model"] = "toolbot",
+        ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = HttpFixture.WeatherQuestion }),
+        ["tools"] = new JsonArray(HttpFixture.WeatherTool),
+        ["max_tokens"] = 96, ["temperature"] = 0,
+    };
+
+    [Fact]
+    public async Task With_tool_choice_none_a_tool_call_the_model_writes_stays_text()
+    {
+        using var http = HttpTestClient.Raw(fx.Host);
+        var body = WeatherRequest();
+        body["tool_choice"] = "none";
+        var (status, response) = await http.PostAsync("v1/chat/completions", body);
+        Assert.Equal(200, status);
+        var choice = response["choices"]![0]!;
+        Assert.Equal(HttpFixture.ToolCallText, choice["message"]!["content"]!.GetValue<string>());
+        Assert.Null(choice["message"]!["tool_calls"]);
+        Assert.Equal("stop", choice["finish_reason"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_tool_call_cut_off_mid_JSON_comes_back_as_text_not_an_error()
+    {
+        using var http = HttpTestClient.Raw(fx.Host);
+        var body = WeatherRequest();
+        body["stop"] = "}}"; // ends the answer inside the call's JSON
+        var (status, response) = await http.PostAsync("v1/chat/completions", body);
+        Assert.Equal(200, status);
+        var choice = response["choices"]![0]!;
+        Assert.Equal(HttpFixture.ToolCallText[..HttpFixture.ToolCallText.IndexOf("}}", StringComparison.Ordinal)], choice["message"]!["content"]!.GetValue<string>());
+        Assert.Null(choice["message"]!["tool_calls"]);
+        Assert.Equal("stop", choice["finish_reason"]!.GetValue<string>());
+    }
 }
