@@ -10,7 +10,8 @@ namespace Orleans.Rft.Silo.Http;
 /// <summary>
 /// <c>POST /v1/completions</c>: text in, text out, no chat template. <c>prompt</c> is a string, a list
 /// of strings, a list of token ids or a list of such lists; each prompt gets <c>n</c> choices, numbered
-/// prompt by prompt (choice <c>p·n + i</c>, as OpenAI numbers them).
+/// prompt by prompt (choice <c>p·n + i</c>, as OpenAI numbers them). Text is encoded with the
+/// tokenizer's special tokens (a Llama model's BOS), as Hugging Face and vLLM encode a prompt; ids are taken as given.
 /// </summary>
 public static class CompletionsApi
 {
@@ -47,8 +48,8 @@ public static class CompletionsApi
         var prompt = body["prompt"] ?? throw OpenAIError.BadRequest("'prompt' is required: a string, a list of strings, a list of token ids or a list of token-id lists.", "prompt");
         var prompts = prompt switch
         {
-            JsonValue v when v.GetValueKind() == JsonValueKind.String => [files.Tokenizer.Encode(v.GetValue<string>())],
-            JsonArray { Count: > 0 } a when a.All(x => x?.GetValueKind() == JsonValueKind.String) => a.Select(x => files.Tokenizer.Encode(x!.GetValue<string>())).ToList(),
+            JsonValue v when v.GetValueKind() == JsonValueKind.String => [files.Tokenizer.Encode(v.GetValue<string>(), addSpecialTokens: true)],
+            JsonArray { Count: > 0 } a when a.All(x => x?.GetValueKind() == JsonValueKind.String) => a.Select(x => files.Tokenizer.Encode(x!.GetValue<string>(), addSpecialTokens: true)).ToList(),
             JsonArray { Count: > 0 } a when a.All(x => x?.GetValueKind() == JsonValueKind.Number) => [TokenIds(a, "prompt", files)],
             JsonArray { Count: > 0 } a when a.All(x => x is JsonArray) => a.Select((x, i) => TokenIds((JsonArray)x!, $"prompt[{i}]", files)).ToList(),
             _ => throw OpenAIError.BadRequest("'prompt' must be a string, a list of strings, a list of token ids or a list of token-id lists (non-empty).", "prompt"),

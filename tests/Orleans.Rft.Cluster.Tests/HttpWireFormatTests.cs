@@ -62,7 +62,7 @@ public sealed class HttpWireFormatTests(HttpFixture fx)
         using var model = Engine.Models.LanguageModel.Load(fx.Toy.ModelDir);
         for (int i = 0; i < 4; i++)
         {
-            var prompt = model.Tokenizer.Encode(i < 2 ? "Once upon" : "a time");
+            var prompt = model.Tokenizer.Encode(i < 2 ? "Once upon" : "a time", addSpecialTokens: true);
             Assert.Equal(prompt, HttpTestClient.Ints(choices[i]!["prompt_token_ids"]));
             var engine = Sampler.Generate(model, [prompt], new SamplingOptions(Temperature: 0, MaxTokens: 10))[0];
             Assert.Equal(engine.TokenIds, HttpTestClient.Ints(choices[i]!["token_ids"]));
