@@ -34,13 +34,29 @@ public sealed class OpenHostFixture : IAsyncLifetime
     }
 }
 
-/// <summary>Reports a token at once, then holds the sequence open until the request is cancelled.</summary>
+/// <summary>
+/// Asked for log-probs, answers "hi" with fixed ones, as the generation service's contract reports
+/// them (<see cref="Scripted"/>); otherwise reports a token at once, then holds the sequence open
+/// until the request is cancelled.
+/// </summary>
 public sealed class CancellationProbe : IGenerationService
 {
     public TaskCompletionSource Cancelled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    public static readonly GeneratedToken[] Scripted =
+    [
+        new('h', -0.7f, -0.6f, new TokenLogProb('h', -0.5f), [new TokenLogProb('h', -0.5f), new TokenLogProb('x', -1.5f)], "h"),
+        new('i', -0.3f, -0.2f, new TokenLogProb('i', -0.25f), [new TokenLogProb('i', -0.25f), new TokenLogProb('!', -2f)], "i"),
+    ];
+
     public async Task<GeneratedSequence> GenerateAsync(string device, SequenceRequest request, Action<GeneratedToken>? onToken = null, CancellationToken cancellation = default)
     {
+        if (request.Options.LogProbs is not null)
+        {
+            foreach (var t in Scripted) onToken?.Invoke(t);
+            return new GeneratedSequence(Scripted.Select(t => t.Id).ToArray(), Scripted.Select(t => t.SampledLogProb).ToArray(), Scripted.Select(t => t.PolicyLogProb).ToArray(),
+                FinishReason.Length, "hi", Scripted.Select(t => t.Raw!.Value.LogProb).ToArray(), Scripted.Select(t => t.Top!).ToArray());
+        }
         onToken?.Invoke(new GeneratedToken('a', 0, 0, null, null, "a"));
         try { await Task.Delay(Timeout.Infinite, cancellation); }
         catch (OperationCanceledException) { Cancelled.TrySetResult(); throw; }
@@ -91,5 +107,33 @@ public sealed class HttpOpenHostTests(OpenHostFixture fx) : IClassFixture<OpenHo
             Assert.False(fx.Probe.Cancelled.Task.IsCompleted);
         } // the client closes the connection here
         await fx.Probe.Cancelled.Task.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task Reported_log_probs_come_back_in_OpenAIs_chat_shape_whole_and_streamed()
+    {
+        var chat = new OpenAI.OpenAIClient(new System.ClientModel.ApiKeyCredential("unused"), new OpenAI.OpenAIClientOptions { Endpoint = new Uri(fx.Host.BaseUrl, "v1") }).GetChatClient("toy");
+        var options = new OpenAI.Chat.ChatCompletionOptions { MaxOutputTokenCount = 2, IncludeLogProbabilities = true, TopLogProbabilityCount = 2 };
+        var whole = (await chat.CompleteChatAsync([new OpenAI.Chat.UserChatMessage("x")], options)).Value;
+        var streamed = new List<OpenAI.Chat.ChatTokenLogProbabilityDetails>();
+        await foreach (var u in chat.CompleteChatStreamingAsync([new OpenAI.Chat.UserChatMessage("x")], options)) streamed.AddRange(u.ContentTokenLogProbabilities);
+        foreach (var tokens in new[] { whole.ContentTokenLogProbabilities.ToList(), streamed })
+        {
+            Assert.Equal(["h", "i"], tokens.Select(t => t.Token));
+            Assert.Equal([-0.5f, -0.25f], tokens.Select(t => t.LogProbability));
+            Assert.Equal([(byte)104], tokens[0].Utf8Bytes!.Value.ToArray());
+            Assert.Equal(["h", "x"], tokens[0].TopLogProbabilities.Select(t => t.Token));
+            Assert.Equal([-0.25f, -2f], tokens[1].TopLogProbabilities.Select(t => t.LogProbability));
+        }
+    }
+
+    [Fact]
+    public async Task Reported_log_probs_come_back_in_the_text_completion_shape()
+    {
+        using var http = HttpTestClient.Raw(fx.Host, key: null);
+        var (status, body) = await http.PostAsync("v1/completions", new JsonObject { ["model"] = "toy", ["prompt"] = "x", ["max_tokens"] = 2, ["logprobs"] = 2 });
+        Assert.Equal(200, status);
+        Assert.Equal("""{"tokens":["h","i"],"token_logprobs":[-0.5,-0.25],"top_logprobs":[{"h":-0.5,"x":-1.5},{"i":-0.25,"!":-2}],"text_offset":[0,1]}""",
+            body["choices"]![0]!["logprobs"]!.ToJsonString());
     }
 }
