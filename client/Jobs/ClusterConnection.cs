@@ -48,11 +48,14 @@ public static class ClusterConnection
     }
 
     /// <summary>An in-process silo on free localhost ports with local artifacts: the embedded default.</summary>
-    public static async Task<IHost> StartEmbeddedAsync(string artifacts, string devices, CancellationToken cancellation)
+    public static Task<IHost> StartEmbeddedAsync(string artifacts, string devices, CancellationToken cancellation) =>
+        StartEmbeddedAsync(new RftSiloOptions { ArtifactsPath = artifacts, AllowLocalPaths = true, Devices = devices, SiloPort = FreePort(), GatewayPort = FreePort(), ClusterId = "rft-embedded-" + Environment.ProcessId }, cancellation);
+
+    /// <summary>An in-process silo with the given options (<c>rft serve</c>: models, adapters, HTTP port).</summary>
+    public static async Task<IHost> StartEmbeddedAsync(RftSiloOptions options, CancellationToken cancellation)
     {
         var builder = Host.CreateApplicationBuilder();
         QuietLogging(builder);
-        var options = new RftSiloOptions { ArtifactsPath = artifacts, AllowLocalPaths = true, Devices = devices, SiloPort = FreePort(), GatewayPort = FreePort(), ClusterId = "rft-embedded-" + Environment.ProcessId };
         builder.UseOrleans(silo => silo.AddRft(options));
         var host = builder.Build();
         await host.StartAsync(cancellation);
