@@ -52,6 +52,25 @@ public sealed class RftSiloOptions
     public long ModelHostBudgetMiB { get; set; } = ModelHost.DefaultBudgetMiB;
     /// <summary>KV-cache slots of one generate call: rows × (longest prompt + max_tokens); larger merged batches run in parts.</summary>
     public long MaxBatchTokens { get; set; } = RolloutWorkerOptions.DefaultMaxBatchTokens;
+    /// <summary>Port of the OpenAI-compatible HTTP endpoint (<c>/v1/…</c>, <c>/healthz</c>, <c>/readyz</c>); 0 turns it off.</summary>
+    public int HttpPort { get; set; } = 8080;
+    /// <summary>
+    /// Bearer keys the HTTP endpoint accepts. With none (here or in <see cref="ApiKeysFile"/>) it listens
+    /// on loopback only. Never logged.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore] public string[] ApiKeys { get; set; } = [];
+    /// <summary>A file of API keys, one a line (blank lines and lines starting with '#' skipped).</summary>
+    public string? ApiKeysFile { get; set; }
+    /// <summary>
+    /// Base models served by name: <c>Rft:Models:&lt;name&gt;</c> = a model folder on this silo or an
+    /// <c>artifact:</c> reference. Each is also served under its folder's own name.
+    /// </summary>
+    public Dictionary<string, string> Models { get; set; } = new();
+    /// <summary>
+    /// Adapter folders served by name (<c>rft serve --adapter NAME=DIR</c>): <c>Rft:Adapters:&lt;name&gt;:Path</c>
+    /// and <c>:BaseModel</c> (a name in <see cref="Models"/>; may be left out when only one model is configured).
+    /// </summary>
+    public Dictionary<string, ServedAdapterOptions> Adapters { get; set; } = new();
 
     /// <summary>Fails fast, naming the setting and the fix.</summary>
     public void Validate()
@@ -73,6 +92,26 @@ public sealed class RftSiloOptions
         if (ArtifactCacheMiB < 1) throw new InvalidOperationException($"Rft:ArtifactCacheMiB is {ArtifactCacheMiB}; give the blob artifact cache at least 1 MiB (default 4096).");
         if (MaxUploadMiB < 1) throw new InvalidOperationException($"Rft:MaxUploadMiB is {MaxUploadMiB}; allow uploads of at least 1 MiB (default 20480).");
         if (MetricsExportIntervalSeconds < 1) throw new InvalidOperationException("Rft:MetricsExportIntervalSeconds must be ≥ 1.");
+        if (HttpPort is < 0 or > 65535) throw new InvalidOperationException($"Rft:HttpPort is {HttpPort}; give a TCP port (default 8080) or 0 to turn the HTTP endpoint off.");
+        if (ApiKeysFile is not null && !File.Exists(ApiKeysFile)) throw new InvalidOperationException($"Rft:ApiKeysFile '{ApiKeysFile}' does not exist; give a file of API keys, one a line.");
+        if (ApiKeys.Any(string.IsNullOrWhiteSpace)) throw new InvalidOperationException("Rft:ApiKeys holds an empty key; remove it or give a non-empty key.");
+        foreach (var (name, path) in Models)
+            if (string.IsNullOrWhiteSpace(path)) throw new InvalidOperationException($"Rft:Models:{name} is empty; give a model folder or an artifact: reference.");
+        foreach (var (name, adapter) in Adapters)
+        {
+            if (string.IsNullOrWhiteSpace(adapter.Path)) throw new InvalidOperationException($"Rft:Adapters:{name}:Path is empty; give the adapter's folder (adapter_config.json + adapter_model.safetensors).");
+            if (adapter.BaseModel is null ? Models.Count != 1 : !Models.ContainsKey(adapter.BaseModel))
+                throw new InvalidOperationException($"Rft:Adapters:{name}:BaseModel is '{adapter.BaseModel}'; name one of Rft:Models ({string.Join(", ", Models.Keys)}).");
+        }
         if (SiloPort is < 1 or > 65535 || GatewayPort is < 1 or > 65535) throw new InvalidOperationException("Rft:SiloPort and Rft:GatewayPort must be TCP ports.");
     }
+}
+
+/// <summary>An adapter folder served under a name (<c>Rft:Adapters:&lt;name&gt;</c>).</summary>
+public sealed class ServedAdapterOptions
+{
+    /// <summary>The adapter folder on this silo, or a store path / <c>artifact:</c> reference.</summary>
+    public string Path { get; set; } = "";
+    /// <summary>The name of its base model in <c>Rft:Models</c>; optional when only one is configured.</summary>
+    public string? BaseModel { get; set; }
 }

@@ -12,7 +12,7 @@ public sealed class ArtifactLease : IDisposable
     readonly IArtifactStore store;
     readonly IDisposable pin;
 
-    internal ArtifactLease(IArtifactStore store, string path, IDisposable pin) => (this.store, Path, this.pin) = (store, path, pin);
+    public ArtifactLease(IArtifactStore store, string path, IDisposable pin) => (this.store, Path, this.pin) = (store, path, pin);
 
     public string Path { get; }
 

@@ -54,7 +54,7 @@ public sealed class ProcessCluster : IAsyncDisposable
             ["Rft__AzureStorageConnectionString"] = connectionString, ["Rft__ArtifactsContainer"] = Id,
             ["Rft__ClusterId"] = Id, ["Rft__ServiceId"] = Id,
             ["Rft__SiloPort"] = $"{siloPort}", ["Rft__GatewayPort"] = $"{ClusterConnection.FreePort()}",
-            ["Rft__Devices"] = "cpu",
+            ["Rft__Devices"] = "cpu", ["Rft__HttpPort"] = $"{ClusterConnection.FreePort()}",
             // The job spec names the toy model and data by local path (issue 7 item 18 puts that behind this switch).
             ["Rft__AllowLocalPaths"] = "true",
             // The job's progress (submitted, resumes at step…, completed) in the silo's log, for failure messages.

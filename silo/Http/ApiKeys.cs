@@ -1,0 +1,46 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+
+namespace Orleans.Rft.Silo.Http;
+
+/// <summary>
+/// The Bearer keys the endpoint accepts (<c>Rft:ApiKeys</c> and the lines of <c>Rft:ApiKeysFile</c>).
+/// Keys are kept as SHA-256 digests and compared with <see cref="CryptographicOperations.FixedTimeEquals"/>
+/// against every key, so neither a key's content nor its length shows in the time a refusal takes.
+/// </summary>
+public sealed class ApiKeys
+{
+    readonly byte[][] digests;
+
+    public ApiKeys(RftSiloOptions options)
+    {
+        var keys = options.ApiKeys.Select(k => k.Trim()).ToList();
+        if (options.ApiKeysFile is string file)
+            keys.AddRange(File.ReadAllLines(file).Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')));
+        digests = keys.Distinct().Select(k => SHA256.HashData(Encoding.UTF8.GetBytes(k))).ToArray();
+    }
+
+    /// <summary>With no keys the endpoint is open, and listens on loopback only.</summary>
+    public bool Required => digests.Length > 0;
+    public int Count => digests.Length;
+
+    public bool Accepts(string? authorization)
+    {
+        if (authorization is null || !authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return false;
+        var presented = SHA256.HashData(Encoding.UTF8.GetBytes(authorization["Bearer ".Length..].Trim()));
+        bool match = false;
+        foreach (var d in digests) match |= CryptographicOperations.FixedTimeEquals(d, presented);
+        return match;
+    }
+
+    /// <summary>An endpoint filter: a request without an accepted key gets OpenAI's 401.</summary>
+    public static ValueTask<object?> Filter(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var keys = context.HttpContext.RequestServices.GetService(typeof(ApiKeys)) as ApiKeys;
+        if (keys is null || !keys.Required || keys.Accepts(context.HttpContext.Request.Headers.Authorization)) return next(context);
+        var error = new OpenAIError(StatusCodes.Status401Unauthorized,
+            "Missing or incorrect API key: send 'Authorization: Bearer <key>' with a key from the silo's Rft:ApiKeys.", null, "invalid_request_error", "invalid_api_key");
+        return ValueTask.FromResult<object?>(error.ToResult());
+    }
+}

@@ -1,0 +1,73 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Orleans.Rft.Silo.Http;
+
+/// <summary>
+/// The silo's OpenAI-compatible HTTP surface, for any host that also runs the silo
+/// (<c>UseOrleans(s =&gt; s.AddRft(options))</c>): the silo host, <c>rft serve</c> and the tests.
+/// <code>
+/// var builder = WebApplication.CreateBuilder(args);
+/// builder.UseOrleans(silo =&gt; silo.AddRft(options));
+/// builder.AddRftHttp(options);      // Kestrel on Rft:HttpPort (loopback only without API keys) + services
+/// var app = builder.Build();
+/// app.MapRftHttp();                 // /healthz, /readyz, /v1/models, /v1/chat/completions, /v1/completions
+/// await app.RunAsync();
+/// </code>
+/// </summary>
+public static class RftHttpExtensions
+{
+    /// <summary>Kestrel on <see cref="RftSiloOptions.HttpPort"/> and the endpoint's services. Replace <see cref="IDeployedModels"/> after this call to serve another list of deployments.</summary>
+    public static WebApplicationBuilder AddRftHttp(this WebApplicationBuilder builder, RftSiloOptions options)
+    {
+        options.Validate();
+        if (options.HttpPort == 0) throw new InvalidOperationException("Rft:HttpPort is 0 (the HTTP endpoint is off); host the silo without AddRftHttp, or give a port.");
+        var keys = new ApiKeys(options);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            if (keys.Required) kestrel.ListenAnyIP(options.HttpPort);
+            else kestrel.ListenLocalhost(options.HttpPort); // no key: nothing beyond this machine may call it
+        });
+        var services = builder.Services;
+        services.AddSingleton(keys);
+        services.AddSingleton<IDeployedModels, GrainDeployedModels>();
+        services.AddSingleton<ModelCatalog>();
+        services.AddSingleton<ModelLeases>();
+        services.AddSingleton<ModelFilesCache>();
+        services.AddSingleton<DeviceBalancer>();
+        services.AddSingleton<ChoiceGeneration>();
+        services.AddHostedService<HttpStartLog>();
+        return builder;
+    }
+
+    /// <summary>Health endpoints (no key), then the <c>/v1</c> group behind the API key check, with errors in OpenAI's shape.</summary>
+    public static IEndpointRouteBuilder MapRftHttp(this IEndpointRouteBuilder app)
+    {
+        app.MapHealthApi();
+        var v1 = app.MapGroup("/v1");
+        v1.AddEndpointFilter((context, next) => ApiKeys.Filter(context, next));
+        v1.AddEndpointFilter((context, next) => OpenAIErrors.Filter(context, next));
+        v1.MapModelsApi();
+        v1.MapChatCompletionsApi();
+        v1.MapCompletionsApi();
+        return app;
+    }
+
+    /// <summary>Says at start where the endpoint listens, and loudly when it is loopback-only for want of keys.</summary>
+    sealed class HttpStartLog(RftSiloOptions options, ApiKeys keys, ILogger<HttpStartLog> logger) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            if (keys.Required) logger.LogListening(options.HttpPort, keys.Count, string.Join(", ", options.Models.Keys.Concat(options.Adapters.Keys)));
+            else logger.LogLoopbackOnly(options.HttpPort);
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

@@ -1,0 +1,30 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+
+namespace Orleans.Rft.Silo.Http;
+
+/// <summary>
+/// OpenAI's streaming framing: <c>text/event-stream</c>, one <c>data: {json}</c> event per chunk, each
+/// flushed at once (a token must reach the client when it is sampled), and <c>data: [DONE]</c> last.
+/// </summary>
+public sealed class ServerSentEvents(HttpResponse response)
+{
+    public static ServerSentEvents Start(HttpResponse response)
+    {
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no"; // proxies (nginx) must not hold events back
+        return new ServerSentEvents(response);
+    }
+
+    public Task SendAsync(JsonNode chunk, CancellationToken cancellation) => WriteAsync(chunk.ToJsonString(), cancellation);
+
+    public Task DoneAsync(CancellationToken cancellation) => WriteAsync("[DONE]", cancellation);
+
+    async Task WriteAsync(string data, CancellationToken cancellation)
+    {
+        await response.WriteAsync("data: " + data + "\n\n", cancellation);
+        await response.Body.FlushAsync(cancellation);
+    }
+}
