@@ -36,8 +36,8 @@ public static class ServeCommand
             var options = Options(baseName, baseDir, served, p.GetValue(port), key, p.GetValue(device)!, artifacts);
             try
             {
-                using var host = await ClusterConnection.StartEmbeddedAsync(options, cancellation);
-                var url = $"http://127.0.0.1:{p.GetValue(port)}/v1";
+                using var host = await ClusterConnection.StartServingAsync(options, cancellation);
+                var url = $"http://127.0.0.1:{options.HttpPort}/v1";
                 var names = served.Keys.Prepend(baseName).ToList();
                 if (p.GetValue(Cli.Json))
                     Cli.PrintJson(new JsonObject { ["base_url"] = url, ["models"] = new JsonArray(names.Select(n => (JsonNode)n!).ToArray()), ["auth"] = key is null ? "none" : "bearer" });
@@ -83,7 +83,7 @@ public static class ServeCommand
     /// (<c>Rft:Models:&lt;name&gt;</c>, <c>Rft:Adapters:&lt;name&gt;:Path</c>, <c>Rft:HttpPort</c>, <c>Rft:ApiKeys</c>), so
     /// <c>rft serve</c> and a configured silo serve the same way.
     /// </summary>
-    static RftSiloOptions Options(string baseName, string baseDir, Dictionary<string, string> adapters, int port, string? apiKey, string device, string artifacts)
+    public static RftSiloOptions Options(string baseName, string baseDir, Dictionary<string, string> adapters, int port, string? apiKey, string device, string artifacts)
     {
         var settings = new Dictionary<string, string?>
         {

@@ -79,11 +79,14 @@ public sealed class ServeCommandTests : IDisposable
             var lines = new List<string>();
             using (var ready = new CancellationTokenSource(TimeSpan.FromMinutes(2)))
                 while (await rft.StandardOutput.ReadLineAsync(ready.Token) is { } line && !line.StartsWith("Ctrl+C")) lines.Add(line);
-            Assert.True(lines.Contains($"serving on http://127.0.0.1:{port}/v1"), string.Join('\n', lines) + await Drain(rft, stderr));
+            if (!lines.Contains($"serving on http://127.0.0.1:{port}/v1"))
+                throw new Xunit.Sdk.XunitException($"no 'serving on' line: {string.Join('\n', lines)}{await Drain(rft, stderr)}");
             Assert.Contains("models: base", lines);
 
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/v1/"), Timeout = TimeSpan.FromMinutes(1) };
-            var models = JsonNode.Parse(await http.GetStringAsync("models"))!;
+            JsonNode models;
+            try { models = JsonNode.Parse(await http.GetStringAsync("models"))!; }
+            catch (HttpRequestException e) { throw new Xunit.Sdk.XunitException($"{e.Message}; rft serve said:\n{string.Join('\n', lines)}{await Drain(rft, stderr)}"); }
             Assert.Contains("base", models["data"]!.AsArray().Select(m => (string?)m!["id"]));
             var reply = await http.PostAsJsonAsync("chat/completions", new { model = "base", messages = new[] { new { role = "user", content = "2+3=" } }, max_tokens = 4, temperature = 0 });
             var body = await reply.Content.ReadAsStringAsync();
@@ -102,7 +105,8 @@ public sealed class ServeCommandTests : IDisposable
 
     static async Task<string> Drain(Process p, Task<string> stderr)
     {
+        var state = p.HasExited ? $"exited with {p.ExitCode}" : "was running";
         if (!p.HasExited) p.Kill(entireProcessTree: true);
-        return "\n" + await stderr;
+        return $"\n(the process {state})\n" + await stderr;
     }
 }
