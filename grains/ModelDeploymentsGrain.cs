@@ -49,7 +49,8 @@ public sealed class ModelDeploymentsGrain(
         var now = DateTimeOffset.UtcNow;
         var (adapter, copy) = await CopyAdapter(job, name, step, now);
         var deployment = new ModelDeployment(name, jobId, adapter.Step, adapter.Version,
-            adapter.BaseModel ?? throw new InvalidOperationException($"job '{jobId}' does not say which base model it trained on."), copy, now);
+            adapter.BaseModel ?? throw new InvalidOperationException($"job '{jobId}' does not say which base model it trained on."), copy, now,
+            BaseModelName(adapter.ConfigJson));
         ByName.TryGetValue(name, out var replaced);
         ByName[name] = deployment;
         try { await StateWrites.WriteOwnedAsync(deployments); }
@@ -90,6 +91,13 @@ public sealed class ModelDeploymentsGrain(
             }
             catch (DirectoryNotFoundException) when (attempt == 1) { await DeleteQuietly(copy); }
         }
+    }
+
+    /// <summary>PEFT's <c>base_model_name_or_path</c>: the name the job's spec gave its base model.</summary>
+    static string? BaseModelName(string adapterConfigJson)
+    {
+        try { return System.Text.Json.Nodes.JsonNode.Parse(adapterConfigJson)?["base_model_name_or_path"]?.GetValue<string>(); }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or FormatException) { return null; }
     }
 
     public async Task<bool> Undeploy(string name)

@@ -32,7 +32,7 @@ public static class DeploymentCommands
             {
                 var d = await grains.GetGrain<IModelDeploymentsGrain>(0).Deploy(model, p.GetValue(job)!, p.GetValue(step)).WaitAsync(DeployTimeout, c);
                 if (p.GetValue(Cli.Json)) Cli.PrintJson(ToJson(d));
-                else Console.WriteLine($"deployed {d.Name}: job {d.JobId} step {d.Step} (policy v{d.Version}) over {d.BaseModel}; call it with model \"{d.Name}\"");
+                else Console.WriteLine($"deployed {d.Name}: job {d.JobId} step {d.Step} (policy v{d.Version}) over {d.BaseModelDisplayName}; call it with model \"{d.Name}\"");
                 return Cli.Ok;
             });
         });
@@ -66,7 +66,7 @@ public static class DeploymentCommands
             {
                 Console.WriteLine($"{"NAME",-24} {"JOB",-40} {"STEP",6} {"VERSION",7} {"DEPLOYED",-20} BASE");
                 foreach (var d in list)
-                    Console.WriteLine($"{d.Name,-24} {d.JobId,-40} {d.Step,6} {d.Version,7} {d.DeployedAt.UtcDateTime,-20:yyyy-MM-dd HH:mm:ss} {d.BaseModel}");
+                    Console.WriteLine($"{d.Name,-24} {d.JobId,-40} {d.Step,6} {d.Version,7} {d.DeployedAt.UtcDateTime,-20:yyyy-MM-dd HH:mm:ss} {d.BaseModelDisplayName}");
             }
             return Cli.Ok;
         }));
@@ -79,7 +79,8 @@ public static class DeploymentCommands
         ["job_id"] = d.JobId,
         ["step"] = d.Step,
         ["version"] = d.Version,
-        ["base_model"] = d.BaseModel,
+        ["base_model"] = d.BaseModelDisplayName,
+        ["base_model_source"] = d.BaseModel,
         ["adapter_path"] = d.AdapterPath,
         ["deployed_at"] = d.DeployedAt.ToString("O"),
     };

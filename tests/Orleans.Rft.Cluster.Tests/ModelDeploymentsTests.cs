@@ -27,6 +27,7 @@ public sealed class ModelDeploymentsTests(ClusterFixture fixture)
         var source = (await job.GetAdapter(deployment.Step)).ArtifactPath;
         Assert.StartsWith("deployments/toy-v1/", deployment.AdapterPath);
         Assert.Equal(spec.BaseModel, deployment.BaseModel);
+        Assert.Equal(spec.BaseModelDisplayName, deployment.BaseModelDisplayName); // the adapter's base_model_name_or_path
 
         deadline = DateTime.UtcNow.AddMinutes(3);
         JobSnapshot final;
