@@ -66,11 +66,18 @@ public sealed class ServeCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task A_serve_process_lists_its_model_answers_a_chat_completion_and_exits_0_on_SIGINT()
+    public async Task A_serve_process_lists_its_model_and_adapter_answers_chat_completions_with_both_and_exits_0_on_SIGINT()
     {
+        // A PEFT adapter over the example model, as rft run exports one (fresh LoRA: B = 0).
+        var adapter = Path.Combine(root, "adapter");
+        using (var model = Engine.Models.LanguageModel.Load(ExampleModel))
+        {
+            model.AttachLora(new Engine.Lora.LoraConfig(Rank: 4, Alpha: 8), seed: 1);
+            Engine.Lora.PeftAdapter.Save(model, adapter, baseModelName: "base");
+        }
         var port = Jobs.ClusterConnection.FreePort();
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = root };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "rft.dll"), "serve", "--model", ExampleModel, "--port", port.ToString(), "--device", "cpu" })
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "rft.dll"), "serve", "--model", ExampleModel, "--port", port.ToString(), "--device", "cpu", "--adapter", $"math={adapter}" })
             start.ArgumentList.Add(a);
         using var rft = Process.Start(start)!;
         var stderr = rft.StandardError.ReadToEndAsync();
@@ -81,17 +88,23 @@ public sealed class ServeCommandTests : IDisposable
                 while (await rft.StandardOutput.ReadLineAsync(ready.Token) is { } line && !line.StartsWith("Ctrl+C")) lines.Add(line);
             if (!lines.Contains($"serving on http://127.0.0.1:{port}/v1"))
                 throw new Xunit.Sdk.XunitException($"no 'serving on' line: {string.Join('\n', lines)}{await Drain(rft, stderr)}");
-            Assert.Contains("models: base", lines);
+            Assert.Contains("models: base, math", lines);
 
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/v1/"), Timeout = TimeSpan.FromMinutes(1) };
             JsonNode models;
             try { models = JsonNode.Parse(await http.GetStringAsync("models"))!; }
             catch (HttpRequestException e) { throw new Xunit.Sdk.XunitException($"{e.Message}; rft serve said:\n{string.Join('\n', lines)}{await Drain(rft, stderr)}"); }
-            Assert.Contains("base", models["data"]!.AsArray().Select(m => (string?)m!["id"]));
-            var reply = await http.PostAsJsonAsync("chat/completions", new { model = "base", messages = new[] { new { role = "user", content = "2+3=" } }, max_tokens = 4, temperature = 0 });
-            var body = await reply.Content.ReadAsStringAsync();
-            Assert.True(reply.IsSuccessStatusCode, body);
-            Assert.NotNull((string?)JsonNode.Parse(body)!["choices"]![0]!["message"]!["content"]);
+            var listed = models["data"]!.AsArray().ToDictionary(m => (string)m!["id"]!, m => (string?)m!["parent"]);
+            Assert.True(listed.TryGetValue("base", out var none) && none is null, models.ToJsonString());
+            Assert.True(listed.TryGetValue("math", out var parent) && parent == "base", models.ToJsonString());
+            foreach (var name in new[] { "base", "math" })
+            {
+                var reply = await http.PostAsJsonAsync("chat/completions", new { model = name, messages = new[] { new { role = "user", content = "2+3=" } }, max_tokens = 4, temperature = 0 });
+                var body = await reply.Content.ReadAsStringAsync();
+                Assert.True(reply.IsSuccessStatusCode, body);
+                Assert.Equal(name, (string?)JsonNode.Parse(body)!["model"]);
+                Assert.NotNull((string?)JsonNode.Parse(body)!["choices"]![0]!["message"]!["content"]);
+            }
 
             Process.Start("kill", ["-INT", rft.Id.ToString()])!.WaitForExit();
             await rft.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
