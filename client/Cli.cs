@@ -28,7 +28,8 @@ public static class Cli
         try
         {
             // our own handler below: input errors exit 2 with one line, failures exit 1, never a stack trace
-            return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            // Ctrl+C cancels the command's token; a host that stops (rft serve, rft run) needs more than the default 2 s to stop cleanly.
+            return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = TimeSpan.FromSeconds(20) });
         }
         catch (AggregateException e) when (e.InnerExceptions.Count == 1 && IsInputError(e.InnerException!))
         {

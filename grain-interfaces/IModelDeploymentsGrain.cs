@@ -9,7 +9,15 @@ public sealed record ModelDeployment(
     [property: Id(3)] int Version,
     [property: Id(4)] string BaseModel,
     [property: Id(5)] string AdapterPath,
-    [property: Id(6)] DateTimeOffset DeployedAt);
+    [property: Id(6)] DateTimeOffset DeployedAt,
+    [property: Id(7)] string? BaseModelName = null)
+{
+    /// <summary>
+    /// The base as users named it (the adapter's <c>base_model_name_or_path</c>, e.g. <c>base</c>), for listings;
+    /// <see cref="BaseModel"/> is where the silos load it from (often an <c>artifact:</c> reference).
+    /// </summary>
+    public string BaseModelDisplayName => BaseModelName ?? BaseModel;
+}
 
 /// <summary>
 /// The cluster's deployed adapters by name (key 0). Every silo's endpoint resolves a request's

@@ -19,6 +19,38 @@ if (args.Contains("--chat"))
     Console.WriteLine($"| Qwen2.5 | {c.Turns} | {c.Chars} | {c.Tokens} | {c.RenderMs:F2} | {c.SegmentsMs:F2} | {c.EncodeMs:F2} | {c.TokenizeOnceMs:F2} |");
     return;
 }
+//   dotnet run -c Release --project bench/Orleans.Rft.Bench -- --serving [--preset small-25m] [--clients 1,8,32,64] [--max-tokens 64] [--rounds 2]   (RFT_BENCH_DEBUG=1: each engine run's time)
+if (args.Contains("--serving"))
+{
+    var servingPreset = Arg("--preset", "small-25m");
+    var clients = Arg("--clients", "1,8,32,64").Split(',').Select(int.Parse).ToList();
+    int maxTokens = int.Parse(Arg("--max-tokens", "64")), rounds = int.Parse(Arg("--rounds", "2"));
+    var (rows, probe, parameters) = await ServingBenchmark.Run(servingPreset, clients, maxTokens, rounds);
+    Console.WriteLine($"serving {servingPreset} ({parameters / 1e6:F1}M parameters, CPU, {Environment.ProcessorCount} threads), {maxTokens} tokens a request, {rounds} requests a client; engine = Sampler.Generate of the same prompts, batch = clients");
+    Console.WriteLine("| clients | requests | req/s | tok/s | p50 latency ms | p95 latency ms | TTFT p50 ms (stream) | TTFT p95 ms | engine tok/s | engine batch ms | HTTP ÷ engine |");
+    Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
+    foreach (var r in rows)
+        Console.WriteLine($"| {r.Clients} | {r.Requests} | {r.RequestsPerSecond:F2} | {r.TokensPerSecond:F0} | {r.LatencyP50Ms:F0} | {r.LatencyP95Ms:F0} | {r.TtftP50Ms:F0} | {r.TtftP95Ms:F0} | {r.EngineTokensPerSecond:F0} | {r.EngineBatchMs:F0} | {r.RatioToEngine:F2}× |");
+    Console.WriteLine($"a request arriving while {probe.Decoding} others decode: first token after {probe.TtftMs:F0} ms = {probe.StepsToFirstToken:F1} decode steps of the engine at batch 32 ({probe.EngineStepMs:F1} ms); the served streams' median gap between tokens meanwhile: {probe.ServedStepMs:F1} ms");
+    var servingJson = new JsonObject
+    {
+        ["preset"] = servingPreset, ["parameters"] = parameters, ["max_tokens"] = maxTokens, ["rounds"] = rounds, ["threads"] = Environment.ProcessorCount,
+        ["rows"] = new JsonArray(rows.Select(r => (JsonNode)new JsonObject
+        {
+            ["clients"] = r.Clients, ["requests"] = r.Requests, ["requests_per_s"] = Finite(r.RequestsPerSecond), ["tokens_per_s"] = Finite(r.TokensPerSecond),
+            ["latency_p50_ms"] = Finite(r.LatencyP50Ms), ["latency_p95_ms"] = Finite(r.LatencyP95Ms), ["ttft_p50_ms"] = Finite(r.TtftP50Ms), ["ttft_p95_ms"] = Finite(r.TtftP95Ms),
+            ["engine_tokens_per_s"] = Finite(r.EngineTokensPerSecond), ["engine_batch_ms"] = Finite(r.EngineBatchMs), ["ratio_to_engine"] = Finite(r.RatioToEngine),
+        }).ToArray()),
+        ["arrival"] = new JsonObject
+        {
+            ["decoding"] = probe.Decoding, ["ttft_ms"] = Finite(probe.TtftMs), ["engine_step_ms_b32"] = Finite(probe.EngineStepMs),
+            ["served_token_gap_ms"] = Finite(probe.ServedStepMs), ["steps_to_first_token"] = Finite(probe.StepsToFirstToken),
+        },
+    };
+    Directory.CreateDirectory(Path.Combine(FindRepoRoot(), "bench", "results"));
+    File.WriteAllText(Path.Combine(FindRepoRoot(), "bench", "results", "serving.json"), servingJson.ToJsonString(new() { WriteIndented = true }));
+    return;
+}
 //   dotnet run -c Release --project bench/Orleans.Rft.Bench -- --tokenizers [MODEL_DIR,MODEL_DIR…] [--ids-out DIR]
 if (args.Contains("--tokenizers"))
 {
@@ -84,6 +116,9 @@ string Arg(string name, string fallback)
     var i = Array.IndexOf(args, name);
     return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
 }
+
+// NaN (nothing measured, e.g. no token gaps while a batch's tokens arrive at its end) is written as null: JSON has no NaN.
+static JsonNode? Finite(double value) => double.IsFinite(value) ? JsonValue.Create(value) : null;
 
 static string FindRepoRoot()
 {

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 using Orleans.Rft.Silo;
+using Orleans.Rft.Silo.Http;
 
 namespace Orleans.Rft.Client.Jobs;
 
@@ -48,19 +49,39 @@ public static class ClusterConnection
     }
 
     /// <summary>An in-process silo on free localhost ports with local artifacts: the embedded default.</summary>
-    public static async Task<IHost> StartEmbeddedAsync(string artifacts, string devices, CancellationToken cancellation)
+    public static Task<IHost> StartEmbeddedAsync(string artifacts, string devices, CancellationToken cancellation) =>
+        StartEmbeddedAsync(new RftSiloOptions { ArtifactsPath = artifacts, AllowLocalPaths = true, Devices = devices, SiloPort = FreePort(), GatewayPort = FreePort(), ClusterId = "rft-embedded-" + Environment.ProcessId }, cancellation);
+
+    static async Task<IHost> StartEmbeddedAsync(RftSiloOptions options, CancellationToken cancellation)
     {
         var builder = Host.CreateApplicationBuilder();
         QuietLogging(builder);
-        var options = new RftSiloOptions { ArtifactsPath = artifacts, AllowLocalPaths = true, Devices = devices, SiloPort = FreePort(), GatewayPort = FreePort(), ClusterId = "rft-embedded-" + Environment.ProcessId };
         builder.UseOrleans(silo => silo.AddRft(options));
         var host = builder.Build();
         await host.StartAsync(cancellation);
         return host;
     }
 
+    /// <summary>
+    /// An in-process silo with the OpenAI-compatible endpoint on <c>options.HttpPort</c> (<c>rft serve</c>, the
+    /// serving benchmark): the silo host's own wiring (<see cref="Silo.Http.RftHttpExtensions"/>).
+    /// </summary>
+    public static async Task<IHost> StartServingAsync(RftSiloOptions options, CancellationToken cancellation)
+    {
+        var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateBuilder();
+        QuietLogging(builder);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Error);
+        builder.Logging.AddFilter("Orleans.Rft.Silo.Http.RftHttpExtensions", LogLevel.Error); // its start note ("loopback only") is printed by rft serve itself
+        builder.UseOrleans(silo => silo.AddRft(options));
+        builder.AddRftHttp(options);
+        var app = builder.Build();
+        app.MapRftHttp();
+        await app.StartAsync(cancellation);
+        return app;
+    }
+
     /// <summary>Logs go to stderr (stdout is for results and --json), and Orleans' start-up notes are hidden.</summary>
-    static void QuietLogging(HostApplicationBuilder builder)
+    static void QuietLogging(IHostApplicationBuilder builder)
     {
         builder.Logging.ClearProviders();
         builder.Logging.AddRedactingConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
