@@ -280,17 +280,4 @@ public sealed class MessageBoundTests
         var error = Assert.Throws<ArgumentException>(() => Grains.Jobs.JobStepRunner.RequestChunks(huge, _ => 5 << 20, r => "train.jsonl line 12").ToList());
         Assert.Contains("train.jsonl line 12", error.Message);
     }
-
-    [Fact]
-    public void The_kv_cache_budget_splits_a_merged_batch_so_each_generate_call_holds_at_most_the_budget()
-    {
-        Assert.Equal([[1, 3], [2], [0]], BatchPlanner.Split([10, 3, 7, 3], maxNewTokens: 5, maxTokens: 20));
-        var random = new Random(1);
-        var lengths = Enumerable.Range(0, 200).Select(_ => random.Next(1, 300)).ToList();
-        var groups = BatchPlanner.Split(lengths, 64, 4096);
-        Assert.Equal(Enumerable.Range(0, 200), groups.SelectMany(g => g).Order());
-        Assert.All(groups, g => Assert.True(g.Length == 1 || g.Length * (g.Max(i => lengths[i]) + 64L) <= 4096));
-        Assert.True(groups.Count > 1);
-        Assert.Single(BatchPlanner.Split(lengths, 64, long.MaxValue));
-    }
 }
