@@ -49,6 +49,7 @@ public static class TokenSampler
 
         // The tempered logits; a greedy row divides by 1 (its policy is softmax(logits)).
         var scaled = allUntempered ? logits : logits / Column(rows.Select(r => r.Temperature > 0 ? (float)r.Temperature : 1f), b, device); // (B, V)
+        var policyDist = scaled.log_softmax(-1);                                                  // (B, V)
         Tensor tokens, sampled;                                                                   // (B, 1) each
         if (anySampled)
         {
@@ -68,7 +69,7 @@ public static class TokenSampler
                 sorted = sorted.masked_fill(before.gt(topP), float.NegativeInfinity);
                 truncated = full_like(scaled, float.NegativeInfinity).scatter(-1, order, sorted);
             }
-            var dist = truncated.log_softmax(-1);                                                 // (B, V)
+            var dist = anyTruncated ? truncated.log_softmax(-1) : policyDist;                     // (B, V)
             var cdf = dist.exp().to(ScalarType.Float64).cumsum(-1);                               // (B, V), non-decreasing
             var u = tensor(rows.Select(r => r.Temperature > 0 ? CounterUniform.Draw(r.Seed, r.TokenIndex) : 0.0).ToArray(), new long[] { b, 1 }, device: device);
             // u · total < total, and a token of probability 0 repeats its predecessor's cdf, so the
@@ -88,7 +89,7 @@ public static class TokenSampler
             tokens = logits.argmax(-1, keepdim: true);                                            // greedy: a point mass
             sampled = zeros(b, 1, ScalarType.Float32, device);
         }
-        var policy = scaled.log_softmax(-1).gather(1, tokens);
+        var policy = policyDist.gather(1, tokens);
         var parts = new List<Tensor> { tokens.to(ScalarType.Float64), sampled.to(ScalarType.Float64), policy.to(ScalarType.Float64) };
         if (topLogProbs >= 0)
         {
