@@ -42,8 +42,23 @@ public sealed class SlotKvCache : IKvCache, IDisposable
     public void Reserve(int slots, long capacity)
     {
         if (slots <= Slots && capacity <= Capacity) return;
-        int s = Math.Max(slots, Slots);
-        long c = Math.Max(capacity, Capacity);
+        Reallocate(Math.Max(slots, Slots), Math.Max(capacity, Capacity));
+    }
+
+    /// <summary>
+    /// Shrinks the allocation to <paramref name="slots"/> × <paramref name="capacity"/> (copying the active
+    /// rows), so that a cache grown for a long request does not outlive it. Both must hold the active rows.
+    /// </summary>
+    public void Shrink(int slots, long capacity)
+    {
+        if (keys is null || (slots >= Slots && capacity >= Capacity)) return;
+        for (int r = 0; r < Rows; r++)
+            if (end[r] > capacity) throw new InvalidOperationException($"KV cache: row {r} fills {end[r]} positions, more than {capacity}.");
+        Reallocate(Math.Max(slots, Rows), capacity);
+    }
+
+    void Reallocate(int s, long c)
+    {
         using var scope = NewDisposeScope();
         var newKeys = new Tensor[layers];
         var newValues = new Tensor[layers];
@@ -54,8 +69,9 @@ public sealed class SlotKvCache : IKvCache, IDisposable
             newValues[i] = zeros(new long[] { s, kvHeads, c, headDim }, dtype, device).DetachFromDisposeScope();
             if (keys is not null && Rows > 0)
             {
-                newKeys[i].narrow(0, 0, Rows).narrow(2, 0, Capacity).copy_(keys[i].narrow(0, 0, Rows));
-                newValues[i].narrow(0, 0, Rows).narrow(2, 0, Capacity).copy_(values![i].narrow(0, 0, Rows));
+                long kept = Math.Min(c, Capacity);
+                newKeys[i].narrow(0, 0, Rows).narrow(2, 0, kept).copy_(keys[i].narrow(0, 0, Rows).narrow(2, 0, kept));
+                newValues[i].narrow(0, 0, Rows).narrow(2, 0, kept).copy_(values![i].narrow(0, 0, Rows).narrow(2, 0, kept));
             }
         }
         FreeTensors();

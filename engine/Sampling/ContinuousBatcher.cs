@@ -55,6 +55,8 @@ public sealed class ContinuousBatcher : IDisposable
     /// <summary>Sequences submitted and not yet admitted.</summary>
     public int WaitingRows => waiting.Count + submitted.Count;
     public bool HasWork => active.Count > 0 || waiting.Count > 0 || !submitted.IsEmpty;
+    /// <summary>KV positions allocated now (slots × positions per slot), what <see cref="BatcherOptions.KvBudgetTokens"/> bounds.</summary>
+    public long CachePositions => cache.Slots * cache.Capacity;
     /// <summary>Steps run so far (each decodes every active row once).</summary>
     public long Steps { get; private set; }
 
@@ -147,7 +149,14 @@ public sealed class ContinuousBatcher : IDisposable
         next?.DetachFromDisposeScope();
         lastTokens?.Dispose();
         lastTokens = next;
-        if (active.Count == 0) maxReserved = 0;
+        if (leaving.Count == 0) return;
+        // What the remaining rows can still fill: the budget admits against it, and a cache grown for a
+        // long request that has left shrinks back (rows keep their slots: no row moves).
+        maxReserved = 0;
+        for (int slot = 0; slot < active.Count; slot++)
+            maxReserved = Math.Max(maxReserved, cache.StartOf(slot) + active[slot].Prompt.Length + active[slot].Options.MaxTokens);
+        if (active.Count > 0 && (cache.Capacity > 2 * maxReserved || cache.Slots > 2 * active.Count + 8))
+            cache.Shrink(Math.Min(cache.Slots, active.Count + active.Count / 4 + 8), Math.Min(cache.Capacity, maxReserved)); // geometric: few reallocations as a batch drains
     }
 
     /// <summary>Moves waiting sequences into the batch, first come first served, while rows × the longest slot fit the budget.</summary>

@@ -231,6 +231,24 @@ public sealed class ContinuousBatcherTests : IDisposable
     }
 
     [Fact]
+    public void A_cache_grown_for_a_long_request_shrinks_back_when_it_leaves_and_the_remaining_rows_are_unchanged()
+    {
+        var shortRows = Enumerable.Range(0, 2).Select(i => new SequenceSubmission(Prompts[i], new SamplingOptions(Temperature: 1.0, MaxTokens: 12, IgnoreEos: true), Seed: 30 + i)).ToList();
+        using var batcher = new ContinuousBatcher(model);
+        var longRow = batcher.Submit(new SequenceSubmission(Prompts[3], new SamplingOptions(Temperature: 1.0, MaxTokens: 500, IgnoreEos: true), Seed: 3));
+        var handles = shortRows.Select(batcher.Submit).ToList();
+        batcher.Step();
+        long grown = batcher.CachePositions;
+        Assert.True(grown >= 3 * 500, $"{grown} positions for a 500-token row");
+        batcher.Step();
+        longRow.Cancel();
+        batcher.Step();
+        Assert.True(batcher.CachePositions * 10 < grown, $"{batcher.CachePositions} positions after the long row left (was {grown})");
+        while (batcher.HasWork) batcher.Step();
+        for (int i = 0; i < shortRows.Count; i++) AssertSame(Alone(shortRows[i]), handles[i].Completion.Result, $"row {i}");
+    }
+
+    [Fact]
     public void A_cancelled_row_ends_with_cancellation_and_its_companions_continue_unchanged()
     {
         var o = new SamplingOptions(Temperature: 1.0, MaxTokens: 10, IgnoreEos: true);
