@@ -101,9 +101,9 @@ public sealed class RolloutWorkerGrain(DeviceRegistry devices, ModelHost host, I
         });
         var options = new SamplingOptions(r.Temperature, r.TopP, r.TopK, r.MaxTokens, r.Stop, null, null);
         var adapterKey = adapter is null ? null : $"{r.AdapterPath}@{r.AdapterVersion}";
-        var rows = Enumerable.Range(0, prompts.Count * r.N).Select(j => generation.GenerateAsync(device.Name,
-            new SequenceRequest(baseModel, adapter, adapterKey, prompts[j / r.N], options with { Seed = SamplingOptions.RowSeed(r.Seed, r.FirstRow + j) }))).ToList();
-        var sequences = await Task.WhenAll(rows);
+        var rows = Enumerable.Range(0, prompts.Count * r.N).Select(j =>
+            new SequenceRequest(baseModel, adapter, adapterKey, prompts[j / r.N], options with { Seed = SamplingOptions.RowSeed(r.Seed, r.FirstRow + j) })).ToList();
+        var sequences = await generation.GenerateManyAsync(device.Name, rows); // the rows join one step together: a rerun sees the same batches
         var completions = sequences.Select((s, j) => new GeneratedCompletion(prompts[j / r.N], s.TokenIds, s.PolicyLogProbs, s.Text, s.FinishReason)).ToArray();
         return new GenerateResult(completions, r.AdapterVersion, watch.Elapsed.TotalSeconds, null, 0, completions.Length);
     }

@@ -36,4 +36,37 @@ public sealed class ContinuousGenerationService(DeviceRegistry devices, ModelHos
         }
         finally { lease.Dispose(); }
     }
+
+    public async Task<GeneratedSequence[]> GenerateManyAsync(string device, IReadOnlyList<SequenceRequest> requests, CancellationToken cancellation = default)
+    {
+        cancellation.ThrowIfCancellationRequested();
+        if (requests.Count == 0) return [];
+        var worker = devices.Get(device);
+        // One device work item: every row is queued before the scheduler's next step, so all join that step.
+        var submitted = await worker.RunAsync(() =>
+        {
+            var held = new List<(ModelHost.Lease Lease, SequenceHandle Handle)>();
+            try
+            {
+                foreach (var r in requests)
+                {
+                    var lease = host.Acquire(worker, r.BaseModel, r.AdapterFolder, r.AdapterKey);
+                    try { held.Add((lease, lease.Batcher.Submit(new SequenceSubmission(r.PromptIds, r.Options, r.Options.Seed, lease.Adapter, null, cancellation)))); }
+                    catch { lease.Dispose(); throw; }
+                }
+                return held;
+            }
+            catch
+            {
+                foreach (var (lease, handle) in held) { handle.Cancel(); lease.Dispose(); }
+                throw;
+            }
+        });
+        try
+        {
+            using var wake = cancellation.Register(worker.Wake);
+            return await Task.WhenAll(submitted.Select(s => s.Handle.Completion));
+        }
+        finally { foreach (var (lease, _) in submitted) lease.Dispose(); }
+    }
 }
