@@ -37,9 +37,13 @@ public static class RftSiloBuilderExtensions
         }
         silo.Services.Configure<DeviceOptions>(d => d.Devices = options.Devices);
         silo.Services.AddSingleton<DeviceRegistry>();
-        silo.Services.AddSingleton(_ => new ModelHost(options.ModelHostBudgetMiB << 20));
+        silo.Services.AddSingleton(sp =>
+        {
+            var limits = sp.GetRequiredService<RolloutWorkerOptions>(); // the last registration wins (tests shrink the batch)
+            return new ModelHost(options.ModelHostBudgetMiB << 20, options.AdapterBudgetMiB << 20, new Engine.Sampling.BatcherOptions(limits.MaxBatchTokens, limits.MaxBatchRows));
+        });
         silo.Services.AddSingleton(new RolloutWorkerOptions(options.MaxBatchTokens));
-        silo.Services.AddSingleton<IGenerationService, SamplerGenerationService>();
+        silo.Services.AddSingleton<IGenerationService, ContinuousGenerationService>();
         silo.Services.AddSingleton<TrainerRankRegistry>();
         silo.Services.AddSingleton<IArtifactStore>(_ => options.Artifacts == "blob"
             ? new BlobArtifactStore(options.AzureStorageConnectionString!, options.ArtifactsContainer, new ArtifactCache(

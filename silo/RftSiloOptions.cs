@@ -46,11 +46,13 @@ public sealed class RftSiloOptions
     /// <summary>The largest file one upload may announce, in MiB.</summary>
     public long MaxUploadMiB { get; set; } = 20480;
     /// <summary>
-    /// Parameter memory (MiB, per device) of the models rollout workers keep loaded for sampling: one
-    /// per base model and LoRA shape; least recently used ones are unloaded past it.
+    /// Parameter memory (MiB, per device) of the base models kept loaded for sampling and serving: one
+    /// per base model folder (every adapter over it shares it); least recently used idle ones are unloaded past it.
     /// </summary>
     public long ModelHostBudgetMiB { get; set; } = ModelHost.DefaultBudgetMiB;
-    /// <summary>KV-cache slots of one generate call: rows × (longest prompt + max_tokens); larger merged batches run in parts.</summary>
+    /// <summary>Memory (MiB, per device) of the LoRA adapters kept loaded over the served bases; least recently used ones no request holds are unloaded past it.</summary>
+    public long AdapterBudgetMiB { get; set; } = ModelHost.DefaultAdapterBudgetMiB;
+    /// <summary>KV cache (positions) of each served base model's continuous batch: rows × (longest prompt + max_tokens); a sequence that does not fit waits for rows to leave.</summary>
     public long MaxBatchTokens { get; set; } = RolloutWorkerOptions.DefaultMaxBatchTokens;
     /// <summary>Port of the OpenAI-compatible HTTP endpoint (<c>/v1/…</c>, <c>/healthz</c>, <c>/readyz</c>); 0 turns it off.</summary>
     public int HttpPort { get; set; } = 8080;
@@ -86,7 +88,8 @@ public sealed class RftSiloOptions
             throw new InvalidOperationException("Rft:AzureStorageConnectionString isn't configured; Azure clustering, storage and blob artifacts need it (UseDevelopmentStorage=true for Azurite).");
         OneOf(nameof(OtlpProtocol), OtlpProtocol, "grpc", "http");
         if (ModelHostBudgetMiB < 1) throw new InvalidOperationException($"Rft:{nameof(ModelHostBudgetMiB)} is {ModelHostBudgetMiB}; give the MiB of parameters a device may keep loaded for sampling (default {ModelHost.DefaultBudgetMiB}).");
-        if (MaxBatchTokens < 1) throw new InvalidOperationException($"Rft:{nameof(MaxBatchTokens)} is {MaxBatchTokens}; give the KV-cache slots of one generate call (default {RolloutWorkerOptions.DefaultMaxBatchTokens}).");
+        if (AdapterBudgetMiB < 1) throw new InvalidOperationException($"Rft:{nameof(AdapterBudgetMiB)} is {AdapterBudgetMiB}; give the MiB of LoRA adapters a device may keep loaded (default {ModelHost.DefaultAdapterBudgetMiB}).");
+        if (MaxBatchTokens < 1) throw new InvalidOperationException($"Rft:{nameof(MaxBatchTokens)} is {MaxBatchTokens}; give the KV-cache positions of a device's continuous batch (default {RolloutWorkerOptions.DefaultMaxBatchTokens}).");
         if (!string.IsNullOrEmpty(OtlpEndpoint) && !(Uri.TryCreate(OtlpEndpoint, UriKind.Absolute, out var otlp) && otlp.Scheme is "http" or "https"))
             throw new InvalidOperationException($"Rft:OtlpEndpoint is '{Orleans.Rft.GrainInterfaces.Secrets.Redact(OtlpEndpoint)}'; use an http(s) URL such as http://otel-collector:4317.");
         if (ArtifactCacheMiB < 1) throw new InvalidOperationException($"Rft:ArtifactCacheMiB is {ArtifactCacheMiB}; give the blob artifact cache at least 1 MiB (default 4096).");

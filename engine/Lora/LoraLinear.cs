@@ -19,6 +19,8 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     Parameter? lora_B;
     double scaling;
     double dropout;
+    LoraRouting? routing;   // per-row served adapters of the current forward (inference only)
+    string modulePath = "";
 
     public LoraLinear(long inFeatures, long outFeatures, bool hasBias, ScalarType dtype, Device device) : base(nameof(LoraLinear))
     {
@@ -58,14 +60,38 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         dropout = dropoutRate;
     }
 
+    /// <summary>Serves per-row adapters (<see cref="LoraRouting"/>) in the next forwards; null stops. <paramref name="path"/> is this layer's module path.</summary>
+    public void Route(LoraRouting? routing, string path)
+    {
+        this.routing = routing;
+        modulePath = path;
+    }
+
     public override Tensor forward(Tensor x)
     {
         var y = nn.functional.linear(x, weight, bias);
+        if (routing is not null) y = AddRoutedDeltas(x, y);
         if (lora_A is null || lora_B is null || !AdapterEnabled) return y;
         using var scope = NewDisposeScope();
         var input = x.dtype == lora_A.dtype ? x : x.to(lora_A.dtype);
         if (training && dropout > 0) input = nn.functional.dropout(input, dropout, training: true);
         var delta = nn.functional.linear(nn.functional.linear(input, lora_A), lora_B) * scaling;
         return (y + delta.to(y.dtype)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>y (B, …, out) += per adapter group: ((x[rows] Aᵀ) Bᵀ) · α/r on those rows, in the adapter's dtype.</summary>
+    Tensor AddRoutedDeltas(Tensor x, Tensor y)
+    {
+        if (!routing!.Groups.Any(g => g.Adapter.For(modulePath) is not null)) return y;
+        using var scope = NewDisposeScope();
+        foreach (var group in routing.Groups)
+        {
+            if (group.Adapter.For(modulePath) is not var (a, b)) continue;
+            var input = group.AllRows ? x : x.index_select(0, group.Rows);
+            if (input.dtype != a.dtype) input = input.to(a.dtype);
+            var delta = (nn.functional.linear(nn.functional.linear(input, a), b) * group.Adapter.Scaling).to(y.dtype);
+            y = group.AllRows ? y + delta : y.index_add(0, group.Rows, delta, 1);
+        }
+        return y.MoveToOuterDisposeScope();
     }
 }

@@ -68,6 +68,50 @@ public static class PeftAdapter
     }
 
     /// <summary>
+    /// The A (r, in) and B (out, r) tensors of every targeted projection of <paramref name="network"/>,
+    /// by module path, as stored (the caller converts and moves them). Every targeted projection must
+    /// be present with its shape; the caller disposes the tensors.
+    /// </summary>
+    public static Dictionary<string, (Tensor A, Tensor B)> ReadWeights(string directory, CausalLM network, LoraConfig config)
+    {
+        var path = Path.Combine(directory, WeightsFile);
+        if (!File.Exists(path)) throw new FileNotFoundException($"{directory}: {WeightsFile} is missing.");
+        var tensors = SafeTensorsFile.Load(path);
+        var result = new Dictionary<string, (Tensor A, Tensor B)>();
+        try
+        {
+            foreach (var (module, layer) in network.Projections())
+            {
+                if (!config.Targets.Contains(module[(module.LastIndexOf('.') + 1)..])) continue;
+                var a = Take(tensors, path, module + ".lora_A", [config.Rank, layer.InFeatures]);
+                var b = Take(tensors, path, module + ".lora_B", [layer.OutFeatures, config.Rank]);
+                result[module] = (a, b);
+            }
+            return result;
+        }
+        catch
+        {
+            foreach (var (a, b) in result.Values) { a.Dispose(); b.Dispose(); }
+            throw;
+        }
+        finally
+        {
+            foreach (var (name, t) in tensors)
+                if (!result.Values.Any(w => ReferenceEquals(w.A, t) || ReferenceEquals(w.B, t))) t.Dispose();
+        }
+    }
+
+    static Tensor Take(Dictionary<string, Tensor> tensors, string path, string name, long[] shape)
+    {
+        var key = Prefix + name + ".weight";
+        if (!tensors.TryGetValue(key, out var t) && !tensors.TryGetValue(Prefix + name + ".default.weight", out t))
+            throw new InvalidDataException($"{path}: tensor '{key}' is missing.");
+        if (!t.shape.SequenceEqual(shape))
+            throw new InvalidDataException($"{path}: tensor '{key}' has shape [{string.Join(",", t.shape)}], expected [{string.Join(",", shape)}].");
+        return t;
+    }
+
+    /// <summary>
     /// Loads adapter weights into the model, attaching an adapter of the saved shape first if the
     /// model has none. Every adapter tensor of the model must be present, with its shape.
     /// </summary>

@@ -28,4 +28,12 @@ public interface IGenerationService
     /// <see cref="OperationCanceledException"/>.
     /// </summary>
     Task<GeneratedSequence> GenerateAsync(string device, SequenceRequest request, Action<GeneratedToken>? onToken = null, CancellationToken cancellation = default);
+
+    /// <summary>
+    /// Samples several sequences that join the device's batch at the same decode step, so that with
+    /// the same rows (and nothing else decoding) every step sees the same batch and a rerun gives
+    /// bit-identical log-probs (training rollouts after a restart). In the order given.
+    /// </summary>
+    async Task<GeneratedSequence[]> GenerateManyAsync(string device, IReadOnlyList<SequenceRequest> requests, CancellationToken cancellation = default) =>
+        await Task.WhenAll(requests.Select(r => GenerateAsync(device, r, null, cancellation)));
 }

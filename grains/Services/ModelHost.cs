@@ -1,128 +1,228 @@
 using Orleans.Rft.Engine.Lora;
 using Orleans.Rft.Engine.Models;
+using Orleans.Rft.Engine.Sampling;
 
 namespace Orleans.Rft.Grains.Services;
 
 /// <summary>
-/// The models rollout workers sample with. One served model per (device, base model, LoRA shape):
-/// the shape is rank, alpha and target modules, read from the adapter's own config, so two jobs on one
-/// base with different ranks or alphas each sample their own policy (alpha sets the scale α/r of
-/// every LoRA delta: an adapter loaded into a model built with another alpha is another policy).
-/// Jobs with the same shape share a model and swap adapter weights in place by (path, version).
-/// Models of a device are evicted least recently used first once their parameter bytes pass the
-/// budget (the one in use always stays). A model loaded from a leased base model folder keeps that
-/// folder pinned in the blob cache until it is evicted (<see cref="ArtifactLease"/>), so the files stay
-/// for the next load of another shape. Trainer ranks get their own trainable copy from
-/// <see cref="LoadTrainable"/>, outside this budget.
-/// Thread safety: the table is shared by every device thread and guarded by a lock; a model is
-/// only used, loaded and disposed on its own device's <see cref="DeviceWorker"/> thread (eviction
-/// only touches the calling device's models), so no model is disposed while it samples.
+/// The models a device samples with. One served base model per (device, base model folder), with
+/// its continuous-batching scheduler (stepped by the device's <see cref="DeviceWorker"/>): every
+/// adapter over that base — any rank, alpha and target set — rides in the same batch as its own
+/// <see cref="LoraWeights"/>, loaded once per (device, base, adapter key). Bases are evicted least
+/// recently used once their parameter bytes pass <c>budgetBytes</c>, adapters once theirs pass
+/// <c>adapterBudgetBytes</c>; neither while a call uses it (<see cref="Lease"/>), and a base never while
+/// its scheduler has rows. A base loaded from a leased folder keeps that folder pinned in the blob cache
+/// until it is evicted (<see cref="ArtifactLease"/>). Trainer ranks get their own trainable copy from
+/// <see cref="LoadTrainable"/>, outside these budgets.
+/// Thread safety: the tables are shared by every device thread and guarded by a lock; a model and its
+/// adapters are only loaded, used and disposed on their own device's thread (eviction only touches
+/// the calling device's entries). <see cref="Lease.Dispose"/> may run on any thread: it only counts.
 /// </summary>
-public sealed class ModelHost(long budgetBytes) : IDisposable
+public sealed class ModelHost(long budgetBytes, long adapterBudgetBytes = ModelHost.DefaultAdapterBudgetMiB << 20, BatcherOptions? batching = null) : IDisposable
 {
     public const long DefaultBudgetMiB = 8192;
+    public const long DefaultAdapterBudgetMiB = 1024;
 
     readonly object gate = new();
-    readonly Dictionary<(string Device, string Model, string Shape), Served> served = new();
+    readonly Dictionary<(string Device, string Model), ServedBase> bases = new();
+    readonly Dictionary<(string Device, string Model, string Key), ServedAdapter> adapters = new();
     long clock;
 
-    sealed class Served(LanguageModel model, long bytes)
+    internal sealed class ServedBase(LanguageModel model, ContinuousBatcher batcher, long bytes, DeviceWorker device)
     {
         public LanguageModel Model { get; } = model;
-        public long Bytes { get; set; } = bytes;
-        public string? AdapterPath { get; set; }
-        public int Version { get; set; } = -1;
+        public ContinuousBatcher Batcher { get; } = batcher;
+        public DeviceWorker Device { get; } = device;
+        public long Bytes { get; } = bytes;
         public long LastUsed { get; set; }
+        public int InUse { get; set; }
         public IDisposable? BaseModelFiles { get; init; } // the base model's cache pin, released with the model
     }
 
-    /// <summary>Served models and their parameter bytes (for tests and diagnostics).</summary>
-    public IReadOnlyList<(string Device, string Model, string Shape, long Bytes)> Loaded()
+    internal sealed class ServedAdapter(LoraWeights weights)
     {
-        lock (gate) return served.Select(s => (s.Key.Device, s.Key.Model, s.Key.Shape, s.Value.Bytes)).ToList();
+        public LoraWeights Weights { get; } = weights;
+        public long LastUsed { get; set; }
+        public int InUse { get; set; }
     }
 
-    /// <summary>"r=8 alpha=16 targets=k_proj,q_proj": what makes two adapters different policies over one base.</summary>
-    public static string Shape(LoraConfig? lora) =>
-        lora is null ? "base" : $"r={lora.Rank} alpha={lora.Alpha:R} targets={string.Join(",", lora.Targets.Order(StringComparer.Ordinal))}";
+    /// <summary>A base (and adapter) held for one call: neither is evicted until it is disposed.</summary>
+    public sealed class Lease : IDisposable
+    {
+        readonly ModelHost host;
+        readonly ServedBase served;
+        readonly ServedAdapter? adapter;
+        int disposed;
 
-    /// <summary>The policy for generation: the base model with adapter <paramref name="version"/> (no adapter when the path is null).</summary>
-    public LanguageModel ForGeneration(DeviceWorker device, string baseModel, string? adapterPath, int version) =>
-        ForGeneration(device, baseModel, null, adapterPath, version);
+        internal Lease(ModelHost host, ServedBase served, ServedAdapter? adapter) => (this.host, this.served, this.adapter) = (host, served, adapter);
+
+        public LanguageModel Model => served.Model;
+        public ContinuousBatcher Batcher => served.Batcher;
+        public LoraWeights? Adapter => adapter?.Weights;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref disposed, 1) == 1) return;
+            lock (host.gate)
+            {
+                served.InUse--;
+                if (adapter is not null) adapter.InUse--;
+            }
+        }
+    }
+
+    /// <summary>Served base models and their parameter bytes (for tests and diagnostics).</summary>
+    public IReadOnlyList<(string Device, string Model, long Bytes)> Loaded()
+    {
+        lock (gate) return bases.Select(s => (s.Key.Device, s.Key.Model, s.Value.Bytes)).ToList();
+    }
+
+    /// <summary>Loaded adapters: device, base, key and bytes (for tests and diagnostics).</summary>
+    public IReadOnlyList<(string Device, string Model, string Key, long Bytes)> LoadedAdapters()
+    {
+        lock (gate) return adapters.Select(a => (a.Key.Device, a.Key.Model, a.Key.Key, a.Value.Weights.Bytes)).ToList();
+    }
+
+    /// <summary>The served base model (for rendering prompts with its tokenizer and template); on the device thread.</summary>
+    public LanguageModel ForGeneration(DeviceWorker device, string baseModel) => Base(device, baseModel, null, hold: false).Model;
+
+    /// <summary>As above, for a base model leased from the artifact store: the served model keeps the folder pinned until it is evicted.</summary>
+    public LanguageModel ForGeneration(DeviceWorker device, ArtifactLease baseModel) => Base(device, baseModel.Path, baseModel, hold: false).Model;
 
     /// <summary>
-    /// As above, for a base model leased from the artifact store: a model loaded here keeps the folder
-    /// pinned until it is evicted, so that nothing it may read again is evicted from the blob cache.
+    /// The base and the adapter of one call, held until the lease is disposed; on the device thread.
+    /// <paramref name="adapterKey"/> names the adapter's weights (path and policy version; the folder
+    /// when null): calls with one key share the loaded weights.
     /// </summary>
-    public LanguageModel ForGeneration(DeviceWorker device, ArtifactLease baseModel, string? adapterPath, int version) =>
-        ForGeneration(device, baseModel.Path, baseModel, adapterPath, version);
+    public Lease Acquire(DeviceWorker device, ArtifactLease baseModel, string? adapterFolder, string? adapterKey) =>
+        Acquire(device, baseModel.Path, baseModel, adapterFolder, adapterKey);
 
-    LanguageModel ForGeneration(DeviceWorker device, string baseModel, ArtifactLease? files, string? adapterPath, int version)
+    public Lease Acquire(DeviceWorker device, string baseModel, string? adapterFolder, string? adapterKey) =>
+        Acquire(device, baseModel, null, adapterFolder, adapterKey);
+
+    Lease Acquire(DeviceWorker device, string baseModel, ArtifactLease? files, string? adapterFolder, string? adapterKey)
     {
-        var model = Path.GetFullPath(baseModel);
-        var shape = Shape(adapterPath is null ? null : PeftAdapter.ReadConfig(adapterPath));
-        Served? entry;
-        lock (gate)
+        var served = Base(device, baseModel, files, hold: true);
+        try
         {
-            // Without an adapter any served copy of the base will do (its adapter is switched off).
-            entry = served.TryGetValue((device.Name, model, shape), out var exact) ? exact
-                : adapterPath is null ? served.Where(s => s.Key.Device == device.Name && s.Key.Model == model).OrderByDescending(s => s.Value.LastUsed).Select(s => s.Value).FirstOrDefault()
-                : null;
-            if (entry is not null) entry.LastUsed = ++clock;
+            var adapter = adapterFolder is null ? null : Adapter(device, served, Path.GetFullPath(baseModel), adapterKey ?? Path.GetFullPath(adapterFolder), adapterFolder);
+            return new Lease(this, served, adapter);
         }
-        if (entry is null)
+        catch
         {
-            var loaded = LanguageModel.Load(baseModel, device.Device);
-            if (adapterPath is not null) loaded.AttachLora(PeftAdapter.ReadConfig(adapterPath));
-            entry = new Served(loaded, ParameterBytes(loaded)) { BaseModelFiles = files?.Share() };
-            lock (gate)
-            {
-                entry.LastUsed = ++clock;
-                served[(device.Name, model, shape)] = entry;
-            }
-            Evict(device.Name, entry);
+            lock (gate) served.InUse--;
+            throw;
         }
-        if (adapterPath is null)
-        {
-            if (entry.Model.Lora is not null) entry.Model.Network.SetAdapterEnabled(false);
-            entry.AdapterPath = null;
-            entry.Version = -1;
-        }
-        else if (entry.AdapterPath != adapterPath || entry.Version != version)
-        {
-            PeftAdapter.Load(entry.Model, adapterPath);
-            entry.Model.Network.SetAdapterEnabled(true);
-            entry.AdapterPath = adapterPath;
-            entry.Version = version;
-        }
-        return entry.Model;
     }
 
-    /// <summary>Disposes this device's least recently used models until its served bytes fit the budget; <paramref name="keep"/> stays.</summary>
-    void Evict(string device, Served keep)
+    ServedBase Base(DeviceWorker device, string baseModel, ArtifactLease? files, bool hold)
     {
-        var evicted = new List<Served>();
+        var key = (device.Name, Path.GetFullPath(baseModel));
+        ServedBase? entry;
         lock (gate)
         {
-            var mine = served.Where(s => s.Key.Device == device).OrderBy(s => s.Value.LastUsed).ToList();
+            if (bases.TryGetValue(key, out entry))
+            {
+                entry.LastUsed = ++clock;
+                if (hold) entry.InUse++;
+            }
+        }
+        if (entry is not null)
+        {
+            EvictBases(device.Name, entry); // bases held past the budget go once they are idle
+            return entry;
+        }
+        var model = LanguageModel.Load(baseModel, device.Device);
+        entry = new ServedBase(model, new ContinuousBatcher(model, batching), ParameterBytes(model), device) { BaseModelFiles = files?.Share() };
+        device.Attach(entry.Batcher);
+        lock (gate)
+        {
+            entry.LastUsed = ++clock;
+            if (hold) entry.InUse++;
+            bases[key] = entry;
+        }
+        EvictBases(device.Name, entry);
+        return entry;
+    }
+
+    ServedAdapter Adapter(DeviceWorker device, ServedBase served, string model, string key, string folder)
+    {
+        var id = (device.Name, model, key);
+        ServedAdapter? entry;
+        lock (gate)
+        {
+            if (adapters.TryGetValue(id, out entry))
+            {
+                entry.LastUsed = ++clock;
+                entry.InUse++;
+                return entry;
+            }
+        }
+        entry = new ServedAdapter(LoraWeights.Load(folder, served.Model.Network));
+        lock (gate)
+        {
+            entry.LastUsed = ++clock;
+            entry.InUse++;
+            adapters[id] = entry;
+        }
+        EvictAdapters(device.Name);
+        return entry;
+    }
+
+    /// <summary>Disposes this device's least recently used idle bases (and their adapters) until its base bytes fit the budget; <paramref name="keep"/> stays.</summary>
+    void EvictBases(string device, ServedBase keep)
+    {
+        var evicted = new List<ServedBase>();
+        var orphans = new List<ServedAdapter>();
+        lock (gate)
+        {
+            var mine = bases.Where(s => s.Key.Device == device).OrderBy(s => s.Value.LastUsed).ToList();
             long total = mine.Sum(s => s.Value.Bytes);
             foreach (var (key, value) in mine)
             {
                 if (total <= budgetBytes) break;
-                if (value == keep) continue;
-                served.Remove(key);
+                if (value == keep || value.InUse > 0 || value.Batcher.HasWork) continue;
+                bases.Remove(key);
                 evicted.Add(value);
                 total -= value.Bytes;
+                foreach (var a in adapters.Where(a => a.Key.Device == device && a.Key.Model == key.Model).ToList())
+                {
+                    adapters.Remove(a.Key);
+                    orphans.Add(a.Value);
+                }
             }
         }
+        foreach (var a in orphans) a.Weights.Dispose();
         foreach (var e in evicted)
         {
-            e.Model.Dispose(); // on this device's thread: the only one that uses them
+            e.Device.Detach(e.Batcher); // on this device's thread: the only one that uses them
+            e.Batcher.Dispose();
+            e.Model.Dispose();
             e.BaseModelFiles?.Dispose();
         }
     }
 
-    /// <summary>Σ numel × element size over every parameter and buffer of the network (base and adapter).</summary>
+    /// <summary>Disposes this device's least recently used adapters that no call holds until its adapter bytes fit the budget.</summary>
+    void EvictAdapters(string device)
+    {
+        var evicted = new List<ServedAdapter>();
+        lock (gate)
+        {
+            var mine = adapters.Where(a => a.Key.Device == device).OrderBy(a => a.Value.LastUsed).ToList();
+            long total = mine.Sum(a => a.Value.Weights.Bytes);
+            foreach (var (key, value) in mine)
+            {
+                if (total <= adapterBudgetBytes) break;
+                if (value.InUse > 0) continue;
+                adapters.Remove(key);
+                evicted.Add(value);
+                total -= value.Weights.Bytes;
+            }
+        }
+        foreach (var e in evicted) e.Weights.Dispose();
+    }
+
+    /// <summary>Σ numel × element size over every parameter and buffer of the network.</summary>
     static long ParameterBytes(LanguageModel model) =>
         model.Network.parameters().Sum(p => p.numel() * p.ElementSize) + model.Network.buffers().Sum(b => b.numel() * b.ElementSize);
 
@@ -135,6 +235,12 @@ public sealed class ModelHost(long budgetBytes) : IDisposable
 
     public void Dispose()
     {
-        lock (gate) foreach (var s in served.Values) { s.Model.Dispose(); s.BaseModelFiles?.Dispose(); }
+        lock (gate)
+        {
+            foreach (var a in adapters.Values) a.Weights.Dispose();
+            foreach (var s in bases.Values) { s.Batcher.Dispose(); s.Model.Dispose(); s.BaseModelFiles?.Dispose(); }
+            adapters.Clear();
+            bases.Clear();
+        }
     }
 }

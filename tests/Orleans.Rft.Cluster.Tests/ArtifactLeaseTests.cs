@@ -54,7 +54,7 @@ public sealed class ArtifactLeaseTests(AzuriteFixture azurite) : IClassFixture<A
         using (var lease = await store.LeaseAsync(reference))
         {
             folder = lease.Path;
-            await device.RunAsync(() => host.ForGeneration(device, lease, null, -1));
+            await device.RunAsync(() => host.ForGeneration(device, lease));
         } // the batch is over; the served model still holds the folder
         for (int v = 0; v < 3; v++) await store.MaterializeAsync($"jobs/j/adapters/v{v}");
         Assert.Equal(Directory.GetFiles(toy.ModelDir).Length, Directory.Exists(folder) ? Directory.GetFiles(folder).Length : 0);

@@ -103,7 +103,10 @@ public sealed class JobLifecycleTests(ClusterFixture fixture)
             if (instrument.Name == "rft.rollouts.invalid") Interlocked.Add(ref invalid, value);
         });
         listener.Start();
-        var snapshot = await fixture.RunToEnd("invalid", fixture.Spec("invalid", trainers: 1, maxSteps: 2, evaluator: """{"type":"numeric"}"""));
+        // The shared dataset's target is the model's most frequent alphanumeric token, which may be a digit: use a letter here.
+        var letters = Path.Combine(fixture.Root, "letter-truth.jsonl");
+        await File.WriteAllLinesAsync(letters, File.ReadLines(fixture.DatasetPath).Select(l => { var o = System.Text.Json.Nodes.JsonNode.Parse(l)!.AsObject(); o["ground_truth"] = "x"; return o.ToJsonString(); }));
+        var snapshot = await fixture.RunToEnd("invalid", fixture.Spec("invalid", trainers: 1, maxSteps: 2, evaluator: """{"type":"numeric"}""") with { Dataset = letters, EvalDataset = letters });
         Assert.Equal(2, Interlocked.Read(ref steps));      // exported through the project's Meter too
         Assert.Equal(64, Interlocked.Read(ref invalid));
         Assert.True(snapshot.Status == JobStatus.Completed, snapshot.LastError);

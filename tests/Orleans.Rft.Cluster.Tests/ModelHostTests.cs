@@ -6,12 +6,16 @@ using static TorchSharp.torch;
 
 namespace Orleans.Rft.Cluster.Tests;
 
-/// <summary>The served-model table: one model per LoRA shape, evicted least recently used under a parameter budget.</summary>
+/// <summary>
+/// The served-model table: one base per (device, folder) whatever the adapters' shapes, adapters as
+/// their own weights, each evicted least recently used under its budget — never while a call holds it.
+/// </summary>
 public sealed class ModelHostTests : IAsyncLifetime
 {
     readonly ClusterFixture toy = new();
     readonly DeviceWorker device = new("cpu", ComputeDevice.Cpu);
     readonly Dictionary<string, string> adapters = new();
+    string otherBase = "";
 
     public async Task InitializeAsync()
     {
@@ -22,42 +26,72 @@ public sealed class ModelHostTests : IAsyncLifetime
             model.AttachLora(config);
             PeftAdapter.Save(model, adapters[name] = Path.Combine(toy.Root, "adapters", name));
         }
+        otherBase = Path.Combine(toy.Root, "other-base");
+        Directory.CreateDirectory(otherBase);
+        foreach (var file in Directory.GetFiles(toy.ModelDir)) File.Copy(file, Path.Combine(otherBase, Path.GetFileName(file)));
     }
 
     [Fact]
-    public async Task Models_are_kept_per_lora_shape_and_the_least_recently_used_is_evicted_past_the_budget()
+    public async Task Adapters_of_every_rank_and_alpha_share_one_base_and_the_least_recently_used_idle_adapter_is_evicted_past_the_budget()
+    {
+        long r2Bytes = 0, r4Bytes = 0;
+        await device.RunAsync(() =>
+        {
+            using var probe = new ModelHost(long.MaxValue, long.MaxValue);
+            using (var a = probe.Acquire(device, toy.ModelDir, adapters["r2"], "r2")) r2Bytes = a.Adapter!.Bytes;
+            using (var a = probe.Acquire(device, toy.ModelDir, adapters["r4"], "r4")) r4Bytes = a.Adapter!.Bytes;
+        });
+        Assert.True(r4Bytes > r2Bytes);
+        using var host = new ModelHost(long.MaxValue, r2Bytes + r4Bytes); // room for r2 and r4, not a third
+        await device.RunAsync(() =>
+        {
+            using var r4 = host.Acquire(device, toy.ModelDir, adapters["r4"], "r4");      // held through the test
+            using (var r2 = host.Acquire(device, toy.ModelDir, adapters["r2"], "r2"))
+            {
+                Assert.Same(r4.Model, r2.Model);                                            // one base for every shape
+                Assert.Equal((2, 4.0), (r2.Adapter!.Config.Rank, r2.Adapter.Config.Alpha));
+                Assert.Equal((4, 4.0), (r4.Adapter!.Config.Rank, r4.Adapter.Config.Alpha));
+                Assert.Null(r2.Model.Lora);                                                 // the base itself carries no adapter
+                using var again = host.Acquire(device, toy.ModelDir, adapters["r2"], "r2");
+                Assert.Same(r2.Adapter, again.Adapter);                                     // one key: one loaded copy
+            }
+            using (var a8 = host.Acquire(device, toy.ModelDir, adapters["r2a8"], "r2a8"))  // past the budget: r2 (idle) goes, r4 (held, older) stays
+            {
+                Assert.Equal(8.0, a8.Adapter!.Config.Alpha);
+                Assert.Equal(["r2a8", "r4"], host.LoadedAdapters().Select(a => a.Key).Order());
+            }
+            Assert.Single(host.Loaded());
+        });
+    }
+
+    [Fact]
+    public async Task Bases_are_evicted_least_recently_used_past_the_budget_but_never_while_a_call_holds_one()
     {
         long modelBytes = await device.RunAsync(() =>
         {
             using var probe = new ModelHost(long.MaxValue);
-            probe.ForGeneration(device, toy.ModelDir, adapters["r2"], 1);
+            probe.ForGeneration(device, toy.ModelDir);
             return probe.Loaded().Single().Bytes;
         });
-        using var host = new ModelHost(2 * modelBytes + modelBytes / 2); // room for two models
+        using var host = new ModelHost(modelBytes + modelBytes / 2); // room for one base
         await device.RunAsync(() =>
         {
-            // Base only first (no model served yet), then an adapter: the base copy is not reused for it.
-            Assert.Null(host.ForGeneration(device, toy.ModelDir, null, -1).Lora);
-            var r2 = host.ForGeneration(device, toy.ModelDir, adapters["r2"], 1);
-            Assert.Equal(2, host.Loaded().Count);
-            var r4 = host.ForGeneration(device, toy.ModelDir, adapters["r4"], 1);  // evicts the base copy (least recently used)
-            Assert.Equal(["r=2 alpha=4", "r=4 alpha=4"], host.Loaded().Select(l => l.Shape[..l.Shape.IndexOf(" targets")]).Order());
-            Assert.NotSame(r2, r4);
-            Assert.Same(r2, host.ForGeneration(device, toy.ModelDir, adapters["r2"], 2)); // same shape: same model, new weights
-            var a8 = host.ForGeneration(device, toy.ModelDir, adapters["r2a8"], 1); // another alpha is another model; evicts r4
-            Assert.NotSame(r2, a8);
-            Assert.Equal(8, a8.Lora!.Alpha);
-            Assert.Equal(["r=2 alpha=4", "r=2 alpha=8"], host.Loaded().Select(l => l.Shape[..l.Shape.IndexOf(" targets")]).Order());
-            Assert.True(host.Loaded().Sum(l => l.Bytes) <= 2 * modelBytes + modelBytes / 2);
-            // Without an adapter the most recently used copy serves, with its adapter switched off.
-            Assert.Same(a8, host.ForGeneration(device, toy.ModelDir, null, -1));
+            var first = host.Acquire(device, toy.ModelDir, adapters["r2"], "r2");
+            using (var second = host.Acquire(device, otherBase, null, null))
+                Assert.Equal(2, host.Loaded().Count);                // the first is held: it stays, over the budget
+            first.Dispose();
+            using (var again = host.Acquire(device, otherBase, null, null))
+                Assert.Equal([Path.GetFullPath(otherBase)], host.Loaded().Select(l => l.Model)); // the first, idle now, goes
+            host.ForGeneration(device, toy.ModelDir);                // reloads the first base: the idle other one goes
+            Assert.Equal([Path.GetFullPath(toy.ModelDir)], host.Loaded().Select(l => l.Model));
+            Assert.Empty(host.LoadedAdapters().Where(a => a.Model == Path.GetFullPath(otherBase)));
         });
-        // A model larger than the budget is still served (alone).
+        // A base larger than the budget is still served (alone).
         using var tiny = new ModelHost(1);
         await device.RunAsync(() =>
         {
-            tiny.ForGeneration(device, toy.ModelDir, adapters["r2"], 1);
-            tiny.ForGeneration(device, toy.ModelDir, adapters["r4"], 1);
+            tiny.ForGeneration(device, toy.ModelDir);
+            tiny.ForGeneration(device, otherBase);
             Assert.Single(tiny.Loaded());
         });
     }

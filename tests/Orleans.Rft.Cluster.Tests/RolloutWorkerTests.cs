@@ -111,6 +111,41 @@ public sealed class RolloutWorkerTests(WorkerClusterFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task Rollouts_of_two_policies_and_a_streamed_served_request_run_on_one_base_and_each_gets_what_it_gets_alone()
+    {
+        var services = fixture.Cluster.Silos[0].ServiceProvider;
+        var generation = services.GetRequiredService<IGenerationService>();
+        var store = services.GetRequiredService<IArtifactStore>();
+        var rows = fixture.Rows(3);
+        var a = fixture.Request("a", rows, 2, seed: 70);
+        var b = fixture.Request("b", rows, 2, seed: 71);
+        using var baseModel = await store.LeaseAsync(fixture.Toy.ModelDir, "base_model");
+        using var adapter = await store.LeaseFolderAsync("tests/adapters/c");
+        var prompt = PromptIds(rows[0]);
+        var streamed = new List<GeneratedToken>();
+        var served = new SequenceRequest(baseModel, adapter.Path, "tests/adapters/c@1", prompt, new SamplingOptions(Temperature: 0, MaxTokens: 8, LogProbs: 2));
+        var rollouts = Task.WhenAll(GenerateResultPages.GenerateAsync(fixture.Worker, a, TimeSpan.FromMinutes(2)), GenerateResultPages.GenerateAsync(fixture.Worker, b, TimeSpan.FromMinutes(2)));
+        var answer = await generation.GenerateAsync("cpu", served, t => { lock (streamed) streamed.Add(t); }).WaitAsync(TimeSpan.FromMinutes(2));
+        var results = await rollouts;
+        WorkerClusterFixture.AssertSame(fixture.Alone(a), results[0], "policy a");
+        WorkerClusterFixture.AssertSame(fixture.Alone(b), results[1], "policy b");
+        using var model = LanguageModel.Load(fixture.Toy.ModelDir);
+        PeftAdapter.Load(model, adapter.Path);
+        var alone = Sampler.Generate(model, [prompt], served.Options)[0];
+        Assert.Equal(alone.TokenIds, answer.TokenIds);
+        Assert.Equal(answer.TokenIds, streamed.Select(t => t.Id));                                  // every token streamed, in order
+        Assert.Equal(answer.Text, string.Concat(streamed.Select(t => t.TextDelta)));
+        Assert.All(streamed, t => Assert.Equal(2, t.Top!.Count));
+        Assert.Single(services.GetRequiredService<ModelHost>().Loaded().Where(l => l.Model == Path.GetFullPath(fixture.Toy.ModelDir))); // one base for every policy
+    }
+
+    int[] PromptIds(string row)
+    {
+        using var model = LanguageModel.Load(fixture.Toy.ModelDir);
+        return model.Template.Encode(model.Tokenizer, ChatMessage.ParseList(JsonNode.Parse(row)!["messages"], "messages")).Ids;
+    }
+
+    [Fact]
     public async Task Merged_requests_give_each_request_the_samples_it_gets_alone()
     {
         // The bug: a merged batch sampled every request with the first request's seed.
@@ -279,18 +314,5 @@ public sealed class MessageBoundTests
         var huge = new[] { new[] { (row: 0, position: 0) } };
         var error = Assert.Throws<ArgumentException>(() => Grains.Jobs.JobStepRunner.RequestChunks(huge, _ => 5 << 20, r => "train.jsonl line 12").ToList());
         Assert.Contains("train.jsonl line 12", error.Message);
-    }
-
-    [Fact]
-    public void The_kv_cache_budget_splits_a_merged_batch_so_each_generate_call_holds_at_most_the_budget()
-    {
-        Assert.Equal([[1, 3], [2], [0]], BatchPlanner.Split([10, 3, 7, 3], maxNewTokens: 5, maxTokens: 20));
-        var random = new Random(1);
-        var lengths = Enumerable.Range(0, 200).Select(_ => random.Next(1, 300)).ToList();
-        var groups = BatchPlanner.Split(lengths, 64, 4096);
-        Assert.Equal(Enumerable.Range(0, 200), groups.SelectMany(g => g).Order());
-        Assert.All(groups, g => Assert.True(g.Length == 1 || g.Length * (g.Max(i => lengths[i]) + 64L) <= 4096));
-        Assert.True(groups.Count > 1);
-        Assert.Single(BatchPlanner.Split(lengths, 64, long.MaxValue));
     }
 }

@@ -34,9 +34,9 @@ public sealed class TokenSamplerTests
         for (int seed = 0; seed < Seeds; seed++)
         {
             using var scope = NewDisposeScope();
-            using var generator = new Generator((ulong)(1000 + seed));
             var batch = tensor(logits).unsqueeze(0).expand(Rows, 8).contiguous();
-            var (tokens, sampled, policy) = TokenSampler.Next(batch, o with { Seed = 1000 + seed }, Enumerable.Repeat(generator, Rows).ToArray()); // the rows draw in turn from one generator
+            var seeds = Enumerable.Range(0, Rows).Select(i => SamplingOptions.RowSeed(1000 + seed, i)).ToArray(); // every row its own counter-based draw
+            var (tokens, sampled, policy) = TokenSampler.Next(batch, o, seeds);
             var t = tokens.data<long>().ToArray();
             var s = sampled.data<float>().ToArray();
             var q = policy.data<float>().ToArray();
