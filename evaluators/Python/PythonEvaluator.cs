@@ -73,7 +73,9 @@ public sealed class PythonEvaluator(PythonWorkerPool pool, string fileName, bool
         PythonLoadResult result;
         try
         {
-            var (worker, loaded) = PythonWorker.StartAsync(file, function, memoryMb, groupwise, checkOnly: true, Log, PythonWorkerPool.StartTimeout, CancellationToken.None).GetAwaiter().GetResult();
+            // Built synchronously (a factory), possibly on a grain's single-threaded scheduler: the start runs
+            // on the thread pool so that its continuations never wait for the thread this call blocks.
+            var (worker, loaded) = Task.Run(() => PythonWorker.StartAsync(file, function, memoryMb, groupwise, checkOnly: true, Log, PythonWorkerPool.StartTimeout, CancellationToken.None)).GetAwaiter().GetResult();
             worker.Dispose();
             result = loaded;
         }
