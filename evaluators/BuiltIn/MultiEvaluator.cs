@@ -41,6 +41,8 @@ public sealed class MultiEvaluator(IReadOnlyDictionary<string, IEvaluator> parts
         {
             var result = await evaluator.EvaluateAsync(input, cancellation);
             metrics[name] = new MetricResult(result.Score, result.IsScoreValid, result.Reason);
+            // a part's own metrics (a python reward's, a json_schema's fields) stay visible under its name
+            foreach (var (metric, value) in result.Metrics ?? new Dictionary<string, MetricResult>()) metrics[$"{name}.{metric}"] = value;
             if (!result.IsScoreValid) return new EvaluationResult(0, false, $"{name}: {result.Reason}", metrics);
             scores[name] = result.Score;
         }
