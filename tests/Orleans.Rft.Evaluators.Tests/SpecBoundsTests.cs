@@ -59,16 +59,16 @@ public sealed class SpecBoundsTests
     }
 
     [Theory]
-    [InlineData("""{"type":"string","pattern":"(unclosed"}""", "evaluator.schema.pattern", "not a valid regular expression")]
-    [InlineData("""{"type":"object","properties":{"code":{"type":"string","pattern":"[a-"}}}""", "evaluator.schema.properties.code.pattern", "not a valid regular expression")]
-    [InlineData("""{"anyOf":[{"type":"string"},{"pattern":7}]}""", "evaluator.schema.anyOf[1].pattern", "must be a regular expression")]
-    [InlineData("""{"type":"strnig"}""", "evaluator.schema.type", "'strnig' is not a JSON Schema type")]
-    [InlineData("""{"type":["string",3]}""", "evaluator.schema.type[1]", "must be a type name")]
-    [InlineData("""{"type":"string","minLength":2.5}""", "evaluator.schema.minLength", "whole number")]
-    [InlineData("""{"type":"number","maximum":"ten"}""", "evaluator.schema.maximum", "must be a number")]
-    [InlineData("""{"type":"object","required":["a",1]}""", "evaluator.schema.required[1]", "property name")]
-    [InlineData("""{"type":"array","items":[{"type":"string"}]}""", "evaluator.schema.items", "tuple form")]
-    [InlineData("""{"type":"object","properties":{"a":"string"}}""", "evaluator.schema.properties.a", "schema object or true/false")]
+    [InlineData("""{"type":"string","pattern":"(unclosed"}""", "evaluator.schema.pattern", "does not match format \"regex\"")]
+    [InlineData("""{"type":"object","properties":{"code":{"type":"string","pattern":"[a-"}}}""", "evaluator.schema.properties.code.pattern", "does not match format \"regex\"")]
+    [InlineData("""{"anyOf":[{"type":"string"},{"pattern":7}]}""", "evaluator.schema.anyOf[1].pattern", "Value is \"integer\" but should be \"string\"")]
+    [InlineData("""{"type":"strnig"}""", "evaluator.schema.type", "should match one of the values specified by the enum")]
+    [InlineData("""{"type":["string",3]}""", "evaluator.schema.type[1]", "should match one of the values specified by the enum")]
+    [InlineData("""{"type":"string","minLength":2.5}""", "evaluator.schema.minLength", "but should be \"integer\"")]
+    [InlineData("""{"type":"number","maximum":"ten"}""", "evaluator.schema.maximum", "but should be \"number\"")]
+    [InlineData("""{"type":"object","required":["a",1]}""", "evaluator.schema.required[1]", "but should be \"string\"")]
+    [InlineData("""{"type":"array","items":[{"type":"string"}]}""", "evaluator.schema.items", "should be \"object, boolean\"")]
+    [InlineData("""{"type":"object","properties":{"a":"string"}}""", "evaluator.schema.properties.a", "should be \"object, boolean\"")]
     public void A_schema_that_cannot_be_used_is_refused_when_the_spec_is_read(string schema, string path, string message)
     {
         var spec = """{"type":"json_schema","schema":""" + schema + "}";
@@ -84,6 +84,6 @@ public sealed class SpecBoundsTests
         Assert.Equal(1, evaluator.EvaluateAsync(EvaluationInput.Of("""{"code":"ABC"}""", null), CancellationToken.None).Result.Score);
         var miss = evaluator.EvaluateAsync(EvaluationInput.Of("""{"code":"abc"}""", null), CancellationToken.None).Result;
         Assert.Equal(0, miss.Score);
-        Assert.Contains("does not match pattern", miss.Reason);
+        Assert.Contains("$.code: The string value is not a match for the indicated regular expression", miss.Reason);
     }
 }
