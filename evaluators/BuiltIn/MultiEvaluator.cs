@@ -22,7 +22,12 @@ public sealed class MultiEvaluator(IReadOnlyDictionary<string, IEvaluator> parts
         var formula = r.String("formula");
         var weights = r.Object("weights");
         if (formula is not null && weights is not null) throw new SpecException(r.Path, "give either 'weights' or 'formula', not both.");
-        if (formula is not null) return new(parts, Formula.Parse(formula, parts.Keys, r.At("formula")), formula);
+        if (formula is not null)
+        {
+            var combine = Formula.Parse(formula, parts.Keys, r.At("formula"));
+            Formula.CheckFinite(combine, parts.Keys.ToList(), formula, r.At("formula"));
+            return new(parts, combine, formula);
+        }
         var w = new Dictionary<string, double>();
         foreach (var name in parts.Keys)
         {

@@ -87,3 +87,31 @@ public sealed class SpecBoundsTests
         Assert.Contains("$.code: The string value is not a match for the indicated regular expression", miss.Reason);
     }
 }
+
+/// <summary>multi's formula is checked before the job starts: unknown names and divisions by a part that can score 0.</summary>
+public sealed class FormulaSubmissionTests
+{
+    static SpecException Refused(string formula) => Assert.Throws<SpecException>(() => EvaluatorFactory.Create(JsonNode.Parse(
+        "{\"type\":\"multi\",\"formula\":\"" + formula + "\",\"evaluators\":{\"a\":{\"type\":\"exact_match\"},\"b\":{\"type\":\"contains\"}}}")!.AsObject(), "evaluator", null));
+
+    [Theory]
+    [InlineData("a / b", "is NaN when a = 0, b = 0")]
+    [InlineData("a / 0", "is NaN when a = 0, b = 0")]
+    [InlineData("(a + b) / (a - b)", "is NaN when a = 0, b = 0")]
+    [InlineData("1 / (1 - a)", "is Infinity when a = 1, b = 0")]
+    public void A_division_by_a_score_that_can_be_zero_is_an_error_at_submission(string formula, string when)
+    {
+        var e = Refused(formula);
+        Assert.Equal("evaluator.formula", e.Path);
+        Assert.Contains(when, e.Message);
+        Assert.Contains("guard the divisor", e.Message);
+    }
+
+    [Fact]
+    public void An_unknown_evaluator_name_is_an_error_at_submission() =>
+        Assert.Contains("unknown evaluator 'c' (defined: a, b)", Refused("a + c").Message);
+
+    [Fact]
+    public void A_guarded_division_is_accepted() =>
+        EvaluatorFactory.Create(JsonNode.Parse("""{"type":"multi","formula":"a / max(b, 0.5) / 2","evaluators":{"a":{"type":"exact_match"},"b":{"type":"contains"}}}""")!.AsObject(), "evaluator", null);
+}
