@@ -4,13 +4,13 @@ namespace Orleans.Rft.Evaluators.Python;
 
 /// <summary>
 /// Where the <c>python</c> evaluator's interpreter and host files are. The interpreter is
-/// <see cref="Executable"/> when a host sets it (the silo's <c>Rft:Python</c>), else the environment's
-/// <c>Rft__Python</c> (the same setting spelled as an environment variable), else <c>python3</c> on PATH.
+/// <see cref="Executable"/> when a host sets it, else the environment's <c>Rft__Python</c> (how .NET
+/// configuration spells <c>Rft:Python</c> as an environment variable), else <c>python3</c> on PATH.
 /// Nothing is installed at run time: rewards use what that interpreter has.
 /// </summary>
 public static class PythonRuntime
 {
-    /// <summary>Set by a host from its configuration; null falls back to <c>Rft__Python</c>, then <c>python3</c>.</summary>
+    /// <summary>Set by a host from its configuration (tests set it too); null falls back to the environment's <c>Rft__Python</c>, then <c>python3</c>.</summary>
     public static string? Executable { get; set; }
 
     public static string Interpreter =>
