@@ -37,23 +37,38 @@ public sealed record EvaluationResult(double Score, bool IsScoreValid, string Re
         return o;
     }
 
-    /// <summary>Reads an <c>EvaluateResult</c>-shaped JSON object (from a subprocess or HTTP evaluator).</summary>
+    /// <summary>
+    /// Reads an <c>EvaluateResult</c>-shaped JSON object (from a subprocess, an HTTP grader or a judge).
+    /// A field of the wrong type makes the result invalid with the field named, never an exception: the
+    /// text comes from outside the process.
+    /// </summary>
     public static EvaluationResult FromJson(JsonNode? node)
     {
         if (node is not JsonObject o || o["score"] is not JsonValue s || !s.TryGetValue<double>(out var score))
-            return Invalid("the evaluator's answer has no numeric 'score'");
-        var valid = o["is_score_valid"]?.GetValue<bool>() ?? true;
+            return Invalid($"the evaluator's answer has no numeric 'score': {Short(node?.ToJsonString() ?? "null")}");
+        if (!Flag(o["is_score_valid"], out var valid)) return Invalid("the evaluator's 'is_score_valid' is not true or false");
+        var reason = o["reason"] switch { null => "", JsonValue r when r.TryGetValue<string>(out var t) => t, var other => other.ToJsonString() };
         Dictionary<string, MetricResult>? metrics = null;
         if (o["metrics"] is JsonObject m)
         {
             metrics = new();
             foreach (var (name, v) in m)
             {
-                var ms = v?["score"]?.GetValue<double>() ?? double.NaN;
-                var mv = (v?["is_score_valid"]?.GetValue<bool>() ?? true) && !double.IsNaN(ms);
-                metrics[name] = new MetricResult(ms, mv, v?["reason"]?.GetValue<string>() ?? "");
+                var ms = v?["score"] is JsonValue sv && sv.TryGetValue<double>(out var d) ? d : double.NaN;
+                var mv = Flag(v?["is_score_valid"], out var f) && f && !double.IsNaN(ms);
+                var mr = v?["reason"] is JsonValue rv && rv.TryGetValue<string>(out var text) ? text : "";
+                metrics[name] = new MetricResult(double.IsNaN(ms) ? 0 : ms, mv, mr);
             }
         }
-        return new EvaluationResult(score, valid, o["reason"]?.GetValue<string>() ?? "", metrics).Checked();
+        return new EvaluationResult(score, valid, reason, metrics).Checked();
     }
+
+    /// <summary>A JSON bool, true when absent.</summary>
+    static bool Flag(JsonNode? node, out bool value)
+    {
+        value = true;
+        return node is null || node is JsonValue v && v.TryGetValue(out value);
+    }
+
+    static string Short(string s) => s.Length <= 200 ? s : s[..197] + "…";
 }

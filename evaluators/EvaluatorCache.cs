@@ -25,12 +25,19 @@ public sealed class EvaluatorCache<TKey>(int capacity) where TKey : notnull
         var built = build(key); // may throw (a bad spec): nothing is cached then
         lock (gate)
         {
-            if (index.TryGetValue(key, out var raced)) return raced.Value.Value;
+            if (index.TryGetValue(key, out var raced))
+            {
+                (built as IDisposable)?.Dispose(); // built twice in a race: keep one owner of the workers
+                return raced.Value.Value;
+            }
             index[key] = recency.AddFirst((key, built));
             while (index.Count > capacity)
             {
-                index.Remove(recency.Last!.Value.Key);
+                var evicted = recency.Last!.Value;
+                index.Remove(evicted.Key);
                 recency.RemoveLast();
+                // An evicted python evaluator stops its idle workers; a call still running finishes on its own worker.
+                (evicted.Value as IDisposable)?.Dispose();
             }
             return built;
         }

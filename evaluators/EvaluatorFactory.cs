@@ -1,12 +1,15 @@
 using System.Text.Json.Nodes;
 using Orleans.Rft.Evaluators.BuiltIn;
+using Orleans.Rft.Evaluators.Http;
+using Orleans.Rft.Evaluators.Judge;
+using Orleans.Rft.Evaluators.Python;
 
 namespace Orleans.Rft.Evaluators;
 
 /// <summary>Builds an evaluator from its job-spec mapping (<c>type</c> plus that type's options), refusing unknown keys.</summary>
 public static class EvaluatorFactory
 {
-    public static readonly string[] Types = ["exact_match", "numeric", "regex", "contains", "json_schema", "string_similarity", "multi"];
+    public static readonly string[] Types = ["exact_match", "numeric", "regex", "contains", "json_schema", "string_similarity", "multi", "python", "http", "judge"];
 
     /// <param name="path">where the mapping sits in the job spec, for error messages (<c>evaluator</c>)</param>
     /// <param name="baseDirectory">folder that relative file paths (schemas) resolve against; null refuses file paths (a silo that may not read its disk)</param>
@@ -23,6 +26,9 @@ public static class EvaluatorFactory
             "json_schema" => JsonSchemaEvaluator.From(r, baseDirectory),
             "string_similarity" => StringSimilarityEvaluator.From(r),
             "multi" => MultiEvaluator.From(r, baseDirectory),
+            "python" => PythonEvaluator.From(r, baseDirectory),
+            "http" => HttpEvaluator.From(r),
+            "judge" => JudgeEvaluator.From(r),
             _ => throw new SpecException(r.At("type"), $"'{type}' is not a known evaluator; one of {string.Join(", ", Types)}."),
         };
         r.RejectUnknownKeys();
@@ -32,7 +38,8 @@ public static class EvaluatorFactory
     /// <summary>
     /// A copy of the mapping with every file it references read in (<c>json_schema</c>'s
     /// <c>schema: file.json</c>, also inside <c>multi</c>), so that it means the same on a silo that
-    /// cannot see the job file's folder. <c>rft submit</c> sends this form.
+    /// cannot see the job file's folder; a <c>python</c> file's text goes into <c>source</c> (the
+    /// <c>path</c> stays, naming the file in errors). <c>rft submit</c> sends this form.
     /// </summary>
     public static JsonObject WithFilesInlined(JsonObject spec, string path, string baseDirectory)
     {
@@ -40,9 +47,19 @@ public static class EvaluatorFactory
         var type = (copy["type"] as JsonValue)?.TryGetValue<string>(out var t) == true ? t : null;
         if (type == "json_schema" && copy["schema"] is JsonValue v && v.TryGetValue<string>(out var file))
             copy["schema"] = JsonSchemaEvaluator.LoadSchema(Path.Combine(baseDirectory, file), $"{path}.schema");
+        if (type == "python" && copy["source"] is null && copy["path"] is JsonValue p && p.TryGetValue<string>(out var reward))
+            copy["source"] = ReadSource(Path.Combine(baseDirectory, reward), $"{path}.path");
         if (type == "multi" && copy["evaluators"] is JsonObject subs)
             foreach (var (name, sub) in subs.ToList())
                 if (sub is JsonObject o) subs[name] = WithFilesInlined(o, $"{path}.evaluators.{name}", baseDirectory);
         return copy;
+    }
+
+    static string ReadSource(string file, string at)
+    {
+        if (!File.Exists(file)) throw new SpecException(at, $"'{file}' does not exist; give the Python file with the reward function, relative to the job file.");
+        if (new FileInfo(file).Length > PythonEvaluator.MaxSourceBytes)
+            throw new SpecException(at, $"'{file}' is over {PythonEvaluator.MaxSourceBytes / 1024} KiB; keep the reward file small and import helpers the silo's Python has.");
+        return File.ReadAllText(file);
     }
 }

@@ -14,15 +14,35 @@ public static class EvaluatorRunner
     public static async Task<EvaluationResult> RunAsync(IEvaluator evaluator, EvaluationInput input, TimeSpan timeout, CancellationToken cancellation = default)
     {
         if (EvaluationLimits.Oversize(input) is string reason) return EvaluationResult.Invalid(reason);
+        var result = await Run(token => evaluator.EvaluateAsync(input, token), timeout, cancellation).ConfigureAwait(false);
+        return result.Checked();
+    }
+
+    /// <summary>
+    /// Scores one prompt's rollouts together (<c>groupwise: true</c>) under one <paramref name="timeout"/>;
+    /// an oversize input makes the whole group invalid, since a groupwise reward needs every member.
+    /// </summary>
+    /// <exception cref="TimeoutException">the evaluator did not finish within <paramref name="timeout"/></exception>
+    public static async Task<IReadOnlyList<EvaluationResult>> RunGroupAsync(IGroupEvaluator evaluator, IReadOnlyList<EvaluationInput> group, TimeSpan timeout, CancellationToken cancellation = default)
+    {
+        if (group.Select(EvaluationLimits.Oversize).FirstOrDefault(r => r is not null) is string reason)
+            return group.Select(_ => EvaluationResult.Invalid($"a rollout of this group: {reason}")).ToList();
+        var results = await Run(token => evaluator.EvaluateGroupAsync(group, token), timeout, cancellation).ConfigureAwait(false);
+        if (results.Count != group.Count) return group.Select(_ => EvaluationResult.Invalid($"the evaluator returned {results.Count} results for {group.Count} rollouts")).ToList();
+        return results.Select(r => r.Checked()).ToList();
+    }
+
+    static async Task<T> Run<T>(Func<CancellationToken, Task<T>> evaluate, TimeSpan timeout, CancellationToken cancellation)
+    {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         deadline.CancelAfter(timeout);
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var work = Task.Factory.StartNew(() => evaluator.EvaluateAsync(input, deadline.Token), deadline.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+        var work = Task.Factory.StartNew(() => evaluate(deadline.Token), deadline.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
         try
         {
             var result = await work.WaitAsync(timeout, cancellation).ConfigureAwait(false);
             if (clock.Elapsed > timeout) throw new TimeoutException($"evaluator timed out after {timeout.TotalSeconds:G3} s");
-            return result.Checked();
+            return result;
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellation.IsCancellationRequested)
         {

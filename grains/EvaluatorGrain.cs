@@ -33,21 +33,54 @@ public sealed class EvaluatorGrain(ILogger<EvaluatorGrain> logger, IArtifactStor
             return items.Select(_ => new EvaluateOutcome(0, false, $"evaluator spec: {e.Message}", new Dictionary<string, double>(), false, true)).ToArray();
         }
         var outcomes = new EvaluateOutcome[items.Length];
+        if (evaluator is IGroupEvaluator { Groupwise: true } group)
+        {
+            // Consecutive items of one row are one prompt's group (the job sends whole groups): scored in one call.
+            for (int start = 0; start < items.Length;)
+            {
+                int end = start + 1;
+                while (end < items.Length && items[end].RowJson == items[start].RowJson) end++;
+                var scored = await EvaluateGroup(group, items[start..end], TimeSpan.FromSeconds(timeoutSeconds));
+                scored.CopyTo(outcomes, start);
+                start = end;
+            }
+            return outcomes;
+        }
         for (int i = 0; i < items.Length; i++)
             outcomes[i] = await EvaluateOne(evaluator, items[i], TimeSpan.FromSeconds(timeoutSeconds));
         return outcomes;
+    }
+
+    static EvaluationInput Input(EvaluateItem item) => new(item.Completion,
+        item.GroundTruthJson is null ? null : JsonNode.Parse(item.GroundTruthJson),
+        JsonNode.Parse(item.RowJson) as JsonObject ?? new JsonObject());
+
+    static EvaluateOutcome Outcome(EvaluationResult result) => new(result.Score, result.IsScoreValid, result.Reason,
+        result.Metrics?.Where(m => m.Value.IsScoreValid).ToDictionary(m => m.Key, m => m.Value.Score) ?? new Dictionary<string, double>(), false, false);
+
+    async Task<EvaluateOutcome[]> EvaluateGroup(IGroupEvaluator evaluator, EvaluateItem[] items, TimeSpan timeout)
+    {
+        try
+        {
+            var results = await EvaluatorRunner.RunGroupAsync(evaluator, items.Select(Input).ToList(), timeout);
+            return results.Select(Outcome).ToArray();
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+        {
+            return items.Select(_ => new EvaluateOutcome(0, false, $"evaluator timed out after {timeout.TotalSeconds:G3} s", new Dictionary<string, double>(), true, false)).ToArray();
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Evaluator {Type} failed on one group", evaluator.Type);
+            return items.Select(_ => new EvaluateOutcome(0, false, $"evaluator error: {e.GetType().Name}: {Secrets.Redact(e.Message)}", new Dictionary<string, double>(), false, true)).ToArray();
+        }
     }
 
     async Task<EvaluateOutcome> EvaluateOne(IEvaluator evaluator, EvaluateItem item, TimeSpan timeout)
     {
         try
         {
-            var input = new EvaluationInput(item.Completion,
-                item.GroundTruthJson is null ? null : JsonNode.Parse(item.GroundTruthJson),
-                JsonNode.Parse(item.RowJson) as JsonObject ?? new JsonObject());
-            var result = await EvaluatorRunner.RunAsync(evaluator, input, timeout);
-            var metrics = result.Metrics?.Where(m => m.Value.IsScoreValid).ToDictionary(m => m.Key, m => m.Value.Score) ?? new Dictionary<string, double>();
-            return new EvaluateOutcome(result.Score, result.IsScoreValid, result.Reason, metrics, false, false);
+            return Outcome(await EvaluatorRunner.RunAsync(evaluator, Input(item), timeout));
         }
         catch (Exception e) when (e is TimeoutException or OperationCanceledException)
         {

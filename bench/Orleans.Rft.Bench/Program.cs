@@ -57,6 +57,8 @@ if (args.Contains("--tokenizers"))
     TokenizerBenchmark.Run(FindRepoRoot(), Arg("--tokenizers", "") is var d && !d.StartsWith("--") ? d : "", Arg("--ids-out", "") is { Length: > 0 } o ? o : null);
     return;
 }
+//   dotnet run -c Release --project bench/Orleans.Rft.Bench -- --evaluators [--evaluations 20000]
+if (args.Contains("--evaluators")) { foreach (var f in EvaluatorBenchmark.Run(FindRepoRoot(), int.Parse(Arg("--evaluations", "20000")))) Console.WriteLine($"| {f.Evaluator} | {f.Evaluations} | {f.PerSecond:F0} evaluations/s through EvaluatorRunner | {f.DirectPerSecond:F0} evaluations/s direct |"); return; }
 if (Arg("--cluster", "") is { Length: > 0 } jobFile)
 {
     var f = await ClusterBenchmark.Run(jobFile, int.Parse(Arg("--steps", "30")));

@@ -4,7 +4,12 @@ namespace Orleans.Rft.Evaluators.BuiltIn;
 
 /// <summary>
 /// Arithmetic over named scores for <c>multi</c>: numbers, names, + − * /, parentheses, min(…), max(…).
-/// Parsed once (recursive descent) into a closure; unknown names are reported at parse time.
+/// Parsed once (recursive descent) into a closure; unknown names are reported at parse time, and a
+/// division by zero where the parts score 0 or 1 (<see cref="CheckFinite"/>) before the job starts.
+/// Kept hand-written rather than NCalc: this grammar is all a reward combination needs, and its length
+/// and nesting caps below are what make a hostile spec unable to overflow the stack; NCalc's parser
+/// documents no such bound, and its function library (and extension hooks) is more surface than a job
+/// spec that reaches every silo should have.
 /// The text comes from a job spec, which reaches every silo: its length and nesting are capped so
 /// that neither the parser's recursion nor the closure's can overflow the stack (an overflow ends the
 /// process, and a job's reminder would carry it to the next silo).
@@ -83,5 +88,38 @@ public static class Formula
         Skip();
         if (pos != text.Length) Fail("unexpected text");
         return result;
+    }
+
+    /// <summary>Most parts whose 0/1 corners are all tried (2^n evaluations); beyond it, each part alone at 0 and at 1.</summary>
+    const int ExhaustiveParts = 10;
+
+    /// <summary>
+    /// Refuses a formula that is not a finite number at the corners of the score space (every part 0 or 1),
+    /// where divisions by a part's score fail: <c>a / b</c> is NaN or infinite whenever b scores 0.
+    /// At runtime a non-finite result is an invalid sample anyway; this makes the common mistake an error at submission.
+    /// </summary>
+    public static void CheckFinite(Func<IReadOnlyDictionary<string, double>, double> formula, IReadOnlyList<string> names, string text, string at)
+    {
+        IEnumerable<Dictionary<string, double>> Corners()
+        {
+            if (names.Count <= ExhaustiveParts)
+            {
+                for (int mask = 0; mask < 1 << names.Count; mask++)
+                    yield return names.Select((n, i) => (n, v: (mask >> i & 1) == 1 ? 1.0 : 0.0)).ToDictionary(x => x.n, x => x.v);
+                yield break;
+            }
+            foreach (var fill in new[] { 0.0, 1.0 })
+            {
+                yield return names.ToDictionary(n => n, _ => fill);
+                foreach (var one in names) yield return names.ToDictionary(n => n, n => n == one ? 1 - fill : fill);
+            }
+        }
+        foreach (var corner in Corners())
+        {
+            var value = formula(corner);
+            if (double.IsFinite(value)) continue;
+            var scores = string.Join(", ", corner.Select(kv => $"{kv.Key} = {kv.Value}"));
+            throw new SpecException(at, $"'{text}' is {value} when {scores} (a division by zero); guard the divisor, e.g. a / max(b, 0.01).");
+        }
     }
 }

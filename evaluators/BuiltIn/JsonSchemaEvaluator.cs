@@ -1,15 +1,17 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Json.Schema;
 
 namespace Orleans.Rft.Evaluators.BuiltIn;
 
 /// <summary>
 /// <c>json_schema</c>: the completion must be JSON (a fenced <c>```json</c> block is accepted) that
-/// validates against <c>schema</c>; then the score is the share of <c>match_fields</c> (default: every
+/// validates against <c>schema</c> (JsonSchema.Net: full draft 2020-12 with <c>$ref</c>/<c>$defs</c> and
+/// formats; the first errors with their instance paths are the reason); then the score is the share of <c>match_fields</c> (default: every
 /// key of an object ground truth) whose values equal the ground truth. Invalid JSON or a schema
 /// violation scores 0 with the reason.
 /// </summary>
-public sealed class JsonSchemaEvaluator(JsonSchemaValidator? schema, IReadOnlyList<string>? matchFields) : IEvaluator
+public sealed class JsonSchemaEvaluator(SchemaCheck? schema, IReadOnlyList<string>? matchFields) : IEvaluator
 {
     public string Type => "json_schema";
 
@@ -25,7 +27,7 @@ public sealed class JsonSchemaEvaluator(JsonSchemaValidator? schema, IReadOnlyLi
                 : LoadSchema(Path.Combine(baseDirectory, file), r.At("schema")),
             _ => throw new SpecException(r.At("schema"), "must be a JSON Schema object or the path of a .json file."),
         };
-        return new(schema is null ? null : JsonSchemaValidator.Compile(schema, r.At("schema")), r.StringList("match_fields"));
+        return new(schema is null ? null : SchemaCheck.Compile(schema, r.At("schema")), r.StringList("match_fields"));
     }
 
     /// <summary>Reads a schema file; an error names the file and the line, never its contents (the path may name a file that is not a schema at all).</summary>
@@ -43,7 +45,7 @@ public sealed class JsonSchemaEvaluator(JsonSchemaValidator? schema, IReadOnlyLi
     {
         var text = StripFence(input.Completion.Trim());
         JsonNode? value;
-        try { value = JsonNode.Parse(text); }
+        try { value = JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { MaxDepth = 256 }); }
         catch (JsonException e)
         {
             return Task.FromResult(EvaluationResult.Valid(0, $"not valid JSON: {e.Message}", Metric("valid_json", 0, e.Message)));

@@ -5,7 +5,7 @@ namespace Orleans.Rft.Evaluators.BuiltIn;
 /// over their names. Each sub-score is reported as a metric; if any sub-result is invalid the
 /// combination is invalid too (a missing term would bias the reward).
 /// </summary>
-public sealed class MultiEvaluator(IReadOnlyDictionary<string, IEvaluator> parts, Func<IReadOnlyDictionary<string, double>, double> combine, string description) : IEvaluator
+public sealed class MultiEvaluator(IReadOnlyDictionary<string, IEvaluator> parts, Func<IReadOnlyDictionary<string, double>, double> combine, string description) : IEvaluator, IDisposable
 {
     public string Type => "multi";
 
@@ -16,10 +16,18 @@ public sealed class MultiEvaluator(IReadOnlyDictionary<string, IEvaluator> parts
         var parts = specs.ToDictionary(kv => kv.Key, kv => kv.Value is System.Text.Json.Nodes.JsonObject o
             ? EvaluatorFactory.Create(o, $"{r.At("evaluators")}.{kv.Key}", baseDirectory)
             : throw new SpecException($"{r.At("evaluators")}.{kv.Key}", "must be an evaluator mapping with a 'type'."));
+        foreach (var (name, part) in parts)
+            if (part is IGroupEvaluator { Groupwise: true })
+                throw new SpecException($"{r.At("evaluators")}.{name}.groupwise", "a groupwise evaluator scores whole groups and cannot be combined inside multi yet; make it the job's evaluator, or drop groupwise.");
         var formula = r.String("formula");
         var weights = r.Object("weights");
         if (formula is not null && weights is not null) throw new SpecException(r.Path, "give either 'weights' or 'formula', not both.");
-        if (formula is not null) return new(parts, Formula.Parse(formula, parts.Keys, r.At("formula")), formula);
+        if (formula is not null)
+        {
+            var combine = Formula.Parse(formula, parts.Keys, r.At("formula"));
+            Formula.CheckFinite(combine, parts.Keys.ToList(), formula, r.At("formula"));
+            return new(parts, combine, formula);
+        }
         var w = new Dictionary<string, double>();
         foreach (var name in parts.Keys)
         {
@@ -38,11 +46,19 @@ public sealed class MultiEvaluator(IReadOnlyDictionary<string, IEvaluator> parts
         {
             var result = await evaluator.EvaluateAsync(input, cancellation);
             metrics[name] = new MetricResult(result.Score, result.IsScoreValid, result.Reason);
+            // a part's own metrics (a python reward's, a json_schema's fields) stay visible under its name
+            foreach (var (metric, value) in result.Metrics ?? new Dictionary<string, MetricResult>()) metrics[$"{name}.{metric}"] = value;
             if (!result.IsScoreValid) return new EvaluationResult(0, false, $"{name}: {result.Reason}", metrics);
             scores[name] = result.Score;
         }
         var score = combine(scores);
         return new EvaluationResult(score, true, description, metrics).Checked();
+    }
+
+    /// <summary>Stops the workers of python parts (the evaluator cache calls this when it drops the spec).</summary>
+    public void Dispose()
+    {
+        foreach (var part in parts.Values) (part as IDisposable)?.Dispose();
     }
 }
 

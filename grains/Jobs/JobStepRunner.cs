@@ -98,7 +98,9 @@ public sealed class JobStepRunner(JobSpec spec, IReadOnlyList<DatasetRow> rows, 
         var items = rollouts.Select(r => new EvaluateItem(r.Completion.Text, rows[r.Row].GroundTruth?.ToJsonString(), rowJson[r.Row])).ToArray();
         var outcomes = new EvaluateOutcome[items.Length];
         var maxBytes = EvaluatorCallBytes(spec.EvaluatorJson, spec.BaseDirectory);
-        var (calls, oversize) = EvaluatorCalls(items.Select(ItemBytes).ToArray(), EvaluatorChunk, maxBytes);
+        var (calls, oversize) = Groupwise(spec.EvaluatorJson)
+            ? GroupCalls(rollouts.Select(r => (r.Row, r.Sample)).ToList(), items.Select(ItemBytes).ToArray(), maxBytes)
+            : EvaluatorCalls(items.Select(ItemBytes).ToArray(), EvaluatorChunk, maxBytes);
         foreach (var i in oversize)
             outcomes[i] = new EvaluateOutcome(0, false, $"the rollout with its row is {ItemBytes(items[i]):N0} bytes, more than one evaluator call carries ({maxBytes:N0}); lower inference.max_tokens or shorten the row", new Dictionary<string, double>(), false, false);
         using var gate = new SemaphoreSlim(MaxEvaluatorCallsInFlight);
@@ -124,6 +126,30 @@ public sealed class JobStepRunner(JobSpec spec, IReadOnlyList<DatasetRow> rows, 
         }).ToList();
         await Task.WhenAll(tasks);
         return outcomes;
+    }
+
+    /// <summary>True when the job's evaluator scores a prompt's rollouts together (<c>groupwise: true</c>): each call then carries one whole group.</summary>
+    public static bool Groupwise(string evaluatorJson) =>
+        System.Text.Json.Nodes.JsonNode.Parse(evaluatorJson)?["groupwise"] is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<bool>(out var g) && g;
+
+    /// <summary>
+    /// One call per group for a groupwise evaluator: a group is consecutive rollouts of one row from
+    /// sample 0 on (a row drawn twice in a step is two groups, as in <see cref="Advantages"/>). A group
+    /// over <paramref name="maxBytes"/> is oversize as a whole: its reward needs every member.
+    /// </summary>
+    public static (List<int[]> Calls, List<int> Oversize) GroupCalls(IReadOnlyList<(int Row, int Sample)> rollouts, IReadOnlyList<int> itemBytes, int maxBytes)
+    {
+        var calls = new List<int[]>();
+        var oversize = new List<int>();
+        for (int start = 0; start < rollouts.Count;)
+        {
+            int end = start + 1;
+            while (end < rollouts.Count && rollouts[end].Row == rollouts[start].Row && rollouts[end].Sample != 0) end++;
+            var members = Enumerable.Range(start, end - start).ToArray();
+            if (members.Sum(i => (long)itemBytes[i]) > maxBytes) oversize.AddRange(members); else calls.Add(members);
+            start = end;
+        }
+        return (calls, oversize);
     }
 
     /// <summary>Bytes of items one evaluator call may carry: one message, less the evaluator spec and base directory it repeats and 64 KiB for the rest.</summary>

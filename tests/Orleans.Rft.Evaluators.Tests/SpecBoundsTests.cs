@@ -59,16 +59,16 @@ public sealed class SpecBoundsTests
     }
 
     [Theory]
-    [InlineData("""{"type":"string","pattern":"(unclosed"}""", "evaluator.schema.pattern", "not a valid regular expression")]
-    [InlineData("""{"type":"object","properties":{"code":{"type":"string","pattern":"[a-"}}}""", "evaluator.schema.properties.code.pattern", "not a valid regular expression")]
-    [InlineData("""{"anyOf":[{"type":"string"},{"pattern":7}]}""", "evaluator.schema.anyOf[1].pattern", "must be a regular expression")]
-    [InlineData("""{"type":"strnig"}""", "evaluator.schema.type", "'strnig' is not a JSON Schema type")]
-    [InlineData("""{"type":["string",3]}""", "evaluator.schema.type[1]", "must be a type name")]
-    [InlineData("""{"type":"string","minLength":2.5}""", "evaluator.schema.minLength", "whole number")]
-    [InlineData("""{"type":"number","maximum":"ten"}""", "evaluator.schema.maximum", "must be a number")]
-    [InlineData("""{"type":"object","required":["a",1]}""", "evaluator.schema.required[1]", "property name")]
-    [InlineData("""{"type":"array","items":[{"type":"string"}]}""", "evaluator.schema.items", "tuple form")]
-    [InlineData("""{"type":"object","properties":{"a":"string"}}""", "evaluator.schema.properties.a", "schema object or true/false")]
+    [InlineData("""{"type":"string","pattern":"(unclosed"}""", "evaluator.schema.pattern", "does not match format \"regex\"")]
+    [InlineData("""{"type":"object","properties":{"code":{"type":"string","pattern":"[a-"}}}""", "evaluator.schema.properties.code.pattern", "does not match format \"regex\"")]
+    [InlineData("""{"anyOf":[{"type":"string"},{"pattern":7}]}""", "evaluator.schema.anyOf[1].pattern", "Value is \"integer\" but should be \"string\"")]
+    [InlineData("""{"type":"strnig"}""", "evaluator.schema.type", "should match one of the values specified by the enum")]
+    [InlineData("""{"type":["string",3]}""", "evaluator.schema.type[1]", "should match one of the values specified by the enum")]
+    [InlineData("""{"type":"string","minLength":2.5}""", "evaluator.schema.minLength", "but should be \"integer\"")]
+    [InlineData("""{"type":"number","maximum":"ten"}""", "evaluator.schema.maximum", "but should be \"number\"")]
+    [InlineData("""{"type":"object","required":["a",1]}""", "evaluator.schema.required[1]", "but should be \"string\"")]
+    [InlineData("""{"type":"array","items":[{"type":"string"}]}""", "evaluator.schema.items", "should be \"object, boolean\"")]
+    [InlineData("""{"type":"object","properties":{"a":"string"}}""", "evaluator.schema.properties.a", "should be \"object, boolean\"")]
     public void A_schema_that_cannot_be_used_is_refused_when_the_spec_is_read(string schema, string path, string message)
     {
         var spec = """{"type":"json_schema","schema":""" + schema + "}";
@@ -84,6 +84,34 @@ public sealed class SpecBoundsTests
         Assert.Equal(1, evaluator.EvaluateAsync(EvaluationInput.Of("""{"code":"ABC"}""", null), CancellationToken.None).Result.Score);
         var miss = evaluator.EvaluateAsync(EvaluationInput.Of("""{"code":"abc"}""", null), CancellationToken.None).Result;
         Assert.Equal(0, miss.Score);
-        Assert.Contains("does not match pattern", miss.Reason);
+        Assert.Contains("$.code: The string value is not a match for the indicated regular expression", miss.Reason);
     }
+}
+
+/// <summary>multi's formula is checked before the job starts: unknown names and divisions by a part that can score 0.</summary>
+public sealed class FormulaSubmissionTests
+{
+    static SpecException Refused(string formula) => Assert.Throws<SpecException>(() => EvaluatorFactory.Create(JsonNode.Parse(
+        "{\"type\":\"multi\",\"formula\":\"" + formula + "\",\"evaluators\":{\"a\":{\"type\":\"exact_match\"},\"b\":{\"type\":\"contains\"}}}")!.AsObject(), "evaluator", null));
+
+    [Theory]
+    [InlineData("a / b", "is NaN when a = 0, b = 0")]
+    [InlineData("a / 0", "is NaN when a = 0, b = 0")]
+    [InlineData("(a + b) / (a - b)", "is NaN when a = 0, b = 0")]
+    [InlineData("1 / (1 - a)", "is Infinity when a = 1, b = 0")]
+    public void A_division_by_a_score_that_can_be_zero_is_an_error_at_submission(string formula, string when)
+    {
+        var e = Refused(formula);
+        Assert.Equal("evaluator.formula", e.Path);
+        Assert.Contains(when, e.Message);
+        Assert.Contains("guard the divisor", e.Message);
+    }
+
+    [Fact]
+    public void An_unknown_evaluator_name_is_an_error_at_submission() =>
+        Assert.Contains("unknown evaluator 'c' (defined: a, b)", Refused("a + c").Message);
+
+    [Fact]
+    public void A_guarded_division_is_accepted() =>
+        EvaluatorFactory.Create(JsonNode.Parse("""{"type":"multi","formula":"a / max(b, 0.5) / 2","evaluators":{"a":{"type":"exact_match"},"b":{"type":"contains"}}}""")!.AsObject(), "evaluator", null);
 }
