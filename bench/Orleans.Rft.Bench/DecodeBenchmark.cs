@@ -27,11 +27,12 @@ public static class DecodeBenchmark
 {
     public const int PromptTokens = EngineBenchmark.PromptTokens, NewTokens = EngineBenchmark.NewTokens;
 
-    public static DecodeFigures Run(string preset, IReadOnlyList<int> batches, int repeats)
+    /// <param name="lora">false: the base model alone, which shows what the adapter terms cost per token</param>
+    public static DecodeFigures Run(string preset, IReadOnlyList<int> batches, int repeats, bool lora = true)
     {
         var dir = Path.Combine(Path.GetTempPath(), "orleans-rft-bench", preset);
         using var model = TinyModelPresets.Create(preset, dir, seed: 0);
-        model.AttachLora(new LoraConfig(Rank: 8, Alpha: 16));
+        if (lora) model.AttachLora(new LoraConfig(Rank: 8, Alpha: 16));
         var net = model.Network;
         var c = net.Config;
         var figures = new Dictionary<int, double>();

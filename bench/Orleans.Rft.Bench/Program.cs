@@ -8,7 +8,6 @@ using static TorchSharp.torch;
 //   dotnet run -c Release --project bench/Orleans.Rft.Bench -- [--presets tiny,small-25m] [--batches 1,16,64] [--no-peer] [--repeats 3]
 //   dotnet run -c Release --project bench/Orleans.Rft.Bench -- --cluster examples/arithmetic/job.yaml [--steps 30]
 //   dotnet run -c Release --project bench/Orleans.Rft.Bench -- --chat [--chars 16000] [--repeats 51] [--tokenizer MODEL_DIR]
-if (args.Contains("--probe")) { set_num_threads(int.Parse(Environment.GetEnvironmentVariable("PROBE_THREADS") ?? "2")); Probe.Run(args); return; }
 if (args.Contains("--chat"))
 {
     // Chat template cost: render + assistant spans + tokenize a ~4k-token conversation (16 KB of text).
@@ -45,14 +44,14 @@ var repoRoot = FindRepoRoot();
 // The ceiling is taken before and after every preset; MFU divides by the highest of them (see MatmulGflops).
 var ceilings = new List<double> { EngineBenchmark.MatmulGflops() };
 Console.WriteLine($"float32 matmul ceiling (2048², {threads} threads, median of 9): {ceilings[0]:F1} GFLOP/s");
-//   dotnet run -c Release --project bench/Orleans.Rft.Bench -- --decode [--presets …] [--batches 1,16,64] [--repeats 5] [--threads 1]
+//   dotnet run -c Release --project bench/Orleans.Rft.Bench -- --decode [--presets …] [--batches 1,16,64] [--repeats 5] [--threads 1] [--no-lora]
 if (args.Contains("--decode"))
 {
     // The model forward alone (decode steps with a KV cache, no sampling): quick to rerun while tuning the model.
     var rows = new List<DecodeFigures>();
     foreach (var preset in presets)
     {
-        rows.Add(DecodeBenchmark.Run(preset, batches, repeats));
+        rows.Add(DecodeBenchmark.Run(preset, batches, repeats, lora: !args.Contains("--no-lora")));
         ceilings.Add(EngineBenchmark.MatmulGflops());
         Console.WriteLine($"{preset}: decode {string.Join(" / ", batches.Select(b => $"{rows[^1].TokensPerSecond[b]:F0}"))} tok/s; ceiling now {ceilings[^1]:F1} GFLOP/s");
     }
