@@ -6,11 +6,11 @@ namespace Orleans.Rft.Bench;
 /// <summary>Runs bench/peer/llama_peer.py (Debian's python3-torch + OpenBLAS) for the same preset and reads its JSON.</summary>
 public static class PeerBenchmark
 {
-    public static JsonObject? Run(string repoRoot, string preset, int threads, int repeats, out string? problem)
+    public static JsonObject? Run(string repoRoot, string preset, int threads, int repeats, string batches, out string? problem)
     {
         problem = null;
         var python = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-        var start = new ProcessStartInfo(python, [Path.Combine(repoRoot, "bench", "peer", "llama_peer.py"), "--preset", preset, "--threads", threads.ToString(), "--repeats", repeats.ToString()])
+        var start = new ProcessStartInfo(python, [Path.Combine(repoRoot, "bench", "peer", "llama_peer.py"), "--preset", preset, "--threads", threads.ToString(), "--repeats", repeats.ToString(), "--batches", batches])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

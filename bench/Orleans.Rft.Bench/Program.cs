@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 
 // Engine throughput beside a plain PyTorch peer, in one run on this machine; with --cluster JOB.yaml
 // instead, the orchestration overhead of the embedded cluster on that job.
-//   dotnet run -c Release --project bench/Orleans.Rft.Bench -- [--presets tiny,small-25m] [--no-peer] [--repeats 3]
+//   dotnet run -c Release --project bench/Orleans.Rft.Bench -- [--presets tiny,small-25m] [--batches 1,16,64] [--no-peer] [--repeats 3]
 //   dotnet run -c Release --project bench/Orleans.Rft.Bench -- --cluster examples/arithmetic/job.yaml [--steps 30]
 //   dotnet run -c Release --project bench/Orleans.Rft.Bench -- --chat [--chars 16000] [--repeats 51] [--tokenizer MODEL_DIR]
 if (args.Contains("--chat"))
@@ -69,43 +69,79 @@ if (Arg("--cluster", "") is { Length: > 0 } jobFile)
 }
 var presets = Arg("--presets", "tiny,small-25m").Split(',');
 var repeats = int.Parse(Arg("--repeats", "3"));
-var batches = new[] { 1, 16, 64 };
+var batches = Arg("--batches", "1,16,64").Split(',').Select(int.Parse).ToArray();
 var withPeer = !args.Contains("--no-peer");
-int threads = Environment.ProcessorCount;
+int threads = int.Parse(Arg("--threads", Environment.ProcessorCount.ToString()));
 set_num_threads(threads);
 var repoRoot = FindRepoRoot();
 
-var gflops = EngineBenchmark.MatmulGflops();
-Console.WriteLine($"float32 matmul ceiling (2048², {threads} threads): {gflops:F1} GFLOP/s");
-var report = new StringBuilder();
-report.AppendLine($"| preset | params | engine gen tok/s b1 / b16 / b64 | peer gen tok/s b1 / b16 / b64 | gen ×peer @16 | engine train tok/s | peer train tok/s | train ×peer | train MFU (6N) | gen MFU @64 (2N) |");
-report.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
-var json = new JsonObject { ["matmul_gflops"] = gflops, ["threads"] = threads, ["presets"] = new JsonObject() };
+// The ceiling is taken before and after every preset; MFU divides by the highest of them (see MatmulGflops).
+var ceilings = new List<double> { EngineBenchmark.MatmulGflops() };
+Console.WriteLine($"float32 matmul ceiling (2048², {threads} threads, median of 9): {ceilings[0]:F1} GFLOP/s");
+//   dotnet run -c Release --project bench/Orleans.Rft.Bench -- --decode [--presets …] [--batches 1,16,64] [--repeats 5] [--threads 1] [--no-lora]
+if (args.Contains("--decode"))
+{
+    // The model forward alone (decode steps with a KV cache, no sampling): quick to rerun while tuning the model.
+    var rows = new List<DecodeFigures>();
+    foreach (var preset in presets)
+    {
+        rows.Add(DecodeBenchmark.Run(preset, batches, repeats, lora: !args.Contains("--no-lora")));
+        ceilings.Add(EngineBenchmark.MatmulGflops());
+        Console.WriteLine($"{preset}: decode {string.Join(" / ", batches.Select(b => $"{rows[^1].TokensPerSecond[b]:F0}"))} tok/s; ceiling now {ceilings[^1]:F1} GFLOP/s");
+    }
+    var top = ceilings.Max();
+    Console.WriteLine($"\nceilings {string.Join(", ", ceilings.Select(g => $"{g:F0}"))} GFLOP/s; MFU against {top:F0}");
+    Console.WriteLine($"| preset | decode tok/s b{string.Join(" / b", batches)} | decode tok per CPU-s | decode MFU @{batches[^1]} (2N) |");
+    Console.WriteLine("|---|---|---|---|");
+    foreach (var r in rows)
+        Console.WriteLine($"| {r.Preset} | {string.Join(" / ", batches.Select(b => $"{r.TokensPerSecond[b]:F0}"))} | {string.Join(" / ", batches.Select(b => $"{r.TokensPerCpuSecond[b]:F0}"))} | {2.0 * r.Parameters * r.TokensPerSecond[batches[^1]] / (top * 1e9):P0} |");
+    return;
+}
+var results = new List<(EngineFigures Engine, DecodeFigures Decode, JsonObject? Peer)>();
 foreach (var preset in presets)
 {
     var e = EngineBenchmark.Run(preset, batches, repeats);
     Console.WriteLine($"{preset}: engine generation {string.Join(" / ", batches.Select(b => $"{e.GenerationTokensPerSecond[b]:F0}"))} tok/s, training {e.TrainingTokensPerSecond:F0} tok/s");
+    var d = DecodeBenchmark.Run(preset, batches, repeats);
+    Console.WriteLine($"{preset}: decode forward alone {string.Join(" / ", batches.Select(b => $"{d.TokensPerSecond[b]:F0}"))} tok/s");
     JsonObject? peer = null;
     string? problem = null;
-    if (withPeer) peer = PeerBenchmark.Run(repoRoot, preset, threads, repeats, out problem);
+    if (withPeer) peer = PeerBenchmark.Run(repoRoot, preset, threads, repeats, string.Join(',', batches), out problem);
     if (problem is not null) Console.WriteLine($"{preset}: {problem}");
+    ceilings.Add(EngineBenchmark.MatmulGflops());
+    Console.WriteLine($"{preset}: matmul ceiling after it {ceilings[^1]:F1} GFLOP/s");
+    results.Add((e, d, peer));
+}
+var gflops = ceilings.Max();
+var report = new StringBuilder();
+report.AppendLine($"float32 matmul ceilings in this run {string.Join(", ", ceilings.Select(g => $"{g:F0}"))} GFLOP/s; MFU against the highest, {gflops:F0}");
+report.AppendLine($"| preset | params | engine gen tok/s b{string.Join(" / ", batches)} | peer gen tok/s | gen ×peer | decode forward tok/s | engine train tok/s | peer train tok/s | train ×peer | train MFU (6N) | gen MFU @{batches[^1]} (2N) | decode MFU @{batches[^1]} (2N) |");
+report.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
+var json = new JsonObject { ["matmul_gflops"] = gflops, ["matmul_gflops_all"] = new JsonArray(ceilings.Select(g => (JsonNode?)g).ToArray()), ["threads"] = threads, ["presets"] = new JsonObject() };
+foreach (var (e, d, peer) in results)
+{
     double P(int b) => peer?["generation"]?[b.ToString()]?.GetValue<double>() ?? double.NaN;
     double peerTrain = peer?["training_tokens_per_s"]?.GetValue<double>() ?? double.NaN;
     // MFU: model FLOPs per token (6N for a training token, 2N for a generated one; attention's
     // O(T) term left out) × tokens/s ÷ the measured matmul ceiling.
+    var top = batches[^1];
     var trainMfu = 6.0 * e.Parameters * e.TrainingTokensPerSecond / (gflops * 1e9);
-    var genMfu = 2.0 * e.Parameters * e.GenerationTokensPerSecond[64] / (gflops * 1e9);
-    report.AppendLine($"| {preset} | {e.Parameters / 1e6:F1}M | {string.Join(" / ", batches.Select(b => $"{e.GenerationTokensPerSecond[b]:F0}"))} | " +
-        $"{string.Join(" / ", batches.Select(b => $"{P(b):F0}"))} | {e.GenerationTokensPerSecond[16] / P(16):F2}× | {e.TrainingTokensPerSecond:F0} | {peerTrain:F0} | " +
-        $"{e.TrainingTokensPerSecond / peerTrain:F2}× | {trainMfu:P0} | {genMfu:P0} |");
-    json["presets"]![preset] = new JsonObject
+    var genMfu = 2.0 * e.Parameters * e.GenerationTokensPerSecond[top] / (gflops * 1e9);
+    var decodeMfu = 2.0 * d.Parameters * d.TokensPerSecond[top] / (gflops * 1e9);
+    report.AppendLine($"| {e.Preset} | {e.Parameters / 1e6:F1}M | {string.Join(" / ", batches.Select(b => $"{e.GenerationTokensPerSecond[b]:F0}"))} | " +
+        $"{string.Join(" / ", batches.Select(b => $"{P(b):F0}"))} | {string.Join(" / ", batches.Select(b => $"{e.GenerationTokensPerSecond[b] / P(b):F2}×"))} | " +
+        $"{string.Join(" / ", batches.Select(b => $"{d.TokensPerSecond[b]:F0}"))} | {e.TrainingTokensPerSecond:F0} | {peerTrain:F0} | " +
+        $"{e.TrainingTokensPerSecond / peerTrain:F2}× | {trainMfu:P0} | {genMfu:P0} | {decodeMfu:P0} |");
+    json["presets"]![e.Preset] = new JsonObject
     {
         ["parameters"] = e.Parameters,
         ["engine_generation"] = new JsonObject(batches.Select(b => KeyValuePair.Create(b.ToString(), (JsonNode?)e.GenerationTokensPerSecond[b]))),
+        ["decode_forward"] = new JsonObject(batches.Select(b => KeyValuePair.Create(b.ToString(), (JsonNode?)d.TokensPerSecond[b]))),
         ["engine_training"] = e.TrainingTokensPerSecond,
         ["peer"] = peer,
         ["training_mfu_6n"] = trainMfu,
-        ["generation_mfu_2n_b64"] = genMfu,
+        [$"generation_mfu_2n_b{top}"] = genMfu,
+        [$"decode_mfu_2n_b{top}"] = decodeMfu,
     };
 }
 Console.WriteLine();

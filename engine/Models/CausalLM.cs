@@ -25,11 +25,12 @@ public sealed class DecoderStack : nn.Module
 
     public Parameter EmbeddingWeight => embed_tokens.weight!;
 
-    public Tensor Forward(Tensor inputIds, Tensor cos, Tensor sin, Tensor? mask, IKvCache? cache)
+    /// <param name="decodeBias">(B·kvHeads, 1, Tk) additive mask for one-token decoding (see <see cref="Attention.DecodeBias"/>), or null</param>
+    public Tensor Forward(Tensor inputIds, Tensor cos, Tensor sin, Tensor? mask, Tensor? decodeBias, IKvCache? cache)
     {
         using var scope = NewDisposeScope();
         var h = embed_tokens.forward(inputIds);
-        for (int i = 0; i < layers.Count; i++) h = layers[i].Forward(h, cos, sin, mask, cache, i);
+        for (int i = 0; i < layers.Count; i++) h = layers[i].Forward(h, cos, sin, mask, decodeBias, cache, i);
         return norm.forward(h).MoveToOuterDisposeScope();
     }
 }
@@ -83,13 +84,15 @@ public sealed class CausalLM : nn.Module
     public Tensor Forward(Tensor inputIds, Tensor positions, Tensor? mask = null, IKvCache? cache = null, bool lastOnly = false)
     {
         using var scope = NewDisposeScope();
-        var maxPos = positions.max().ToInt64();
-        var (cos, sin) = rope.Lookup(positions, maxPos);
-        var h = model.Forward(inputIds, cos, sin, mask, cache);
+        // Everything below is queued on the device from what the caller passed: no value is read
+        // back to the host, so a decode step costs no device→host round trip before the logits.
+        var (cos, sin) = rope.Angles(positions);
+        var decodeBias = inputIds.shape[1] == 1 && mask is not null ? Attention.DecodeBias(mask, Config.NumKeyValueHeads, DType) : null;
+        var h = model.Forward(inputIds, cos, sin, mask, decodeBias, cache);
         cache?.Advance(inputIds.shape[1]);
         if (lastOnly) h = h.select(1, -1);
         var logits = nn.functional.linear(h, lm_head?.weight ?? model.EmbeddingWeight);
-        return logits.to(ScalarType.Float32).MoveToOuterDisposeScope();
+        return (logits.dtype == ScalarType.Float32 ? logits : logits.to(ScalarType.Float32)).MoveToOuterDisposeScope();
     }
 
     /// <summary>Plain causal forward over right-padded rows (positions 0..T−1).</summary>

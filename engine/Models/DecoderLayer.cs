@@ -19,10 +19,12 @@ public sealed class DecoderLayer : nn.Module
         RegisterComponents();
     }
 
-    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, IKvCache? cache, int layer)
+    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, Tensor? decodeBias, IKvCache? cache, int layer)
     {
         using var scope = NewDisposeScope();
-        var h = x + self_attn.Forward(input_layernorm.forward(x), cos, sin, mask, cache, layer);
-        return (h + mlp.forward(post_attention_layernorm.forward(h))).MoveToOuterDisposeScope();
+        // the sublayers' outputs are fresh tensors, so the residual is added into them in place
+        // (safe under autograd: an addition's backward needs neither operand)
+        var h = self_attn.Forward(input_layernorm.forward(x), cos, sin, mask, decodeBias, cache, layer).add_(x);
+        return mlp.forward(post_attention_layernorm.forward(h)).add_(h).MoveToOuterDisposeScope();
     }
 }

@@ -20,8 +20,10 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var x32 = x.to(ScalarType.Float32);
+        // float32 input (the usual compute dtype here) skips both conversions: each is a call and a tensor per norm per token
+        bool wide = x.dtype == ScalarType.Float32;
+        var x32 = wide ? x : x.to(ScalarType.Float32);
         var normed = x32 * rsqrt(x32.pow(2).mean([-1], keepdim: true) + eps);
-        return (normed.to(x.dtype) * weight).MoveToOuterDisposeScope();
+        return ((wide ? normed : normed.to(x.dtype)) * weight).MoveToOuterDisposeScope();
     }
 }

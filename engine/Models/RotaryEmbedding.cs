@@ -6,22 +6,24 @@ namespace Orleans.Rft.Engine.Models;
 /// Rotary position embedding (Su et al. 2021) in the HF "rotate_half" layout: the head dimension is
 /// split in two halves, <c>x·cos + rotate_half(x)·sin</c> with <c>rotate_half(x) = [−x₂, x₁]</c>.
 /// Frequencies <c>θ^(−2i/d)</c>, optionally rescaled as Llama-3 does (HF
-/// <c>_compute_llama3_parameters</c>). The cos/sin table grows on demand.
+/// <c>_compute_llama3_parameters</c>).
+/// <para>
+/// The angles are computed on the device from the positions themselves, <c>pos · invFreq</c> in
+/// float32 as HF's <c>LlamaRotaryEmbedding.forward</c> does, so no table has to be sized to the
+/// largest position: finding that size cost a device→host read of <c>max(positions)</c> every step.
+/// </para>
 /// </summary>
 public sealed class RotaryEmbedding : IDisposable
 {
-    readonly float[] invFreq;
-    readonly Device device;
+    readonly Tensor invFreq;   // (headDim) float32: [f₀ … f_{d/2−1}, f₀ … f_{d/2−1}], the halves rotate_half pairs
+    readonly Tensor sinSign;   // (headDim) float32: −1 on the first half, +1 on the second (see Apply)
     readonly ScalarType dtype;
-    Tensor? cos, sin; // (maxPos, headDim)
-    long cached;
 
     public RotaryEmbedding(int headDim, double theta, RopeScaling? scaling, ScalarType dtype, Device device)
     {
-        this.device = device;
         this.dtype = dtype;
-        invFreq = new float[headDim / 2];
-        for (int i = 0; i < invFreq.Length; i++)
+        var half = new float[headDim / 2];
+        for (int i = 0; i < half.Length; i++)
         {
             double f = 1.0 / Math.Pow(theta, 2.0 * i / headDim);
             if (scaling is { } s)
@@ -37,45 +39,39 @@ public sealed class RotaryEmbedding : IDisposable
                     f = (1 - smooth) * f / s.Factor + smooth * f;
                 }
             }
-            invFreq[i] = (float)f;
+            half[i] = (float)f;
         }
+        // both live as long as the model, not the dispose scope it happens to be built in
+        invFreq = tensor(half.Concat(half).ToArray(), device: device).DetachFromDisposeScope();
+        sinSign = tensor(Enumerable.Range(0, headDim).Select(i => i < half.Length ? -1f : 1f).ToArray(), device: device).DetachFromDisposeScope();
     }
 
-    void Ensure(long length)
+    /// <summary>
+    /// cos and signed sin for positions (B, T): each (B, 1, T, headDim), broadcastable over heads, in
+    /// the model's dtype. The sin carries rotate_half's minus sign on its first half, so
+    /// <see cref="Apply"/> rotates with one roll instead of two slices, a negation and a concatenation.
+    /// </summary>
+    public (Tensor Cos, Tensor SignedSin) Angles(Tensor positions)
     {
-        if (length <= cached) return;
-        var size = Math.Max(256, cached * 2);
-        while (size < length) size *= 2;
-        cos?.Dispose(); sin?.Dispose();
         using var scope = NewDisposeScope();
-        var t = arange(size, dtype: ScalarType.Float32);
-        var freqs = outer(t, tensor(invFreq));              // (size, d/2)
-        var emb = cat([freqs, freqs], dim: -1);               // (size, d)
-        cos = emb.cos().to(dtype, device).DetachFromDisposeScope(); // lives as long as the model, not the current step
-        sin = emb.sin().to(dtype, device).DetachFromDisposeScope();
-        cached = size;
+        var angles = positions.unsqueeze(-1).to(ScalarType.Float32) * invFreq;   // (B, T, d) = pos · f
+        var cos = angles.cos();
+        var sin = angles.sin().mul_(sinSign);
+        if (dtype != ScalarType.Float32) { cos = cos.to(dtype); sin = sin.to(dtype); }
+        return (cos.unsqueeze(1).MoveToOuterDisposeScope(), sin.unsqueeze(1).MoveToOuterDisposeScope());
     }
 
-    /// <summary>cos and sin for positions (B, T): each (B, 1, T, headDim), broadcastable over heads.</summary>
-    public (Tensor Cos, Tensor Sin) Lookup(Tensor positions, long maxPosition)
+    /// <summary>
+    /// Applies the rotation to x (B, heads, T, headDim) with the angles of <see cref="Angles"/>:
+    /// <c>x·cos + rotate_half(x)·sin = x·cos + [x₂, x₁]·[−sin, sin]</c>, and <c>[x₂, x₁]</c> is x
+    /// rolled by half the head dimension. The products are the same IEEE products as rotate_half's
+    /// (negating a factor is exact).
+    /// </summary>
+    public static Tensor Apply(Tensor x, Tensor cos, Tensor signedSin)
     {
-        Ensure(maxPosition + 1);
-        var shape = positions.shape;
-        var flat = positions.reshape(-1);
-        var c = cos!.index_select(0, flat).view(shape[0], 1, shape[1], -1);
-        var s = sin!.index_select(0, flat).view(shape[0], 1, shape[1], -1);
-        return (c, s);
+        var rolled = x.roll(x.shape[^1] / 2, -1);
+        return (x * cos).add_(rolled.mul_(signedSin));
     }
 
-    /// <summary>Applies the rotation to x (B, heads, T, headDim).</summary>
-    public static Tensor Apply(Tensor x, Tensor cos, Tensor sin)
-    {
-        var half = x.shape[^1] / 2;
-        var x1 = x.narrow(-1, 0, half);
-        var x2 = x.narrow(-1, half, half);
-        var rotated = cat([-x2, x1], dim: -1);
-        return x * cos + rotated * sin;
-    }
-
-    public void Dispose() { cos?.Dispose(); sin?.Dispose(); }
+    public void Dispose() { invFreq.Dispose(); sinSign.Dispose(); }
 }
