@@ -75,8 +75,9 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var input = x.dtype == lora_A.dtype ? x : x.to(lora_A.dtype);
         if (training && dropout > 0) input = nn.functional.dropout(input, dropout, training: true);
-        var delta = nn.functional.linear(nn.functional.linear(input, lora_A), lora_B) * scaling;
-        return (y + delta.to(y.dtype)).MoveToOuterDisposeScope();
+        var delta = nn.functional.linear(nn.functional.linear(input, lora_A), lora_B);
+        // y + α/r · delta as one kernel (add with alpha) rather than a scale, then an add.
+        return y.add(delta.dtype == y.dtype ? delta : delta.to(y.dtype), scaling).MoveToOuterDisposeScope();
     }
 
     /// <summary>y (B, …, out) += per adapter group: ((x[rows] Aᵀ) Bᵀ) · α/r on those rows, in the adapter's dtype.</summary>
@@ -89,9 +90,13 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
             if (group.Adapter.For(modulePath) is not var (a, b)) continue;
             var input = group.AllRows ? x : x.index_select(0, group.Rows);
             if (input.dtype != a.dtype) input = input.to(a.dtype);
-            var delta = (nn.functional.linear(nn.functional.linear(input, a), b) * group.Adapter.Scaling).to(y.dtype);
-            y = group.AllRows ? y + delta : y.index_add(0, group.Rows, delta, 1);
+            var delta = nn.functional.linear(nn.functional.linear(input, a), b);
+            if (delta.dtype != y.dtype) delta = delta.to(y.dtype);
+            // In place on y, the base projection's own fresh output (decoding runs under no_grad): the
+            // scale α/r folds into the add, saving a full (B, out) temporary and a kernel per projection.
+            if (group.AllRows) y.add_(delta, group.Adapter.Scaling);
+            else y.index_add_(0, group.Rows, delta, group.Adapter.Scaling);
         }
-        return y.MoveToOuterDisposeScope();
+        return y;
     }
 }
