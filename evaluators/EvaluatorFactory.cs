@@ -13,7 +13,8 @@ public static class EvaluatorFactory
 
     /// <param name="path">where the mapping sits in the job spec, for error messages (<c>evaluator</c>)</param>
     /// <param name="baseDirectory">folder that relative file paths (schemas) resolve against; null refuses file paths (a silo that may not read its disk)</param>
-    public static IEvaluator Create(JsonObject spec, string path, string? baseDirectory)
+    /// <param name="cluster">the silo's own endpoint, for a judge without base_url; null where the spec is only checked before a silo builds it</param>
+    public static IEvaluator Create(JsonObject spec, string path, string? baseDirectory, ClusterEndpoint? cluster = null)
     {
         var r = new SpecReader(spec, path);
         var type = r.String("type") ?? throw new SpecException(r.At("type"), $"is required; one of {string.Join(", ", Types)}.");
@@ -25,10 +26,10 @@ public static class EvaluatorFactory
             "contains" => ContainsEvaluator.From(r),
             "json_schema" => JsonSchemaEvaluator.From(r, baseDirectory),
             "string_similarity" => StringSimilarityEvaluator.From(r),
-            "multi" => MultiEvaluator.From(r, baseDirectory),
+            "multi" => MultiEvaluator.From(r, baseDirectory, cluster),
             "python" => PythonEvaluator.From(r, baseDirectory),
             "http" => HttpEvaluator.From(r),
-            "judge" => JudgeEvaluator.From(r),
+            "judge" => JudgeEvaluator.From(r, cluster),
             _ => throw new SpecException(r.At("type"), $"'{type}' is not a known evaluator; one of {string.Join(", ", Types)}."),
         };
         r.RejectUnknownKeys();
