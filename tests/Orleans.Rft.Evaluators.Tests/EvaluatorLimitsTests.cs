@@ -116,6 +116,42 @@ public sealed class EvaluatorLimitsTests
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"the timeout came after {clock.Elapsed}");
     }
 
+    /// <summary>Says which kind of thread it was started on, and waits like an I/O evaluator (or blocks like a built-in).</summary>
+    sealed class ThreadProbe(bool asynchronous) : IEvaluator
+    {
+        public string Type => "probe";
+        public bool IsAsynchronous => asynchronous;
+        public async Task<EvaluationResult> EvaluateAsync(EvaluationInput input, CancellationToken cancellation)
+        {
+            var pooled = Thread.CurrentThread.IsThreadPoolThread;
+            if (asynchronous) await Task.Delay(TimeSpan.FromSeconds(8), cancellation);
+            else Thread.Sleep(TimeSpan.FromSeconds(8));
+            return EvaluationResult.Valid(pooled ? 1 : 0, "");
+        }
+    }
+
+    [Fact]
+    public async Task An_asynchronous_evaluator_runs_on_the_thread_pool_without_a_thread_of_its_own_and_keeps_its_deadline()
+    {
+        var clock = Stopwatch.StartNew();
+        await Assert.ThrowsAsync<TimeoutException>(() => EvaluatorRunner.RunAsync(new ThreadProbe(true), EvaluationInput.Of("a", null), TimeSpan.FromSeconds(0.5)));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"the timeout came after {clock.Elapsed}");
+        // Where it starts: a fast evaluator (no wait) reports its thread kind in the score.
+        var quick = new QuickProbe(true);
+        var r = await EvaluatorRunner.RunAsync(quick, EvaluationInput.Of("a", null), TimeSpan.FromSeconds(5));
+        Assert.Equal(1, r.Score); // a thread-pool thread, not a dedicated (LongRunning) one
+        var sync = await EvaluatorRunner.RunAsync(new QuickProbe(false), EvaluationInput.Of("a", null), TimeSpan.FromSeconds(5));
+        Assert.Equal(0, sync.Score); // a synchronous built-in still gets its own thread, so its deadline cannot be starved
+    }
+
+    sealed class QuickProbe(bool asynchronous) : IEvaluator
+    {
+        public string Type => "probe";
+        public bool IsAsynchronous => asynchronous;
+        public Task<EvaluationResult> EvaluateAsync(EvaluationInput input, CancellationToken cancellation) =>
+            Task.FromResult(EvaluationResult.Valid(Thread.CurrentThread.IsThreadPoolThread ? 1 : 0, ""));
+    }
+
     [Fact]
     public void The_evaluator_cache_keeps_at_most_its_capacity_dropping_the_least_recently_used()
     {
