@@ -2,11 +2,12 @@ namespace Orleans.Rft.Evaluators;
 
 /// <summary>
 /// Scores one rollout with a time limit that holds even for a synchronous evaluator: the work runs on
-/// a thread of its own (never on the caller's scheduler, which in a grain is the activation's single
-/// thread, and not on a thread-pool thread, so a busy evaluator cannot starve the timers that end
-/// it) — unless the evaluator is <see cref="IEvaluator.IsAsynchronous"/> (python, http, judge: awaited
-/// I/O that holds no thread), which runs on the thread pool, since starting a thread per item was most
-/// of the scoring time of a fast python reward; its token is cancelled at the deadline — built-ins check it in their loops — and the caller
+/// a thread of its own (<see cref="EvaluatorThreads"/>: kept between items, a new one whenever none is
+/// idle), never on the caller's scheduler, which in a grain is the activation's single thread, and
+/// not on a thread-pool thread, so a busy evaluator cannot starve the timers that end it. An
+/// <see cref="IEvaluator.IsAsynchronous"/> evaluator (python, http, judge: awaited I/O that holds no
+/// thread) runs on the thread pool instead. Its token is cancelled at the deadline — built-ins check
+/// it in their loops — and the caller
 /// stops waiting at the deadline whether or not the evaluator has noticed. A result that arrives
 /// after the deadline is a timeout too, so the outcome never depends on how promptly a timer ran.
 /// </summary>
@@ -34,14 +35,23 @@ public static class EvaluatorRunner
         return results.Select(r => r.Checked()).ToList();
     }
 
+    static Task<T> OnEvaluatorThread<T>(Func<CancellationToken, Task<T>> evaluate, CancellationToken token)
+    {
+        var started = new TaskCompletionSource<Task<T>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        EvaluatorThreads.Run(() =>
+        {
+            try { started.SetResult(evaluate(token)); }
+            catch (Exception e) { started.SetException(e); }
+        });
+        return started.Task.Unwrap();
+    }
+
     static async Task<T> Run<T>(Func<CancellationToken, Task<T>> evaluate, bool asynchronous, TimeSpan timeout, CancellationToken cancellation)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         deadline.CancelAfter(timeout);
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var work = asynchronous
-            ? Task.Run(() => evaluate(deadline.Token), deadline.Token)
-            : Task.Factory.StartNew(() => evaluate(deadline.Token), deadline.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+        var work = asynchronous ? Task.Run(() => evaluate(deadline.Token), deadline.Token) : OnEvaluatorThread(evaluate, deadline.Token);
         try
         {
             var result = await work.WaitAsync(timeout, cancellation).ConfigureAwait(false);

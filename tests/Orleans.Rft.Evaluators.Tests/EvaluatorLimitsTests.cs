@@ -144,6 +144,35 @@ public sealed class EvaluatorLimitsTests
         Assert.Equal(0, sync.Score); // a synchronous built-in still gets its own thread, so its deadline cannot be starved
     }
 
+    [Fact]
+    public async Task Synchronous_evaluators_reuse_kept_threads_yet_a_stuck_one_never_delays_the_next_item()
+    {
+        var threads = new System.Collections.Concurrent.ConcurrentDictionary<Thread, bool>(); // by object: managed thread ids are reused
+        for (int i = 0; i < 50; i++)
+            await EvaluatorRunner.RunAsync(new ThreadRecorder(threads), EvaluationInput.Of("a", null), TimeSpan.FromSeconds(5));
+        Assert.True(threads.Count < 10, $"{threads.Count} threads for 50 items one after another: a thread started per item");
+        Assert.DoesNotContain(true, threads.Values); // none of them a thread-pool thread
+
+        // Every kept thread is held by an evaluator that ignores its deadline: the next item still starts at once.
+        var stuck = Enumerable.Range(0, EvaluatorThreads.MaxIdle + 2).Select(_ =>
+            Assert.ThrowsAsync<TimeoutException>(() => EvaluatorRunner.RunAsync(new Stuck(TimeSpan.FromSeconds(4)), EvaluationInput.Of("a", null), TimeSpan.FromSeconds(0.2)))).ToList();
+        var clock = Stopwatch.StartNew();
+        var r = await EvaluatorRunner.RunAsync(new ThreadRecorder(threads), EvaluationInput.Of("a", null), TimeSpan.FromSeconds(1));
+        Assert.True(r.IsScoreValid);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"waited {clock.Elapsed}");
+        await Task.WhenAll(stuck);
+    }
+
+    sealed class ThreadRecorder(System.Collections.Concurrent.ConcurrentDictionary<Thread, bool> seen) : IEvaluator
+    {
+        public string Type => "recorder";
+        public Task<EvaluationResult> EvaluateAsync(EvaluationInput input, CancellationToken cancellation)
+        {
+            seen[Thread.CurrentThread] = Thread.CurrentThread.IsThreadPoolThread;
+            return Task.FromResult(EvaluationResult.Valid(1, ""));
+        }
+    }
+
     sealed class QuickProbe(bool asynchronous) : IEvaluator
     {
         public string Type => "probe";
