@@ -56,6 +56,29 @@ public static class EvaluatorFactory
         return copy;
     }
 
+    /// <summary>
+    /// The mapping with <c>{job_id}</c> in a judge's <c>model</c> (also inside <c>multi</c>) replaced by the
+    /// job's id, which is chosen at submission: <c>model: jobs/{job_id}</c> lets a job's policy judge its
+    /// own rollouts through the cluster's endpoint. Other text is left as it is.
+    /// </summary>
+    public static string WithJobId(string evaluatorJson, string jobId)
+    {
+        if (!evaluatorJson.Contains("{job_id}")) return evaluatorJson;
+        var spec = JsonNode.Parse(evaluatorJson)!.AsObject();
+        Resolve(spec);
+        return spec.ToJsonString();
+
+        void Resolve(JsonObject o)
+        {
+            var type = (o["type"] as JsonValue)?.TryGetValue<string>(out var t) == true ? t : null;
+            if (type == "judge" && o["model"] is JsonValue m && m.TryGetValue<string>(out var model))
+                o["model"] = model.Replace("{job_id}", jobId);
+            if (type == "multi" && o["evaluators"] is JsonObject subs)
+                foreach (var (_, sub) in subs)
+                    if (sub is JsonObject part) Resolve(part);
+        }
+    }
+
     static string ReadSource(string file, string at)
     {
         if (!File.Exists(file)) throw new SpecException(at, $"'{file}' does not exist; give the Python file with the reward function, relative to the job file.");

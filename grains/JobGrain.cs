@@ -56,6 +56,8 @@ public sealed partial class JobGrain(
 
     public async Task<JobSnapshot> Submit(JobSpec spec)
     {
+        // A judge's model may name this job's own policy (jobs/{job_id}); the id is known only here.
+        spec = spec with { EvaluatorJson = EvaluatorFactory.WithJobId(spec.EvaluatorJson, JobId) };
         if (S.Spec is not null)
         {
             if (S.Spec == spec || JsonSerializer.Serialize(S.Spec) == JsonSerializer.Serialize(spec)) return Snapshot();

@@ -37,6 +37,25 @@ public sealed class JudgeOwnEndpointTests(HttpFixture fx)
         Assert.Equal($"the judge's answer has no number: {written}", outcome.Reason);
         if (model == "toy-lora") Assert.NotEqual("", written); // at least one of the two shows real text coming back
     }
+
+    [Fact]
+    public async Task A_job_whose_judge_is_jobs_job_id_has_its_own_policy_judge_its_rollouts()
+    {
+        var grains = fx.Host.Services.GetRequiredService<IGrainFactory>();
+        var judge = """{"type":"judge","model":"jobs/{job_id}","prompt":"Grade this answer: {completion}","max_tokens":4,"temperature":0}""";
+        var snapshot = await ClusterFixture.RunToEnd(grains, "judge-self", fx.Toy.Spec("judge-self", trainers: 1, maxSteps: 2, evaluator: judge));
+        Assert.Equal(JobStatus.Completed, snapshot.Status);
+        var job = grains.GetGrain<IJobGrain>("judge-self");
+        // Before its first trained step the endpoint does not serve jobs/{id} yet, and says so: those samples
+        // are invalid with that reason and the job goes on.
+        var first = await job.GetRollouts(0, 0, 100);
+        Assert.NotEmpty(first.Rollouts);
+        Assert.All(first.Rollouts, r => Assert.Contains("'jobs/judge-self' does not exist: job 'judge-self' has not trained a step yet", r.Reason));
+        // From then on each judge call reached the job's own policy on the endpoint and came back with its text.
+        var second = await job.GetRollouts(1, 0, 100);
+        Assert.NotEmpty(second.Rollouts);
+        Assert.All(second.Rollouts, r => Assert.StartsWith("the judge's answer has no number:", r.Reason));
+    }
 }
 
 /// <summary>On a silo that serves no HTTP, a judge without base_url is refused at submission, saying what to set.</summary>

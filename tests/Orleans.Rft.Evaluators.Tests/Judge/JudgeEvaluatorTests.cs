@@ -154,6 +154,17 @@ public sealed class JudgeEvaluatorTests
     }
 
     [Fact]
+    public void Job_id_in_a_judges_model_becomes_the_jobs_id_also_inside_multi_and_nothing_else_changes()
+    {
+        var spec = """{"type":"multi","evaluators":{"j":{"type":"judge","model":"jobs/{job_id}","prompt":"{job_id} {completion}"},"r":{"type":"regex","pattern":"{job_id}"}}}""";
+        var resolved = JsonNode.Parse(EvaluatorFactory.WithJobId(spec, "math-20261126"))!;
+        Assert.Equal("jobs/math-20261126", resolved["evaluators"]!["j"]!["model"]!.GetValue<string>());
+        Assert.Equal("{job_id} {completion}", resolved["evaluators"]!["j"]!["prompt"]!.GetValue<string>());
+        Assert.Equal("{job_id}", resolved["evaluators"]!["r"]!["pattern"]!.GetValue<string>());
+        Assert.Equal("""{"type":"exact_match"}""", EvaluatorFactory.WithJobId("""{"type":"exact_match"}""", "x"));
+    }
+
+    [Fact]
     public async Task A_row_without_a_field_the_prompt_names_is_an_invalid_sample()
     {
         using var server = FakeOpenAI(_ => "5");
