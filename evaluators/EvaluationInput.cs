@@ -15,5 +15,13 @@ public sealed record EvaluationInput(string Completion, JsonNode? GroundTruth, J
 public interface IEvaluator
 {
     string Type { get; }
+
+    /// <summary>
+    /// True when <see cref="EvaluateAsync"/> returns at its first wait and its work is awaited I/O (a
+    /// worker process's pipe, a socket), so it never holds a thread: <see cref="EvaluatorRunner"/> then
+    /// runs it on the thread pool instead of a thread of its own, since its deadline cannot be starved.
+    /// </summary>
+    bool IsAsynchronous => false;
+
     Task<EvaluationResult> EvaluateAsync(EvaluationInput input, CancellationToken cancellation);
 }

@@ -13,7 +13,8 @@ public static class EvaluatorFactory
 
     /// <param name="path">where the mapping sits in the job spec, for error messages (<c>evaluator</c>)</param>
     /// <param name="baseDirectory">folder that relative file paths (schemas) resolve against; null refuses file paths (a silo that may not read its disk)</param>
-    public static IEvaluator Create(JsonObject spec, string path, string? baseDirectory)
+    /// <param name="cluster">the silo's own endpoint, for a judge without base_url; null where the spec is only checked before a silo builds it</param>
+    public static IEvaluator Create(JsonObject spec, string path, string? baseDirectory, ClusterEndpoint? cluster = null)
     {
         var r = new SpecReader(spec, path);
         var type = r.String("type") ?? throw new SpecException(r.At("type"), $"is required; one of {string.Join(", ", Types)}.");
@@ -25,10 +26,10 @@ public static class EvaluatorFactory
             "contains" => ContainsEvaluator.From(r),
             "json_schema" => JsonSchemaEvaluator.From(r, baseDirectory),
             "string_similarity" => StringSimilarityEvaluator.From(r),
-            "multi" => MultiEvaluator.From(r, baseDirectory),
+            "multi" => MultiEvaluator.From(r, baseDirectory, cluster),
             "python" => PythonEvaluator.From(r, baseDirectory),
             "http" => HttpEvaluator.From(r),
-            "judge" => JudgeEvaluator.From(r),
+            "judge" => JudgeEvaluator.From(r, cluster),
             _ => throw new SpecException(r.At("type"), $"'{type}' is not a known evaluator; one of {string.Join(", ", Types)}."),
         };
         r.RejectUnknownKeys();
@@ -53,6 +54,29 @@ public static class EvaluatorFactory
             foreach (var (name, sub) in subs.ToList())
                 if (sub is JsonObject o) subs[name] = WithFilesInlined(o, $"{path}.evaluators.{name}", baseDirectory);
         return copy;
+    }
+
+    /// <summary>
+    /// The mapping with <c>{job_id}</c> in a judge's <c>model</c> (also inside <c>multi</c>) replaced by the
+    /// job's id, which is chosen at submission: <c>model: jobs/{job_id}</c> lets a job's policy judge its
+    /// own rollouts through the cluster's endpoint. Other text is left as it is.
+    /// </summary>
+    public static string WithJobId(string evaluatorJson, string jobId)
+    {
+        if (!evaluatorJson.Contains("{job_id}")) return evaluatorJson;
+        var spec = JsonNode.Parse(evaluatorJson)!.AsObject();
+        Resolve(spec);
+        return spec.ToJsonString();
+
+        void Resolve(JsonObject o)
+        {
+            var type = (o["type"] as JsonValue)?.TryGetValue<string>(out var t) == true ? t : null;
+            if (type == "judge" && o["model"] is JsonValue m && m.TryGetValue<string>(out var model))
+                o["model"] = model.Replace("{job_id}", jobId);
+            if (type == "multi" && o["evaluators"] is JsonObject subs)
+                foreach (var (_, sub) in subs)
+                    if (sub is JsonObject part) Resolve(part);
+        }
     }
 
     static string ReadSource(string file, string at)

@@ -17,16 +17,24 @@ namespace Orleans.Rft.Grains;
 /// job sizes each call to end within that timeout). Nothing in an activation changes between awaits.
 /// </summary>
 [StatelessWorker, Reentrant]
-public sealed class EvaluatorGrain(ILogger<EvaluatorGrain> logger, IArtifactStore artifacts) : Grain, IEvaluatorGrain
+public sealed class EvaluatorGrain(ILogger<EvaluatorGrain> logger, IArtifactStore artifacts, IServiceProvider services) : Grain, IEvaluatorGrain
 {
     /// <summary>Built evaluators by spec text, shared by every activation in the silo: regexes and schemas are built once, a bounded number kept.</summary>
     static readonly EvaluatorCache<(string, string?)> cache = new(EvaluationLimits.CachedEvaluators);
+
+    /// <summary>
+    /// This silo's own OpenAI-compatible endpoint, which a judge without <c>base_url</c> calls: registered by
+    /// the HTTP host (silo/Http), absent on a silo without HTTP.
+    /// </summary>
+    public static ClusterEndpoint OwnEndpoint(IServiceProvider services) =>
+        services.GetService(typeof(ClusterEndpoint)) as ClusterEndpoint
+        ?? ClusterEndpoint.None("this silo serves no HTTP endpoint (Rft:HttpPort is 0)");
 
     public async Task<EvaluateOutcome[]> Evaluate(string evaluatorJson, string baseDirectory, EvaluateItem[] items, double timeoutSeconds)
     {
         // Schema files are read from this silo's disk only where the operator allows local paths.
         IEvaluator evaluator;
-        try { evaluator = cache.GetOrAdd((evaluatorJson, artifacts.LocalFolderOrNull(baseDirectory)), k => EvaluatorFactory.Create(JsonNode.Parse(k.Item1)!.AsObject(), "evaluator", k.Item2)); }
+        try { evaluator = cache.GetOrAdd((evaluatorJson, artifacts.LocalFolderOrNull(baseDirectory)), k => EvaluatorFactory.Create(JsonNode.Parse(k.Item1)!.AsObject(), "evaluator", k.Item2, OwnEndpoint(services))); }
         catch (SpecException e)
         {
             // A spec this silo cannot build (a schema file it may not read) scores every item invalid with the reason, like any evaluator error.

@@ -56,6 +56,8 @@ public sealed partial class JobGrain(
 
     public async Task<JobSnapshot> Submit(JobSpec spec)
     {
+        // A judge's model may name this job's own policy (jobs/{job_id}); the id is known only here.
+        spec = spec with { EvaluatorJson = EvaluatorFactory.WithJobId(spec.EvaluatorJson, JobId) };
         if (S.Spec is not null)
         {
             if (S.Spec == spec || JsonSerializer.Serialize(S.Spec) == JsonSerializer.Serialize(spec)) return Snapshot();
@@ -183,7 +185,8 @@ public sealed partial class JobGrain(
         var baseModel = await artifacts.LocalPathAsync(spec.BaseModel, "base_model");
         if (!File.Exists(Path.Combine(baseModel, "config.json")))
             throw new FileNotFoundException($"base_model: '{spec.BaseModel}' has no config.json; point it at a Hugging Face model folder.");
-        EvaluatorFactory.Create(JsonNode.Parse(spec.EvaluatorJson)!.AsObject(), "evaluator", artifacts.LocalFolderOrNull(spec.BaseDirectory));
+        // Built as this silo's EvaluatorGrain builds it: a judge without base_url needs this silo's HTTP endpoint.
+        EvaluatorFactory.Create(JsonNode.Parse(spec.EvaluatorJson)!.AsObject(), "evaluator", artifacts.LocalFolderOrNull(spec.BaseDirectory), EvaluatorGrain.OwnEndpoint(ServiceProvider));
         await LoadData();
         S.TotalSteps = DatasetCursor.TotalSteps(rows.Count, spec.Training.BatchPrompts, spec.Training.Epochs, spec.Training.MaxSteps);
     }

@@ -14,6 +14,7 @@ public static class RftSiloBuilderExtensions
     public static ISiloBuilder AddRft(this ISiloBuilder silo, RftSiloOptions options, bool configureClustering = true)
     {
         options.Validate();
+        if (options.Python is { Length: > 0 } python) Orleans.Rft.Evaluators.Python.PythonRuntime.Executable = python;
         Azure.Data.Tables.TableServiceClient Tables() => new(options.AzureStorageConnectionString);
         if (configureClustering)
         {

@@ -54,6 +54,11 @@ public sealed class RftSiloOptions
     public long AdapterBudgetMiB { get; set; } = ModelHost.DefaultAdapterBudgetMiB;
     /// <summary>KV cache (positions) of each served base model's continuous batch: rows × (longest prompt + max_tokens); a sequence that does not fit waits for rows to leave.</summary>
     public long MaxBatchTokens { get; set; } = RolloutWorkerOptions.DefaultMaxBatchTokens;
+    /// <summary>
+    /// The interpreter of <c>python</c> evaluators (<c>/usr/bin/python3</c>); unset, the environment's
+    /// <c>Rft__Python</c> or <c>python3</c> on PATH. One per process: the last silo started in it sets it.
+    /// </summary>
+    public string? Python { get; set; }
     /// <summary>Port of the OpenAI-compatible HTTP endpoint (<c>/v1/…</c>, <c>/healthz</c>, <c>/readyz</c>); 0 turns it off.</summary>
     public int HttpPort { get; set; } = 8080;
     /// <summary>

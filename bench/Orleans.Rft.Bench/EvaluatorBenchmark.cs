@@ -11,7 +11,7 @@ namespace Orleans.Rft.Bench;
 /// </summary>
 public static class EvaluatorBenchmark
 {
-    /// <param name="Seconds">through EvaluatorRunner, as a job scores (a thread per item, for its deadline)</param>
+    /// <param name="Seconds">through EvaluatorRunner, as a job scores (with its deadline per item)</param>
     /// <param name="DirectSeconds">calling the evaluator directly: the evaluator's own cost</param>
     public sealed record Figure(string Evaluator, int Workers, int Evaluations, double Seconds, double DirectSeconds)
     {

@@ -37,7 +37,8 @@ public static class EvaluatorTestCommand
         test.SetAction(async (p, c) =>
         {
             var spec = JobSpecParser.Parse(p.GetValue(file)!);
-            var evaluator = EvaluatorFactory.Create(JsonNode.Parse(spec.EvaluatorJson)!.AsObject(), "evaluator", spec.BaseDirectory);
+            var evaluator = EvaluatorFactory.Create(JsonNode.Parse(spec.EvaluatorJson)!.AsObject(), "evaluator", spec.BaseDirectory,
+                ClusterEndpoint.None("rft evaluator test runs outside the cluster, with no endpoint of its own"));
             try
             {
                 var dataset = JsonlDataset.ReadOrThrow(spec.Dataset);

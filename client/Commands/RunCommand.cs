@@ -18,15 +18,21 @@ public static class RunCommand
         var output = new Option<string?>("--out") { Description = "where to export the adapter (default .rft/jobs/<id>/adapter)" };
         var artifacts = new Option<string>("--artifacts") { Description = "artifact directory", DefaultValueFactory = _ => ".rft/artifacts" };
         var devices = new Option<string>("--devices") { Description = "devices of the embedded silo", DefaultValueFactory = _ => "auto" };
-        var command = new Command("run", "run a job on an embedded single-machine cluster") { file, output, artifacts, devices };
+        var httpPort = new Option<int?>("--http-port") { Description = "loopback port of the embedded silo's OpenAI-compatible endpoint (default: a free port)" };
+        var command = new Command("run", "run a job on an embedded single-machine cluster") { file, output, artifacts, devices, httpPort };
         command.SetAction(async (p, cancellation) =>
         {
             var spec = JobSpecParser.Parse(p.GetValue(file)!);
             var json = p.GetValue(Cli.Json);
-            using var host = await ClusterConnection.StartEmbeddedAsync(p.GetValue(artifacts)!, p.GetValue(devices)!, cancellation);
+            var options = ClusterConnection.EmbeddedOptions(p.GetValue(artifacts)!, p.GetValue(devices)!, p.GetValue(httpPort));
+            using var host = await ClusterConnection.StartServingAsync(options, cancellation);
             var id = JobIds.New(spec.Name);
             var job = ClusterConnection.Grains(host).GetGrain<IJobGrain>(id);
-            if (!json) Console.WriteLine($"job {id}: {spec.Name} on {spec.BaseModel}, {spec.Training.Trainers} trainer rank(s), artifacts in {Path.GetFullPath(p.GetValue(artifacts)!)}");
+            if (!json)
+            {
+                Console.WriteLine($"job {id}: {spec.Name} on {spec.BaseModel}, {spec.Training.Trainers} trainer rank(s), artifacts in {Path.GetFullPath(p.GetValue(artifacts)!)}");
+                Console.WriteLine($"chat with the policy while it trains: http://127.0.0.1:{options.HttpPort}/v1 (model jobs/{id}; loopback only)");
+            }
             await job.Submit(spec);
             var started = DateTime.UtcNow;
             var final = await JobDisplay.Follow(job, Console.Out, json, cancellation);

@@ -48,19 +48,20 @@ public static class ClusterConnection
         return host;
     }
 
-    /// <summary>An in-process silo on free localhost ports with local artifacts: the embedded default.</summary>
+    /// <summary>
+    /// An in-process silo on free localhost ports with local artifacts: the embedded default. It serves
+    /// the OpenAI-compatible endpoint on loopback (no keys): users chat with the policy while it trains,
+    /// and a judge without base_url calls it.
+    /// </summary>
     public static Task<IHost> StartEmbeddedAsync(string artifacts, string devices, CancellationToken cancellation) =>
-        StartEmbeddedAsync(new RftSiloOptions { ArtifactsPath = artifacts, AllowLocalPaths = true, Devices = devices, SiloPort = FreePort(), GatewayPort = FreePort(), ClusterId = "rft-embedded-" + Environment.ProcessId }, cancellation);
+        StartServingAsync(EmbeddedOptions(artifacts, devices, null), cancellation);
 
-    static async Task<IHost> StartEmbeddedAsync(RftSiloOptions options, CancellationToken cancellation)
+    /// <summary>The embedded silo's settings; the HTTP endpoint on <paramref name="httpPort"/>, a free port when null.</summary>
+    public static RftSiloOptions EmbeddedOptions(string artifacts, string devices, int? httpPort) => new()
     {
-        var builder = Host.CreateApplicationBuilder();
-        QuietLogging(builder);
-        builder.UseOrleans(silo => silo.AddRft(options));
-        var host = builder.Build();
-        await host.StartAsync(cancellation);
-        return host;
-    }
+        ArtifactsPath = artifacts, AllowLocalPaths = true, Devices = devices, SiloPort = FreePort(), GatewayPort = FreePort(),
+        HttpPort = httpPort ?? FreePort(), ClusterId = "rft-embedded-" + Environment.ProcessId,
+    };
 
     /// <summary>
     /// An in-process silo with the OpenAI-compatible endpoint on <c>options.HttpPort</c> (<c>rft serve</c>, the

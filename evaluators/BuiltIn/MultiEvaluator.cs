@@ -8,13 +8,15 @@ namespace Orleans.Rft.Evaluators.BuiltIn;
 public sealed class MultiEvaluator(IReadOnlyDictionary<string, IEvaluator> parts, Func<IReadOnlyDictionary<string, double>, double> combine, string description) : IEvaluator, IDisposable
 {
     public string Type => "multi";
+    /// <summary>Only when every part is: one synchronous part needs the thread its deadline relies on.</summary>
+    public bool IsAsynchronous => parts.Values.All(p => p.IsAsynchronous);
 
-    public static MultiEvaluator From(SpecReader r, string? baseDirectory)
+    public static MultiEvaluator From(SpecReader r, string? baseDirectory, ClusterEndpoint? cluster = null)
     {
         var specs = r.Object("evaluators") ?? throw new SpecException(r.At("evaluators"), "is required: a mapping of name → evaluator.");
         if (specs.Count == 0) throw new SpecException(r.At("evaluators"), "needs at least one evaluator.");
         var parts = specs.ToDictionary(kv => kv.Key, kv => kv.Value is System.Text.Json.Nodes.JsonObject o
-            ? EvaluatorFactory.Create(o, $"{r.At("evaluators")}.{kv.Key}", baseDirectory)
+            ? EvaluatorFactory.Create(o, $"{r.At("evaluators")}.{kv.Key}", baseDirectory, cluster)
             : throw new SpecException($"{r.At("evaluators")}.{kv.Key}", "must be an evaluator mapping with a 'type'."));
         foreach (var (name, part) in parts)
             if (part is IGroupEvaluator { Groupwise: true })

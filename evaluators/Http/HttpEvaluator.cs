@@ -14,6 +14,7 @@ public sealed class HttpEvaluator(Uri url, IReadOnlyDictionary<string, string> h
     readonly SemaphoreSlim open = new(maxConcurrency);
 
     public string Type => "http";
+    public bool IsAsynchronous => true;
     public bool Groupwise => groupwise;
 
     public static HttpEvaluator From(SpecReader r) => new(

@@ -9,24 +9,44 @@ namespace Orleans.Rft.Evaluators.Judge;
 /// one user message; the answer is read as a number or JSON (<see cref="JudgeAnswer"/>) and scaled from
 /// <c>score_range</c> to [0, 1]. <c>groupwise: true</c> asks for all of a prompt's rollouts to be scored
 /// in one call. The key comes from the environment variable <c>api_key_env</c> names, never the spec.
-/// Calls retry like the http evaluator's and are bounded by <c>max_concurrency</c> and <c>timeout_seconds</c>.
+/// Without <c>base_url</c> the judge calls the silo's own endpoint (<see cref="ClusterEndpoint"/>), where
+/// <c>model</c> names any model it serves. Calls retry like the http evaluator's and are bounded by <c>max_concurrency</c> and <c>timeout_seconds</c>.
 /// </summary>
-public sealed class JudgeEvaluator(Uri endpoint, string model, IReadOnlyDictionary<string, string> headers, JudgePrompt prompt,
+public sealed class JudgeEvaluator(Uri? endpoint, string model, IReadOnlyDictionary<string, string> headers, JudgePrompt prompt,
     double min, double max, bool json, double temperature, int maxTokens, TimeSpan timeout, int maxConcurrency, bool groupwise) : IGroupEvaluator
 {
     readonly SemaphoreSlim open = new(maxConcurrency);
 
     public string Type => "judge";
+    public bool IsAsynchronous => true;
     public bool Groupwise => groupwise;
 
-    public static JudgeEvaluator From(SpecReader r)
+    /// <param name="cluster">
+    /// where a judge without <c>base_url</c> calls: the silo's own endpoint, or none with the reason (a
+    /// spec error then). Null where the spec is only checked and will be built again on a silo
+    /// (<c>rft submit</c>): the evaluator is built without an endpoint and answers every call invalid.
+    /// </param>
+    public static JudgeEvaluator From(SpecReader r, ClusterEndpoint? cluster)
     {
-        var baseUrl = r.String("base_url") ?? throw new SpecException(r.At("base_url"),
-            "is required for now: the URL of an OpenAI-compatible server (e.g. http://localhost:8000/v1). Judging with the cluster's own served model when base_url is omitted comes with model serving.");
-        var endpoint = RetryingPost.Url(baseUrl.TrimEnd('/') + "/chat/completions", r.At("base_url"));
         var model = r.RequiredString("model");
         var headers = new Dictionary<string, string>();
-        if (r.String("api_key_env") is string env) headers["Authorization"] = "Bearer " + EnvironmentHeaders.Variable(env, r.At("api_key_env"));
+        Uri? endpoint;
+        if (r.String("base_url") is string baseUrl)
+        {
+            endpoint = RetryingPost.Url(baseUrl.TrimEnd('/') + "/chat/completions", r.At("base_url"));
+            if (r.String("api_key_env") is string env) headers["Authorization"] = "Bearer " + EnvironmentHeaders.Variable(env, r.At("api_key_env"));
+        }
+        else
+        {
+            // The cluster's own endpoint serves `model` by any name it lists (a base folder's name, an alias,
+            // a deployed name, jobs/{id}); its key is the silo's, so api_key_env has no use here.
+            if (r.String("api_key_env") is not null)
+                throw new SpecException(r.At("api_key_env"), "is for a judge at base_url; without base_url the judge calls this cluster's own endpoint, which needs no key from the spec. Remove api_key_env or give base_url.");
+            if (cluster is { BaseUrl: null })
+                throw new SpecException(r.At("base_url"), $"is omitted, so the judge would call this cluster's own endpoint, but {cluster.WhyNone}. Give base_url (an OpenAI-compatible server, e.g. http://host:8000/v1) or serve HTTP on the silo (Rft:HttpPort).");
+            endpoint = cluster is null ? null : new Uri(cluster.BaseUrl!.ToString().TrimEnd('/') + "/chat/completions");
+            if (cluster?.ApiKey is string key) headers["Authorization"] = "Bearer " + key;
+        }
         var range = r.Raw("score_range") switch
         {
             null => [0.0, 10.0],
@@ -76,6 +96,7 @@ public sealed class JudgeEvaluator(Uri endpoint, string model, IReadOnlyDictiona
             ["model"] = model, ["temperature"] = temperature, ["max_tokens"] = maxTokens,
             ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = text }),
         };
+        if (endpoint is null) return (null, "the judge has no base_url and this process is no silo with an endpoint to call; a silo fills in its own (Rft:HttpPort)");
         await open.WaitAsync(cancellation);
         string raw;
         try { raw = await RetryingPost.PostAsync(endpoint, body, headers, timeout, "judge", cancellation); }

@@ -26,6 +26,7 @@ public sealed class PythonEvaluator(PythonWorkerPool pool, string fileName, bool
     public static Action<string> Log { get; set; } = line => Console.Error.WriteLine($"[python reward] {line}");
 
     public string Type => "python";
+    public bool IsAsynchronous => true; // the work is in the worker process; this side awaits its pipe
     public bool Groupwise => groupwise;
     public PythonWorkerCounters Counters => pool.Counters;
 

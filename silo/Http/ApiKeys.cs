@@ -12,6 +12,7 @@ namespace Orleans.Rft.Silo.Http;
 public sealed class ApiKeys
 {
     readonly byte[][] digests;
+    readonly byte[]? internalDigest;
 
     public ApiKeys(RftSiloOptions options)
     {
@@ -19,7 +20,15 @@ public sealed class ApiKeys
         if (options.ApiKeysFile is string file)
             keys.AddRange(File.ReadAllLines(file).Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')));
         digests = keys.Distinct().Select(k => SHA256.HashData(Encoding.UTF8.GetBytes(k))).ToArray();
+        if (digests.Length == 0) return;
+        // The silo's own callers (a judge without base_url) use a key minted here, so no operator's key
+        // has to be handed to the grains; it lives in this process only and is never logged.
+        Internal = "rft-internal-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
+        internalDigest = SHA256.HashData(Encoding.UTF8.GetBytes(Internal));
     }
+
+    /// <summary>A key for calls from inside this silo; null when the endpoint takes no keys.</summary>
+    public string? Internal { get; }
 
     /// <summary>With no keys the endpoint is open, and listens on loopback only.</summary>
     public bool Required => digests.Length > 0;
@@ -31,6 +40,7 @@ public sealed class ApiKeys
         var presented = SHA256.HashData(Encoding.UTF8.GetBytes(authorization["Bearer ".Length..].Trim()));
         bool match = false;
         foreach (var d in digests) match |= CryptographicOperations.FixedTimeEquals(d, presented);
+        if (internalDigest is not null) match |= CryptographicOperations.FixedTimeEquals(internalDigest, presented);
         return match;
     }
 

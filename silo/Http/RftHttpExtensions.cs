@@ -35,6 +35,8 @@ public static class RftHttpExtensions
         });
         var services = builder.Services;
         services.AddSingleton(keys);
+        // What a judge without base_url calls (the grains read it, EvaluatorGrain.OwnEndpoint): this endpoint over loopback.
+        services.AddSingleton(Orleans.Rft.Evaluators.ClusterEndpoint.Serving(new Uri($"http://127.0.0.1:{options.HttpPort}/v1"), keys.Internal));
         services.AddSingleton<IDeployedModels, GrainDeployedModels>();
         services.AddSingleton<ModelCatalog>();
         services.AddSingleton<ModelLeases>();

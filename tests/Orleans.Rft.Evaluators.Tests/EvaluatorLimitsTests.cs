@@ -116,6 +116,71 @@ public sealed class EvaluatorLimitsTests
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"the timeout came after {clock.Elapsed}");
     }
 
+    /// <summary>Says which kind of thread it was started on, and waits like an I/O evaluator (or blocks like a built-in).</summary>
+    sealed class ThreadProbe(bool asynchronous) : IEvaluator
+    {
+        public string Type => "probe";
+        public bool IsAsynchronous => asynchronous;
+        public async Task<EvaluationResult> EvaluateAsync(EvaluationInput input, CancellationToken cancellation)
+        {
+            var pooled = Thread.CurrentThread.IsThreadPoolThread;
+            if (asynchronous) await Task.Delay(TimeSpan.FromSeconds(8), cancellation);
+            else Thread.Sleep(TimeSpan.FromSeconds(8));
+            return EvaluationResult.Valid(pooled ? 1 : 0, "");
+        }
+    }
+
+    [Fact]
+    public async Task An_asynchronous_evaluator_runs_on_the_thread_pool_without_a_thread_of_its_own_and_keeps_its_deadline()
+    {
+        var clock = Stopwatch.StartNew();
+        await Assert.ThrowsAsync<TimeoutException>(() => EvaluatorRunner.RunAsync(new ThreadProbe(true), EvaluationInput.Of("a", null), TimeSpan.FromSeconds(0.5)));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"the timeout came after {clock.Elapsed}");
+        // Where it starts: a fast evaluator (no wait) reports its thread kind in the score.
+        var quick = new QuickProbe(true);
+        var r = await EvaluatorRunner.RunAsync(quick, EvaluationInput.Of("a", null), TimeSpan.FromSeconds(5));
+        Assert.Equal(1, r.Score); // a thread-pool thread, not a dedicated (LongRunning) one
+        var sync = await EvaluatorRunner.RunAsync(new QuickProbe(false), EvaluationInput.Of("a", null), TimeSpan.FromSeconds(5));
+        Assert.Equal(0, sync.Score); // a synchronous built-in still gets its own thread, so its deadline cannot be starved
+    }
+
+    [Fact]
+    public async Task Synchronous_evaluators_reuse_kept_threads_yet_a_stuck_one_never_delays_the_next_item()
+    {
+        var threads = new System.Collections.Concurrent.ConcurrentDictionary<Thread, bool>(); // by object: managed thread ids are reused
+        for (int i = 0; i < 50; i++)
+            await EvaluatorRunner.RunAsync(new ThreadRecorder(threads), EvaluationInput.Of("a", null), TimeSpan.FromSeconds(5));
+        Assert.True(threads.Count < 10, $"{threads.Count} threads for 50 items one after another: a thread started per item");
+        Assert.DoesNotContain(true, threads.Values); // none of them a thread-pool thread
+
+        // Every kept thread is held by an evaluator that ignores its deadline: the next item still starts at once.
+        var stuck = Enumerable.Range(0, EvaluatorThreads.MaxIdle + 2).Select(_ =>
+            Assert.ThrowsAsync<TimeoutException>(() => EvaluatorRunner.RunAsync(new Stuck(TimeSpan.FromSeconds(4)), EvaluationInput.Of("a", null), TimeSpan.FromSeconds(0.2)))).ToList();
+        var clock = Stopwatch.StartNew();
+        var r = await EvaluatorRunner.RunAsync(new ThreadRecorder(threads), EvaluationInput.Of("a", null), TimeSpan.FromSeconds(1));
+        Assert.True(r.IsScoreValid);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"waited {clock.Elapsed}");
+        await Task.WhenAll(stuck);
+    }
+
+    sealed class ThreadRecorder(System.Collections.Concurrent.ConcurrentDictionary<Thread, bool> seen) : IEvaluator
+    {
+        public string Type => "recorder";
+        public Task<EvaluationResult> EvaluateAsync(EvaluationInput input, CancellationToken cancellation)
+        {
+            seen[Thread.CurrentThread] = Thread.CurrentThread.IsThreadPoolThread;
+            return Task.FromResult(EvaluationResult.Valid(1, ""));
+        }
+    }
+
+    sealed class QuickProbe(bool asynchronous) : IEvaluator
+    {
+        public string Type => "probe";
+        public bool IsAsynchronous => asynchronous;
+        public Task<EvaluationResult> EvaluateAsync(EvaluationInput input, CancellationToken cancellation) =>
+            Task.FromResult(EvaluationResult.Valid(Thread.CurrentThread.IsThreadPoolThread ? 1 : 0, ""));
+    }
+
     [Fact]
     public void The_evaluator_cache_keeps_at_most_its_capacity_dropping_the_least_recently_used()
     {

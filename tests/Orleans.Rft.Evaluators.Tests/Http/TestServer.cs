@@ -8,7 +8,7 @@ namespace Orleans.Rft.Evaluators.Tests.Http;
 /// <summary>An HTTP server on a free loopback port for one test: <c>handle(request body, attempt number)</c> returns status and body, or hangs.</summary>
 sealed class TestServer : IDisposable
 {
-    readonly HttpListener listener = new();
+    HttpListener listener = new();
     readonly CancellationTokenSource stop = new();
     int attempts;
 
@@ -19,10 +19,15 @@ sealed class TestServer : IDisposable
 
     public TestServer(Func<JsonNode?, int, Task<(int Status, string Body)>> handle)
     {
-        var port = FreePort();
-        Url = $"http://127.0.0.1:{port}/";
-        listener.Prefixes.Add(Url);
-        listener.Start();
+        // A port found free can be taken by another process before the listener binds it (tests of other
+        // worktrees run beside these): try a few.
+        for (int attempt = 1; ; attempt++)
+        {
+            Url = $"http://127.0.0.1:{FreePort()}/";
+            listener.Prefixes.Add(Url);
+            try { listener.Start(); break; }
+            catch (HttpListenerException) when (attempt < 5) { listener.Close(); listener = new(); }
+        }
         _ = Task.Run(async () =>
         {
             while (!stop.IsCancellationRequested)

@@ -96,7 +96,6 @@ public sealed class JudgeEvaluatorTests
     }
 
     [Theory]
-    [InlineData("""{"type":"judge","model":"m"}""", "evaluator.base_url: is required for now")]
     [InlineData("""{"type":"judge","model":"m","base_url":"http://x/v1","prompt":"{completion"}""", "evaluator.prompt: has '{' at character 0")]
     [InlineData("""{"type":"judge","model":"m","base_url":"http://x/v1","groupwise":true,"prompt":"{completion}"}""", "must show the responses with {completions}")]
     [InlineData("""{"type":"judge","model":"m","base_url":"http://x/v1","score_range":[5,5]}""", "evaluator.score_range: [5, 5] is empty")]
@@ -106,6 +105,63 @@ public sealed class JudgeEvaluatorTests
     {
         var e = Assert.Throws<SpecException>(() => EvaluatorFactory.Create(JsonNode.Parse(spec)!.AsObject(), "evaluator", null));
         Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
+    public async Task Without_base_url_the_judge_calls_the_cluster_endpoint_with_its_key()
+    {
+        using var server = FakeOpenAI(_ => "8");
+        var judge = EvaluatorFactory.Create(JsonNode.Parse("""{"type":"judge","model":"jobs/job-1"}""")!.AsObject(), "evaluator", null,
+            ClusterEndpoint.Serving(new Uri(server.Url + "v1"), "rft-internal-abc"));
+        var r = await judge.EvaluateAsync(Input("Paris"), CancellationToken.None);
+        Assert.Equal(0.8, r.Score, 9);
+        Assert.Equal("Bearer rft-internal-abc", server.Authorization[0]);
+        Assert.Equal("jobs/job-1", server.Bodies[0]!["model"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Without_base_url_on_a_silo_without_HTTP_the_spec_is_refused_naming_base_url_and_Rft_HttpPort()
+    {
+        var e = Assert.Throws<SpecException>(() => EvaluatorFactory.Create(JsonNode.Parse("""{"type":"judge","model":"m"}""")!.AsObject(), "evaluator", null,
+            ClusterEndpoint.None("this silo serves no HTTP endpoint (Rft:HttpPort is 0)")));
+        Assert.StartsWith("evaluator.base_url: is omitted", e.Message);
+        Assert.Contains("Rft:HttpPort is 0", e.Message);
+    }
+
+    [Fact]
+    public void Without_base_url_inside_multi_the_spec_is_refused_the_same_way()
+    {
+        var e = Assert.Throws<SpecException>(() => EvaluatorFactory.Create(JsonNode.Parse("""{"type":"multi","evaluators":{"j":{"type":"judge","model":"m"},"e":{"type":"exact_match"}}}""")!.AsObject(), "evaluator", null,
+            ClusterEndpoint.None("no endpoint here")));
+        Assert.StartsWith("evaluator.evaluators.j.base_url: is omitted", e.Message);
+    }
+
+    [Fact]
+    public async Task Checked_before_a_silo_builds_it_a_judge_without_base_url_is_accepted_and_never_scores()
+    {
+        // rft submit checks the spec with no endpoint known; only the silo's build can call anything.
+        var judge = EvaluatorFactory.Create(JsonNode.Parse("""{"type":"judge","model":"m"}""")!.AsObject(), "evaluator", null);
+        var r = await judge.EvaluateAsync(Input("Paris"), CancellationToken.None);
+        Assert.False(r.IsScoreValid);
+        Assert.Contains("no base_url", r.Reason);
+    }
+
+    [Fact]
+    public void Api_key_env_without_base_url_is_refused_since_the_cluster_endpoint_takes_the_silos_key()
+    {
+        var e = Assert.Throws<SpecException>(() => EvaluatorFactory.Create(JsonNode.Parse("""{"type":"judge","model":"m","api_key_env":"X"}""")!.AsObject(), "evaluator", null));
+        Assert.StartsWith("evaluator.api_key_env:", e.Message);
+    }
+
+    [Fact]
+    public void Job_id_in_a_judges_model_becomes_the_jobs_id_also_inside_multi_and_nothing_else_changes()
+    {
+        var spec = """{"type":"multi","evaluators":{"j":{"type":"judge","model":"jobs/{job_id}","prompt":"{job_id} {completion}"},"r":{"type":"regex","pattern":"{job_id}"}}}""";
+        var resolved = JsonNode.Parse(EvaluatorFactory.WithJobId(spec, "math-20261126"))!;
+        Assert.Equal("jobs/math-20261126", resolved["evaluators"]!["j"]!["model"]!.GetValue<string>());
+        Assert.Equal("{job_id} {completion}", resolved["evaluators"]!["j"]!["prompt"]!.GetValue<string>());
+        Assert.Equal("{job_id}", resolved["evaluators"]!["r"]!["pattern"]!.GetValue<string>());
+        Assert.Equal("""{"type":"exact_match"}""", EvaluatorFactory.WithJobId("""{"type":"exact_match"}""", "x"));
     }
 
     [Fact]
