@@ -14,7 +14,11 @@ public static class RequestFields
         JsonNode? node;
         try { node = await JsonNode.ParseAsync(request.Body, cancellationToken: cancellation); }
         catch (JsonException e) { throw OpenAIError.BadRequest($"The request body is not valid JSON ({e.Message}); send a JSON object.", null); }
-        return node as JsonObject ?? throw OpenAIError.BadRequest("The request body must be a JSON object.", null);
+        var body = node as JsonObject ?? throw OpenAIError.BadRequest("The request body must be a JSON object.", null);
+        // A lone surrogate escape ("\ud800") parses but throws when its string is read: refuse it here, naming where it is.
+        if (Orleans.Rft.Engine.Data.StrictJson.InvalidText(body) is string bad)
+            throw OpenAIError.BadRequest($"{bad} holds a lone UTF-16 surrogate escape (such as \\ud800 without its pair), which is no character; send the character itself, or its full surrogate pair.", bad.Split(' ')[0]);
+        return body;
     }
 
     public static string? String(JsonObject body, string field) => body[field] switch

@@ -86,6 +86,12 @@ public sealed class HttpErrorTests(HttpFixture fx)
     [InlineData("""{"model": "toy", "messages": [{"role": "user", "content": "hi"}], "frequency_penalty": 0.5}""", "frequency_penalty")]
     [InlineData("""{"model": "toy", "messages": [{"role": "user", "content": "hi"}], "response_format": {"type": "json_object"}}""", "response_format")]
     [InlineData("""{"model": "toy", "messages": [{"role": "user", "content": "hi"}], "response_format": {"type": 3}}""", "response_format")]
+    [InlineData("""{"model": "toy", "messages": ["hi"]}""", "messages")] // a message that is not an object
+    [InlineData("""{"model": "toy", "messages": [{"role": "assistant", "tool_calls": [5]}]}""", "messages")]
+    [InlineData("""{"model": "toy", "messages": [{"role": "assistant", "tool_calls": [{"function": "f"}]}]}""", "messages")]
+    [InlineData("""{"model": "toy", "messages": [{"role": "assistant", "tool_calls": "f"}]}""", "messages")]
+    [InlineData("""{"model": "toy", "messages": [{"role": "user", "content": "\ud800"}]}""", "messages[0].content")] // a lone surrogate escape
+    [InlineData("""{"model": "toy", "messages": [{"role": "user", "content": "hi"}], "stop": ["\udc00"]}""", "stop[0]")]
     public async Task A_malformed_chat_request_is_400_naming_the_field(string json, string? param)
     {
         using var http = HttpTestClient.Raw(fx.Host);
@@ -125,6 +131,7 @@ public sealed class HttpErrorTests(HttpFixture fx)
             ("""{"model": "toy", "prompt": "x", "echo": true}""", "echo"),
             ("""{"model": "toy", "prompt": "x", "logprobs": 30}""", "logprobs"),
             ("""{"model": "toy", "prompt": "x", "seed": "s"}""", "seed"),
+            ("""{"model": "toy", "prompt": "\ud800"}""", "prompt"),
         })
         {
             var (status, body) = await http.PostAsync("v1/completions", json);
