@@ -103,6 +103,19 @@ public sealed class HttpErrorTests(HttpFixture fx)
     }
 
     [Fact]
+    public async Task A_body_past_Kestrels_size_limit_is_413_in_OpenAIs_shape_not_a_500()
+    {
+        using var http = HttpTestClient.Raw(fx.Host);
+        var body = new JsonObject { ["model"] = "toy", ["prompt"] = new string('a', 31_000_000), ["max_tokens"] = 1 }; // the limit is 30,000,000 bytes
+        // Expect: 100-continue, as large uploads do: the refusal comes before the body is sent, so the client reads it instead of a broken pipe.
+        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/completions") { Content = new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json") };
+        request.Headers.ExpectContinue = true;
+        using var response = await http.SendAsync(request);
+        Assert.Equal(413, (int)response.StatusCode);
+        Assert.Contains("too large", Error(JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject())["message"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task A_prompt_plus_max_tokens_past_the_context_is_400_saying_both_numbers_and_the_limit()
     {
         using var http = HttpTestClient.Raw(fx.Host);
