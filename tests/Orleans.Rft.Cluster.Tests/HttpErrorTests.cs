@@ -103,6 +103,21 @@ public sealed class HttpErrorTests(HttpFixture fx)
     }
 
     [Fact]
+    public async Task An_unknown_v1_path_or_method_is_404_in_OpenAIs_shape_and_still_needs_the_key()
+    {
+        using var http = HttpTestClient.Raw(fx.Host);
+        foreach (var (method, path) in new[] { ("POST", "v1/embeddings"), ("GET", "v1/chat/completions"), ("GET", "v1/models/toy/extra") })
+        {
+            using var response = await http.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+            Assert.Equal(404, (int)response.StatusCode);
+            var error = Error(JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject());
+            Assert.Contains($"{method} /{path}", error["message"]!.GetValue<string>());
+        }
+        using var anonymous = HttpTestClient.Raw(fx.Host, key: null);
+        Assert.Equal(401, (int)(await anonymous.PostAsync("v1/embeddings", new StringContent("{}"))).StatusCode);
+    }
+
+    [Fact]
     public async Task A_body_past_Kestrels_size_limit_is_413_in_OpenAIs_shape_not_a_500()
     {
         using var http = HttpTestClient.Raw(fx.Host);
