@@ -51,8 +51,7 @@ public static class ChatCommand
         {
             if (interactive) Console.Write("> ");
             string? line;
-            try { line = await Console.In.ReadLineAsync(cancellation); }
-            catch (OperationCanceledException) { break; }
+            line = await ReadLineAsync(Console.In, cancellation);
             if (line is null || line.Trim() == "/exit") break; // end of input (Ctrl+D) or /exit
             if (line.Trim() == "/reset")
             {
@@ -91,6 +90,15 @@ public static class ChatCommand
             catch (OperationCanceledException) when (cancellation.IsCancellationRequested) { break; }
         }
         return exit;
+    }
+
+    /// <summary>The next line of <paramref name="input"/>, or null at its end or once <paramref name="cancellation"/> fires (Ctrl+C at the prompt).</summary>
+    public static async Task<string?> ReadLineAsync(TextReader input, CancellationToken cancellation)
+    {
+        // Console.In reads synchronously and ignores the token, so the read runs on the pool and only the wait is
+        // cancelled; a read abandoned this way ends with the process (Ctrl+C quits the chat).
+        try { return await Task.Run(input.ReadLine, CancellationToken.None).WaitAsync(cancellation); }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested) { return null; }
     }
 
     static JsonObject Message(string role, string content) => new() { ["role"] = role, ["content"] = content };

@@ -31,16 +31,19 @@ public sealed record ChatMessage(string Role, string? Content, IReadOnlyList<Too
             {
                 null => null,
                 JsonValue v => Text(v, source, $"messages[{i}].content"),
-                JsonArray parts => string.Concat(parts.Select((p, k) => Text(p?["text"], source, $"messages[{i}].content[{k}].text") ?? "")),
+                JsonArray parts => string.Concat(parts.Select((p, k) => Text((p as JsonObject ?? throw new InvalidDataException($"{source}: messages[{i}].content[{k}] is not a {{\"type\": \"text\", \"text\": …}} object."))["text"],
+                    source, $"messages[{i}].content[{k}].text") ?? "")),
                 _ => throw new InvalidDataException($"{source}: messages[{i}].content must be a string (got an object); write the text as a JSON string."),
             };
             List<ToolCall>? calls = null;
-            if (m["tool_calls"] is JsonArray tc)
+            if (m["tool_calls"] is { } toolCalls)
             {
+                var tc = toolCalls as JsonArray ?? throw new InvalidDataException($"{source}: messages[{i}].tool_calls must be an array of {{id, type, function: {{name, arguments}}}} objects.");
                 calls = new();
                 for (int j = 0; j < tc.Count; j++)
                 {
-                    var f = tc[j]?["function"] ?? throw new InvalidDataException($"{source}: messages[{i}].tool_calls[{j}].function is missing.");
+                    var call = tc[j] as JsonObject ?? throw new InvalidDataException($"{source}: messages[{i}].tool_calls[{j}] is not an object; give {{id, type, function: {{name, arguments}}}}.");
+                    var f = call["function"] as JsonObject ?? throw new InvalidDataException($"{source}: messages[{i}].tool_calls[{j}].function is missing or not a {{name, arguments}} object.");
                     var name = Text(f["name"], source, $"messages[{i}].tool_calls[{j}].function.name") ?? throw new InvalidDataException($"{source}: messages[{i}].tool_calls[{j}].function.name is missing.");
                     var args = f["arguments"] switch
                     {
@@ -49,7 +52,7 @@ public sealed record ChatMessage(string Role, string? Content, IReadOnlyList<Too
                             ?? throw new InvalidDataException($"{source}: messages[{i}].tool_calls[{j}].function.arguments is not a JSON object."),
                         _ => new JsonObject(),
                     };
-                    calls.Add(new ToolCall(Text(tc[j]!["id"], source, $"messages[{i}].tool_calls[{j}].id") ?? $"call_{j}", name, args));
+                    calls.Add(new ToolCall(Text(call["id"], source, $"messages[{i}].tool_calls[{j}].id") ?? $"call_{j}", name, args));
                 }
             }
             if (content is null && calls is null)

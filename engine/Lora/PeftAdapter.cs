@@ -50,7 +50,9 @@ public static class PeftAdapter
     {
         var path = Path.Combine(directory, ConfigFile);
         if (!File.Exists(path)) throw new FileNotFoundException($"{directory}: {ConfigFile} is missing; is this a PEFT adapter folder?");
-        var o = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        JsonObject o;
+        try { o = JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new InvalidDataException($"{path}: not a JSON object; a PEFT adapter_config.json is one."); }
+        catch (System.Text.Json.JsonException e) { throw new InvalidDataException($"{path}: not valid JSON ({e.Message}); rewrite it (rft export writes one).", e); }
         if (o["peft_type"]?.GetValue<string>() is string type && type != "LORA")
             throw new NotSupportedException($"{path}: peft_type '{type}' is not supported (LORA only).");
         if (o["use_dora"]?.GetValue<bool>() == true) throw new NotSupportedException($"{path}: DoRA adapters are not supported.");

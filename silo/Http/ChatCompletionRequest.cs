@@ -32,7 +32,7 @@ public sealed record ChatCompletionRequest(
         if (body["messages"] is not JsonArray { Count: > 0 } array)
             throw OpenAIError.BadRequest("'messages' must be a non-empty array of {role, content} objects.", "messages");
         for (int i = 0; i < array.Count; i++)
-            if (array[i]?["content"] is JsonArray parts)
+            if ((array[i] as JsonObject)?["content"] is JsonArray parts) // not an object: ParseList names it
                 for (int k = 0; k < parts.Count; k++)
                     if (parts[k] is not JsonObject part || part["type"]?.GetValueKind() != JsonValueKind.String || part["type"]!.GetValue<string>() != "text")
                         throw OpenAIError.BadRequest($"messages[{i}].content[{k}] is not a text part; this server takes text only ({{\"type\": \"text\", \"text\": …}}).", $"messages[{i}].content");

@@ -60,7 +60,8 @@ public sealed partial class ModelCatalog(RftSiloOptions options, IDeployedModels
     {
         var baseName = adapter.BaseModel ?? options.Models.Keys.Single();
         var basePath = options.Models[baseName];
-        bool local = Directory.Exists(adapter.Path);
+        // An absolute path is always this silo's folder (the store takes only relative paths): missing, it is a 404 saying so.
+        bool local = Path.IsPathRooted(adapter.Path) || Directory.Exists(adapter.Path);
         var weights = Path.Combine(adapter.Path, "adapter_model.safetensors");
         // A configured folder may be rewritten in place: its weights' write time is its version.
         var key = local ? $"{Path.GetFullPath(adapter.Path)}@{File.GetLastWriteTimeUtc(weights).Ticks}" : $"{adapter.Path}@configured";

@@ -14,7 +14,17 @@ public static class RequestFields
         JsonNode? node;
         try { node = await JsonNode.ParseAsync(request.Body, cancellationToken: cancellation); }
         catch (JsonException e) { throw OpenAIError.BadRequest($"The request body is not valid JSON ({e.Message}); send a JSON object.", null); }
-        return node as JsonObject ?? throw OpenAIError.BadRequest("The request body must be a JSON object.", null);
+        catch (Microsoft.AspNetCore.Http.BadHttpRequestException e) // Kestrel's own refusals while reading: past MaxRequestBodySize (413), a body cut short (400)
+        {
+            throw new OpenAIError(e.StatusCode, e.StatusCode == Microsoft.AspNetCore.Http.StatusCodes.Status413PayloadTooLarge
+                ? $"The request body is too large: {e.Message} Send a shorter prompt."
+                : $"The request body could not be read: {e.Message}", null, "invalid_request_error", e.StatusCode == 413 ? "request_too_large" : null);
+        }
+        var body = node as JsonObject ?? throw OpenAIError.BadRequest("The request body must be a JSON object.", null);
+        // A lone surrogate escape ("\ud800") parses but throws when its string is read: refuse it here, naming where it is.
+        if (Orleans.Rft.Engine.Data.StrictJson.InvalidText(body) is string bad)
+            throw OpenAIError.BadRequest($"{bad} holds a lone UTF-16 surrogate escape (such as \\ud800 without its pair), which is no character; send the character itself, or its full surrogate pair.", bad.Split(' ')[0]);
+        return body;
     }
 
     public static string? String(JsonObject body, string field) => body[field] switch

@@ -57,8 +57,14 @@ public static class RftHttpExtensions
         v1.MapModelsApi();
         v1.MapChatCompletionsApi();
         v1.MapCompletionsApi();
+        v1.MapFallback("{*path}", UnknownPath); // behind the key check too, so it tells nothing to a caller without one
         return app;
     }
+
+    /// <summary>Any other <c>/v1</c> path or method: 404 in OpenAI's shape (ASP.NET's own 404/405 have no body).</summary>
+    static IResult UnknownPath(HttpContext http) =>
+        new OpenAIError(StatusCodes.Status404NotFound, $"Unknown request URL: {http.Request.Method} {http.Request.Path}. This server serves GET /v1/models, POST /v1/chat/completions and POST /v1/completions.",
+            null, "invalid_request_error", "unknown_url").ToResult();
 
     /// <summary>Says at start where the endpoint listens, and loudly when it is loopback-only for want of keys.</summary>
     sealed class HttpStartLog(RftSiloOptions options, ApiKeys keys, ILogger<HttpStartLog> logger) : IHostedService

@@ -64,7 +64,7 @@ public sealed record TokenLogProbs(int Id, TokenLogProb Raw, IReadOnlyList<Token
             }
             tops.Add(top);
             offsets.Add(offset);
-            offset += text.Length;
+            if (!files.Tokenizer.IsSpecial(t.Id)) offset += text.Length; // special tokens are listed but left out of the text
         }
         return new JsonObject { ["tokens"] = texts, ["token_logprobs"] = logprobs, ["top_logprobs"] = tops, ["text_offset"] = offsets };
     }

@@ -25,6 +25,31 @@ public sealed class ChatCommandTests
     }
 
     [Fact]
+    public async Task Ctrl_C_at_the_prompt_ends_the_wait_for_a_line_even_though_the_console_reads_synchronously()
+    {
+        // Console.In is a synchronized reader: its ReadLineAsync blocks the caller and never looks at the token.
+        using var blocking = new BlockingReader();
+        var console = TextReader.Synchronized(blocking);
+        using var ctrlC = new CancellationTokenSource();
+        var read = Task.Run(() => ChatCommand.ReadLineAsync(console, ctrlC.Token));
+        await Task.Delay(100);
+        ctrlC.Cancel();
+        var first = await Task.WhenAny(read, Task.Delay(TimeSpan.FromSeconds(5)));
+        blocking.Release(); // let a read that is still blocked finish, whatever the outcome
+        Assert.True(first == read, "the read still waits for a line 5 s after Ctrl+C");
+        Assert.Null(await read);
+    }
+
+    /// <summary>A terminal nobody types into: ReadLine blocks until released, then reports the end of input.</summary>
+    sealed class BlockingReader : TextReader
+    {
+        readonly ManualResetEventSlim released = new();
+        public void Release() => released.Set();
+        public override string? ReadLine() { released.Wait(); return null; }
+        protected override void Dispose(bool disposing) { released.Set(); base.Dispose(disposing); }
+    }
+
+    [Fact]
     public void Reset_clears_the_history_but_keeps_the_system_message()
     {
         using var server = new FakeChatServer();

@@ -86,6 +86,12 @@ public sealed class HttpErrorTests(HttpFixture fx)
     [InlineData("""{"model": "toy", "messages": [{"role": "user", "content": "hi"}], "frequency_penalty": 0.5}""", "frequency_penalty")]
     [InlineData("""{"model": "toy", "messages": [{"role": "user", "content": "hi"}], "response_format": {"type": "json_object"}}""", "response_format")]
     [InlineData("""{"model": "toy", "messages": [{"role": "user", "content": "hi"}], "response_format": {"type": 3}}""", "response_format")]
+    [InlineData("""{"model": "toy", "messages": ["hi"]}""", "messages")] // a message that is not an object
+    [InlineData("""{"model": "toy", "messages": [{"role": "assistant", "tool_calls": [5]}]}""", "messages")]
+    [InlineData("""{"model": "toy", "messages": [{"role": "assistant", "tool_calls": [{"function": "f"}]}]}""", "messages")]
+    [InlineData("""{"model": "toy", "messages": [{"role": "assistant", "tool_calls": "f"}]}""", "messages")]
+    [InlineData("""{"model": "toy", "messages": [{"role": "user", "content": "\ud800"}]}""", "messages[0].content")] // a lone surrogate escape
+    [InlineData("""{"model": "toy", "messages": [{"role": "user", "content": "hi"}], "stop": ["\udc00"]}""", "stop[0]")]
     public async Task A_malformed_chat_request_is_400_naming_the_field(string json, string? param)
     {
         using var http = HttpTestClient.Raw(fx.Host);
@@ -94,6 +100,34 @@ public sealed class HttpErrorTests(HttpFixture fx)
         var error = Error(body);
         Assert.Equal("invalid_request_error", error["type"]!.GetValue<string>());
         Assert.Equal(param, error["param"]?.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task An_unknown_v1_path_or_method_is_404_in_OpenAIs_shape_and_still_needs_the_key()
+    {
+        using var http = HttpTestClient.Raw(fx.Host);
+        foreach (var (method, path) in new[] { ("POST", "v1/embeddings"), ("GET", "v1/chat/completions"), ("GET", "v1/models/toy/extra") })
+        {
+            using var response = await http.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+            Assert.Equal(404, (int)response.StatusCode);
+            var error = Error(JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject());
+            Assert.Contains($"{method} /{path}", error["message"]!.GetValue<string>());
+        }
+        using var anonymous = HttpTestClient.Raw(fx.Host, key: null);
+        Assert.Equal(401, (int)(await anonymous.PostAsync("v1/embeddings", new StringContent("{}"))).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_body_past_Kestrels_size_limit_is_413_in_OpenAIs_shape_not_a_500()
+    {
+        using var http = HttpTestClient.Raw(fx.Host);
+        var body = new JsonObject { ["model"] = "toy", ["prompt"] = new string('a', 31_000_000), ["max_tokens"] = 1 }; // the limit is 30,000,000 bytes
+        // Expect: 100-continue, as large uploads do: the refusal comes before the body is sent, so the client reads it instead of a broken pipe.
+        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/completions") { Content = new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json") };
+        request.Headers.ExpectContinue = true;
+        using var response = await http.SendAsync(request);
+        Assert.Equal(413, (int)response.StatusCode);
+        Assert.Contains("too large", Error(JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject())["message"]!.GetValue<string>());
     }
 
     [Fact]
@@ -125,6 +159,7 @@ public sealed class HttpErrorTests(HttpFixture fx)
             ("""{"model": "toy", "prompt": "x", "echo": true}""", "echo"),
             ("""{"model": "toy", "prompt": "x", "logprobs": 30}""", "logprobs"),
             ("""{"model": "toy", "prompt": "x", "seed": "s"}""", "seed"),
+            ("""{"model": "toy", "prompt": "\ud800"}""", "prompt"),
         })
         {
             var (status, body) = await http.PostAsync("v1/completions", json);

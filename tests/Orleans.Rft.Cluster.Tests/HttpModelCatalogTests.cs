@@ -38,6 +38,21 @@ public sealed class HttpModelCatalogTests
     }
 
     [Fact]
+    public async Task A_configured_adapter_given_as_an_absolute_folder_stays_a_folder_when_it_is_missing()
+    {
+        // Deleted while served (or mistyped): the request must hear that the folder is missing on this silo,
+        // not be sent to the artifact store, which refuses an absolute path with an unrelated message.
+        var missing = Path.Combine(Path.GetTempPath(), "rft-no-such-adapter-" + Guid.NewGuid().ToString("N"));
+        var options = new RftSiloOptions
+        {
+            Models = new() { ["qwen"] = Folder },
+            Adapters = new() { ["gone"] = new ServedAdapterOptions { Path = missing } },
+        };
+        var gone = await new ModelCatalog(options, new FakeDeployments(), null!).ResolveAsync("gone", default);
+        Assert.Equal((missing, ModelSource.ConfiguredFolder), (gone.Adapter, gone.AdapterSource));
+    }
+
+    [Fact]
     public async Task A_new_deployment_version_under_the_same_name_has_a_new_adapter_key()
     {
         var (catalog, deployments) = Catalog();

@@ -8,6 +8,19 @@ namespace Orleans.Rft.Cluster.Tests;
 [Collection(HttpCollection.Name)]
 public sealed class HttpWireFormatTests(HttpFixture fx)
 {
+    [Fact]
+    public void Text_offsets_count_only_characters_that_appear_in_the_text_so_a_special_token_adds_none()
+    {
+        // With ignore_eos the model may sample its end-of-text token: listed among the tokens, left out of the text.
+        var files = Orleans.Rft.Silo.Http.ModelFiles.Load(fx.Toy.ModelDir);
+        int eos = files.Tokenizer.EosTokenId!.Value;
+        int[] a = files.Tokenizer.Encode("a", addSpecialTokens: false), b = files.Tokenizer.Encode("b", addSpecialTokens: false);
+        Assert.True(files.Tokenizer.IsSpecial(eos) && a.Length == 1 && b.Length == 1);
+        var tokens = new[] { a[0], eos, b[0] }.Select(id => new Orleans.Rft.Silo.Http.TokenLogProbs(id, new TokenLogProb(id, -1f), [])).ToList();
+        var json = Orleans.Rft.Silo.Http.TokenLogProbs.ToCompletionJson(tokens, files);
+        Assert.Equal([0, 1, 1], HttpTestClient.Ints(json["text_offset"])); // the text is "ab": b starts at 1
+    }
+
     static JsonObject Chat(string model, string user, int maxTokens, double temperature = 0) => new()
     {
         ["model"] = model,

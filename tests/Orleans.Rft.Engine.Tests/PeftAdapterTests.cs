@@ -38,6 +38,17 @@ public sealed class PeftAdapterTests
         Assert.True(model.Network.Forward(input).eq(fresh.Network.Forward(input)).all().ToBoolean());
     }
 
+    [Theory]
+    [InlineData("{garbage")]
+    [InlineData("[1, 2]")]
+    public void A_config_that_is_not_a_JSON_object_is_refused_naming_the_file(string text)
+    {
+        var dir = TestModels.TempDirectory("peft-bad-config");
+        File.WriteAllText(Path.Combine(dir, PeftAdapter.ConfigFile), text);
+        var e = Assert.Throws<InvalidDataException>(() => PeftAdapter.ReadConfig(dir));
+        Assert.Contains(Path.Combine(dir, PeftAdapter.ConfigFile), e.Message);
+    }
+
     [Fact]
     public void Importing_an_adapter_of_another_rank_is_refused_with_both_shapes()
     {
