@@ -42,11 +42,7 @@ public static class ChatCompletionsApi
 
     static async Task<JsonObject> Whole(ResponseHeader header, SamplingRequest s, int[] prompt, ModelFiles files, ToolCallParser? parser, IAsyncEnumerable<ChoiceEvent> events)
     {
-        var streamed = Enumerable.Range(0, s.N).Select(_ => new List<GeneratedToken>()).ToArray();
-        var done = new GeneratedSequence[s.N];
-        await foreach (var e in events)
-            if (e is ChoiceToken t) streamed[t.Index].Add(t.Token);
-            else if (e is ChoiceDone d) done[d.Index] = d.Sequence;
+        var (streamed, done) = await ResponseJson.CollectAsync(events, s.N);
         var choices = new JsonArray();
         for (int i = 0; i < s.N; i++)
         {
@@ -58,13 +54,13 @@ public static class ChatCompletionsApi
                 ["logprobs"] = s.LogProbs is null ? null : new JsonObject { ["content"] = new JsonArray(TokenLogProbs.Of(done[i], streamed[i]).Select(t => (JsonNode)t.ToChatJson(files)).ToArray()) },
                 ["finish_reason"] = finish,
             };
-            if (s.ReturnTokenIds) choice["token_ids"] = Ids(done[i].TokenIds);
+            if (s.ReturnTokenIds) choice["token_ids"] = ResponseJson.Ids(done[i].TokenIds);
             choices.Add(choice);
         }
         var response = header.Json("chat.completion");
         response["choices"] = choices;
-        response["usage"] = Usage(prompt.Length, done.Sum(d => d.TokenIds.Length));
-        if (s.ReturnTokenIds) response["prompt_token_ids"] = Ids(prompt);
+        response["usage"] = ResponseJson.Usage(prompt.Length, done.Sum(d => d.TokenIds.Length));
+        if (s.ReturnTokenIds) response["prompt_token_ids"] = ResponseJson.Ids(prompt);
         return response;
     }
 
@@ -86,7 +82,7 @@ public static class ChatCompletionsApi
         for (int i = 0; i < s.N; i++)
         {
             var first = Chunk(header, i, new JsonObject { ["role"] = "assistant", ["content"] = "" });
-            if (s.ReturnTokenIds && i == 0) first["prompt_token_ids"] = Ids(prompt);
+            if (s.ReturnTokenIds && i == 0) first["prompt_token_ids"] = ResponseJson.Ids(prompt);
             await sse.SendAsync(first, cancellation);
         }
         try
@@ -100,7 +96,7 @@ public static class ChatCompletionsApi
                     emitted[t.Index].Append(t.Token.TextDelta);
                     var chunk = Chunk(header, t.Index, new JsonObject { ["content"] = t.Token.TextDelta });
                     if (s.LogProbs is not null) chunk["choices"]![0]!["logprobs"] = new JsonObject { ["content"] = new JsonArray(TokenLogProbs.Of(t.Token).ToChatJson(files)) };
-                    if (s.ReturnTokenIds) chunk["choices"]![0]!["token_ids"] = Ids([t.Token.Id]);
+                    if (s.ReturnTokenIds) chunk["choices"]![0]!["token_ids"] = ResponseJson.Ids([t.Token.Id]);
                     await sse.SendAsync(chunk, cancellation);
                 }
                 else if (e is ChoiceDone d)
@@ -116,7 +112,7 @@ public static class ChatCompletionsApi
                             for (int k = 0; k < calls.Count; k++) calls[k]!["index"] = k;
                         var chunk = Chunk(header, d.Index, message);
                         if (s.LogProbs is not null) chunk["choices"]![0]!["logprobs"] = new JsonObject { ["content"] = new JsonArray(TokenLogProbs.Of(d.Sequence, held[d.Index]).Select(x => (JsonNode)x.ToChatJson(files)).ToArray()) };
-                        if (s.ReturnTokenIds) chunk["choices"]![0]!["token_ids"] = Ids(d.Sequence.TokenIds);
+                        if (s.ReturnTokenIds) chunk["choices"]![0]!["token_ids"] = ResponseJson.Ids(d.Sequence.TokenIds);
                         await sse.SendAsync(chunk, cancellation);
                     }
                     else if (d.Sequence.Text.Length > emitted[d.Index].Length && d.Sequence.Text.StartsWith(emitted[d.Index].ToString(), StringComparison.Ordinal))
@@ -127,20 +123,10 @@ public static class ChatCompletionsApi
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellation.IsCancellationRequested)
         {
-            // Headers are gone: the error travels as an event in OpenAI's error shape, then the stream ends.
-            var error = e as OpenAIError ?? new OpenAIError(500, $"{e.GetType().Name}: {GrainInterfaces.Secrets.Redact(e.Message)}", null, "server_error");
-            await sse.SendAsync(error.ToJson(), cancellation);
-            await sse.DoneAsync(cancellation);
+            await sse.FailAsync(e, cancellation);
             return;
         }
-        if (s.IncludeUsage)
-        {
-            var usage = header.Json("chat.completion.chunk");
-            usage["choices"] = new JsonArray();
-            usage["usage"] = Usage(prompt.Length, completionTokens);
-            await sse.SendAsync(usage, cancellation);
-        }
-        await sse.DoneAsync(cancellation);
+        await sse.EndAsync(s.IncludeUsage ? header.UsageChunk("chat.completion.chunk", prompt.Length, completionTokens) : null, cancellation);
     }
 
     static JsonObject Chunk(ResponseHeader header, int index, JsonObject delta, string? finish = null)
@@ -149,17 +135,4 @@ public static class ChatCompletionsApi
         chunk["choices"] = new JsonArray(new JsonObject { ["index"] = index, ["delta"] = delta, ["logprobs"] = null, ["finish_reason"] = finish });
         return chunk;
     }
-
-    public static JsonArray Ids(IEnumerable<int> ids) => new(ids.Select(i => (JsonNode)i).ToArray());
-
-    public static JsonObject Usage(int prompt, int completion) => new()
-    {
-        ["prompt_tokens"] = prompt, ["completion_tokens"] = completion, ["total_tokens"] = prompt + completion,
-    };
-}
-
-/// <summary>The fields every response and chunk of one request repeats.</summary>
-public sealed record ResponseHeader(string Id, long Created, string Model)
-{
-    public JsonObject Json(string kind) => new() { ["id"] = Id, ["object"] = kind, ["created"] = Created, ["model"] = Model };
 }

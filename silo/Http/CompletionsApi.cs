@@ -73,11 +73,7 @@ public static class CompletionsApi
 
     static async Task<JsonObject> Whole(ResponseHeader header, SamplingRequest s, List<int[]> prompts, ModelFiles files, IAsyncEnumerable<ChoiceEvent> events, int count, int promptTokens)
     {
-        var streamed = Enumerable.Range(0, count).Select(_ => new List<GeneratedToken>()).ToArray();
-        var done = new GeneratedSequence[count];
-        await foreach (var e in events)
-            if (e is ChoiceToken t) streamed[t.Index].Add(t.Token);
-            else if (e is ChoiceDone d) done[d.Index] = d.Sequence;
+        var (streamed, done) = await ResponseJson.CollectAsync(events, count);
         var choices = new JsonArray();
         for (int i = 0; i < count; i++)
         {
@@ -90,14 +86,14 @@ public static class CompletionsApi
             };
             if (s.ReturnTokenIds)
             {
-                choice["prompt_token_ids"] = ChatCompletionsApi.Ids(prompts[i / s.N]);
-                choice["token_ids"] = ChatCompletionsApi.Ids(done[i].TokenIds);
+                choice["prompt_token_ids"] = ResponseJson.Ids(prompts[i / s.N]);
+                choice["token_ids"] = ResponseJson.Ids(done[i].TokenIds);
             }
             choices.Add(choice);
         }
         var response = header.Json("text_completion");
         response["choices"] = choices;
-        response["usage"] = ChatCompletionsApi.Usage(promptTokens, done.Sum(d => d.TokenIds.Length));
+        response["usage"] = ResponseJson.Usage(promptTokens, done.Sum(d => d.TokenIds.Length));
         return response;
     }
 
@@ -112,7 +108,7 @@ public static class CompletionsApi
         {
             var chunk = header.Json("text_completion");
             var choice = new JsonObject { ["index"] = index, ["text"] = text, ["logprobs"] = null, ["finish_reason"] = finish };
-            if (s.ReturnTokenIds && sentPrompt.Add(index)) choice["prompt_token_ids"] = ChatCompletionsApi.Ids(prompts[index / s.N]);
+            if (s.ReturnTokenIds && sentPrompt.Add(index)) choice["prompt_token_ids"] = ResponseJson.Ids(prompts[index / s.N]);
             chunk["choices"] = new JsonArray(choice);
             return chunk;
         }
@@ -128,7 +124,7 @@ public static class CompletionsApi
                     var chunk = Chunk(t.Index, t.Token.TextDelta);
                     var choice = chunk["choices"]![0]!;
                     if (s.LogProbs is not null) choice["logprobs"] = TokenLogProbs.ToCompletionJson([TokenLogProbs.Of(t.Token)], files, before);
-                    if (s.ReturnTokenIds) choice["token_ids"] = ChatCompletionsApi.Ids([t.Token.Id]);
+                    if (s.ReturnTokenIds) choice["token_ids"] = ResponseJson.Ids([t.Token.Id]);
                     await sse.SendAsync(chunk, cancellation);
                 }
                 else if (e is ChoiceDone d)
@@ -142,18 +138,9 @@ public static class CompletionsApi
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellation.IsCancellationRequested)
         {
-            var error = e as OpenAIError ?? new OpenAIError(500, $"{e.GetType().Name}: {GrainInterfaces.Secrets.Redact(e.Message)}", null, "server_error");
-            await sse.SendAsync(error.ToJson(), cancellation);
-            await sse.DoneAsync(cancellation);
+            await sse.FailAsync(e, cancellation);
             return;
         }
-        if (s.IncludeUsage)
-        {
-            var usage = header.Json("text_completion");
-            usage["choices"] = new JsonArray();
-            usage["usage"] = ChatCompletionsApi.Usage(promptTokens, completionTokens);
-            await sse.SendAsync(usage, cancellation);
-        }
-        await sse.DoneAsync(cancellation);
+        await sse.EndAsync(s.IncludeUsage ? header.UsageChunk("text_completion", promptTokens, completionTokens) : null, cancellation);
     }
 }

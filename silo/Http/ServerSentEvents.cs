@@ -22,6 +22,24 @@ public sealed class ServerSentEvents(HttpResponse response)
 
     public Task DoneAsync(CancellationToken cancellation) => WriteAsync("[DONE]", cancellation);
 
+    /// <summary>The normal end: the usage chunk when the client asked for one (<c>stream_options.include_usage</c>), then <c>[DONE]</c>.</summary>
+    public async Task EndAsync(JsonObject? usage, CancellationToken cancellation)
+    {
+        if (usage is not null) await SendAsync(usage, cancellation);
+        await DoneAsync(cancellation);
+    }
+
+    /// <summary>
+    /// A failure after the headers were sent: the status can no longer change, so the error travels as
+    /// an event in OpenAI's error shape (its message with secrets masked), then the stream ends.
+    /// </summary>
+    public async Task FailAsync(Exception e, CancellationToken cancellation)
+    {
+        var error = e as OpenAIError ?? new OpenAIError(500, $"{e.GetType().Name}: {GrainInterfaces.Secrets.Redact(e.Message)}", null, "server_error");
+        await SendAsync(error.ToJson(), cancellation);
+        await DoneAsync(cancellation);
+    }
+
     async Task WriteAsync(string data, CancellationToken cancellation)
     {
         await response.WriteAsync("data: " + data + "\n\n", cancellation);

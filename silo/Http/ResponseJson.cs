@@ -1,0 +1,41 @@
+using System.Text.Json.Nodes;
+using Orleans.Rft.Engine.Sampling;
+
+namespace Orleans.Rft.Silo.Http;
+
+/// <summary>The fields every response and chunk of one request repeats.</summary>
+public sealed record ResponseHeader(string Id, long Created, string Model)
+{
+    public JsonObject Json(string kind) => new() { ["id"] = Id, ["object"] = kind, ["created"] = Created, ["model"] = Model };
+
+    /// <summary>The last chunk of a stream whose client asked for usage: no choices, the request's token counts.</summary>
+    public JsonObject UsageChunk(string kind, int promptTokens, int completionTokens)
+    {
+        var chunk = Json(kind);
+        chunk["choices"] = new JsonArray();
+        chunk["usage"] = ResponseJson.Usage(promptTokens, completionTokens);
+        return chunk;
+    }
+}
+
+/// <summary>Pieces of OpenAI's response JSON that chat and text completions share.</summary>
+public static class ResponseJson
+{
+    public static JsonArray Ids(IEnumerable<int> ids) => new(ids.Select(i => (JsonNode)i).ToArray());
+
+    public static JsonObject Usage(int prompt, int completion) => new()
+    {
+        ["prompt_tokens"] = prompt, ["completion_tokens"] = completion, ["total_tokens"] = prompt + completion,
+    };
+
+    /// <summary>A whole (non-streamed) answer: each choice's tokens as reported (for their log-probs) and its finished sequence.</summary>
+    public static async Task<(List<GeneratedToken>[] Streamed, GeneratedSequence[] Done)> CollectAsync(IAsyncEnumerable<ChoiceEvent> events, int count)
+    {
+        var streamed = Enumerable.Range(0, count).Select(_ => new List<GeneratedToken>()).ToArray();
+        var done = new GeneratedSequence[count];
+        await foreach (var e in events)
+            if (e is ChoiceToken t) streamed[t.Index].Add(t.Token);
+            else if (e is ChoiceDone d) done[d.Index] = d.Sequence;
+        return (streamed, done);
+    }
+}
