@@ -19,13 +19,7 @@ public sealed class ModelFiles
         Config = config;
         Tokenizer = tokenizer;
         Template = template;
-        ToolCallParserName = template switch
-        {
-            JinjaChatTemplate jinja => ToolCallParsers.DetectName(jinja.Source),
-            ChatMlTemplate => "hermes",
-            Llama3Template => "llama3_json",
-            _ => null,
-        };
+        ToolCallParserName = ToolCallParsers.DetectName(template);
     }
 
     public string Folder { get; }

@@ -31,6 +31,19 @@ public static class ToolCallParsers
         return null;
     }
 
+    /// <summary>
+    /// The parser's name for a loaded template: a model's own Jinja template by its text; the built-in
+    /// fallbacks by the format they render tool calls in (ChatML writes Hermes' <c>&lt;tool_call&gt;</c>,
+    /// Llama 3 its JSON); null when the template shows none.
+    /// </summary>
+    public static string? DetectName(ChatTemplate template) => template switch
+    {
+        JinjaChatTemplate jinja => DetectName(jinja.Source),
+        ChatMlTemplate => "hermes",
+        Llama3Template => "llama3_json",
+        _ => null,
+    };
+
     /// <summary>The parser a chat template implies, or null when it shows none (then configure one by name).</summary>
     public static ToolCallParser? FromTemplate(string? chatTemplate) => DetectName(chatTemplate) is string name ? Create(name) : null;
 }
