@@ -10,9 +10,12 @@ export AZURITE_BIN="$PWD/.tools/node_modules/.bin/azurite"
 dotnet build Orleans.Rft.sln -c Release
 log=$(mktemp)
 status=0
-dotnet test Orleans.Rft.sln -c Release --no-build 2>&1 | tee "$log" || status=$?
+# --blame: if a test host dies (a native crash, an exception on a thread of its own), the run names
+# the test that was running instead of only "Test host process crashed".
+results=$(mktemp -d)
+dotnet test Orleans.Rft.sln -c Release --no-build --blame --results-directory "$results" 2>&1 | tee "$log" || status=$?
 # one closing line over every test project: "N passed, N failed"
 awk '/^(Passed|Failed)!/ { gsub(",", ""); for (i = 1; i <= NF; i++) { if ($i == "Passed:") p += $(i+1); if ($i == "Failed:") f += $(i+1) } }
      END { printf "%d passed, %d failed\n", p, f }' "$log"
-rm -f "$log"
+rm -rf "$log" "$results"
 exit $status

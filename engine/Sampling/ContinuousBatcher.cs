@@ -73,7 +73,11 @@ public sealed class ContinuousBatcher : IDisposable
     /// <summary>One decode step for every active row, after admitting the sequences that fit. Failures end the rows involved, never the scheduler.</summary>
     public void Step()
     {
-        while (submitted.TryDequeue(out var h)) waiting.Add(new RowState(h, model));
+        while (submitted.TryDequeue(out var h))
+        {
+            try { waiting.Add(new RowState(h, model)); }
+            catch (Exception e) { h.Fail(e); } // a submission this model cannot take ends alone
+        }
         DropCancelled();
         if (active.Count == 0 && waiting.Count == 0) return;
         var net = model.Network;

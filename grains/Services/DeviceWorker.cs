@@ -50,6 +50,26 @@ public sealed class DeviceWorker : IDisposable
 
     public Task RunAsync(Action work) => RunAsync(() => { work(); return true; });
 
+    /// <summary>
+    /// Runs <paramref name="work"/> on the device thread and waits for it; once the thread has
+    /// stopped (after <see cref="Dispose"/>) nothing else can touch the device's tensors, so it runs
+    /// on the caller's thread. For releasing device memory from shutdown code, which is not on any
+    /// device thread: a tensor freed while the device thread uses it is a native crash, not an exception.
+    /// </summary>
+    public void Invoke(Action work)
+    {
+        if (IsCurrentThread) { work(); return; }
+        Task done;
+        try { done = RunAsync(work); }
+        catch (InvalidOperationException) // adding completed: the thread is stopping
+        {
+            thread.Join();
+            work();
+            return;
+        }
+        done.GetAwaiter().GetResult();
+    }
+
     /// <summary>Steps <paramref name="scheduler"/> on this thread whenever it has work; call on the device thread.</summary>
     public void Attach(ContinuousBatcher scheduler)
     {
@@ -60,7 +80,7 @@ public sealed class DeviceWorker : IDisposable
     /// <summary>Stops stepping <paramref name="scheduler"/>; call on the device thread.</summary>
     public void Detach(ContinuousBatcher scheduler)
     {
-        if (!IsCurrentThread) throw new InvalidOperationException("detach schedulers on the device thread.");
+        if (!IsCurrentThread && thread.IsAlive) throw new InvalidOperationException("detach schedulers on the device thread.");
         schedulers.Remove(scheduler);
     }
 
@@ -90,11 +110,22 @@ public sealed class DeviceWorker : IDisposable
                 while (System.Diagnostics.Stopwatch.GetElapsedTime(started) < ItemSlice && queue.TryTake(out var more)) more();
             }
             foreach (var s in schedulers.ToList())
-                if (s.HasWork) s.Step();
+            {
+                if (!s.HasWork) continue;
+                // Step ends the rows a failure touches and keeps going; whatever still escapes must not
+                // leave the thread, where it would end the whole silo process.
+                try { s.Step(); }
+                catch (Exception e) { Console.Error.WriteLine($"rft-device-{Name}: a decode step failed outside its rows: {e.Message}"); }
+            }
             BusySeconds += System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds;
             if (queue.IsCompleted) return;
         }
     }
 
-    public void Dispose() => queue.CompleteAdding();
+    /// <summary>Stops taking work and waits for the thread to finish what it is running (queued items and one last step).</summary>
+    public void Dispose()
+    {
+        queue.CompleteAdding();
+        if (!IsCurrentThread) thread.Join();
+    }
 }

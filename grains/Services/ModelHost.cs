@@ -233,14 +233,39 @@ public sealed class ModelHost(long budgetBytes, long adapterBudgetBytes = ModelH
         return model;
     }
 
+    /// <summary>
+    /// Releases every model on its own device's thread: the silo shuts down from another thread while
+    /// the device thread may be stepping these schedulers, and freeing their tensors under it would crash
+    /// the process. Rows still running fail with <see cref="ObjectDisposedException"/>.
+    /// </summary>
     public void Dispose()
     {
+        List<ServedBase> servedBases;
+        List<((string Device, string Model, string Key) Key, ServedAdapter Value)> servedAdapters;
         lock (gate)
         {
-            foreach (var a in adapters.Values) a.Weights.Dispose();
-            foreach (var s in bases.Values) { s.Batcher.Dispose(); s.Model.Dispose(); s.BaseModelFiles?.Dispose(); }
+            servedBases = bases.Values.ToList();
+            servedAdapters = adapters.Select(a => (a.Key, a.Value)).ToList();
             adapters.Clear();
             bases.Clear();
         }
+        foreach (var onDevice in servedBases.GroupBy(b => b.Device))
+        {
+            var device = onDevice.Key;
+            var itsAdapters = servedAdapters.Where(a => a.Key.Device == device.Name).Select(a => a.Value).ToList();
+            device.Invoke(() =>
+            {
+                foreach (var b in onDevice)
+                {
+                    device.Detach(b.Batcher);
+                    b.Batcher.Dispose();
+                    b.Model.Dispose();
+                }
+                foreach (var a in itsAdapters) a.Weights.Dispose();
+            });
+            foreach (var b in onDevice) b.BaseModelFiles?.Dispose();
+        }
+        // An adapter is only ever stepped with its base; one whose base is already gone is idle.
+        foreach (var (key, a) in servedAdapters.Where(a => servedBases.All(b => b.Device.Name != a.Key.Device))) a.Weights.Dispose();
     }
 }

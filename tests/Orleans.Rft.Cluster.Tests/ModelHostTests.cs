@@ -96,6 +96,37 @@ public sealed class ModelHostTests : IAsyncLifetime
         });
     }
 
+    [Fact]
+    public async Task Disposing_the_host_from_a_shutdown_thread_while_its_scheduler_decodes_fails_the_rows_and_never_frees_tensors_under_the_device_thread()
+    {
+        // The silo's container disposes the host on its own thread while the device thread may be
+        // mid-step: freeing the model there would be a native crash of the whole process, not an exception.
+        var host = new ModelHost(long.MaxValue);
+        var firstTokens = new CountdownEvent(8);
+        var rows = await device.RunAsync(() =>
+        {
+            var handles = new List<Engine.Sampling.SequenceHandle>();
+            for (int i = 0; i < 8; i++)
+            {
+                var lease = host.Acquire(device, toy.ModelDir, adapters[i % 2 == 0 ? "r2" : "r4"], i % 2 == 0 ? "r2" : "r4");
+                bool counted = false;
+                handles.Add(lease.Batcher.Submit(new Engine.Sampling.SequenceSubmission([1, 2, 3], new Engine.Sampling.SamplingOptions(MaxTokens: 1000, IgnoreEos: true), i, lease.Adapter,
+                    _ => { if (!counted) { counted = true; firstTokens.Signal(); } })));
+                lease.Dispose(); // counted leases only: the rows keep running
+            }
+            return handles;
+        });
+        Assert.True(firstTokens.Wait(TimeSpan.FromSeconds(30)));           // every row is decoding now
+        await Task.Run(host.Dispose);                                     // from a thread pool thread, as shutdown does
+        foreach (var row in rows)
+        {
+            var finished = await Record.ExceptionAsync(() => row.Completion); // each row ends: failed (disposed) or done, never left hanging
+            Assert.True(finished is null or ObjectDisposedException, $"{finished}");
+        }
+        Assert.Empty(host.Loaded());
+        Assert.Equal(3, await device.RunAsync(() => 3));                  // the device thread is alive and serves work after the step it was in
+    }
+
     public async Task DisposeAsync()
     {
         device.Dispose();
