@@ -4,9 +4,12 @@ namespace Orleans.Rft.Evaluators;
 
 /// <summary>
 /// What an evaluator sees of one rollout: the final assistant text, the dataset row's
-/// <c>ground_truth</c> and the whole row (messages, tools, metadata and any other keys).
+/// <c>ground_truth</c> and the whole row (messages, tools, metadata and any other keys). For an agent
+/// rollout, <see cref="Trajectory"/> holds the messages the agent added after the prompt (assistant
+/// turns with tool_calls, tool results, the final answer) and <see cref="ReportedScore"/> the score
+/// the agent reported itself, if any.
 /// </summary>
-public sealed record EvaluationInput(string Completion, JsonNode? GroundTruth, JsonObject Row)
+public sealed record EvaluationInput(string Completion, JsonNode? GroundTruth, JsonObject Row, JsonArray? Trajectory = null, double? ReportedScore = null, string? ReportedReason = null)
 {
     public static EvaluationInput Of(string completion, JsonNode? groundTruth) => new(completion, groundTruth, new JsonObject());
 }

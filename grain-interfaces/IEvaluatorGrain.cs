@@ -1,10 +1,18 @@
 namespace Orleans.Rft.GrainInterfaces;
 
+/// <summary>
+/// One rollout to score: the final answer, the row, and for agent rollouts the messages the agent
+/// added after the prompt (<see cref="TrajectoryJson"/>, OpenAI format, final answer included) and the
+/// score the agent reported itself (<c>evaluator: {type: agent_reported}</c>).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("rft.EvaluateItem")]
 public sealed record EvaluateItem(
     [property: Id(0)] string Completion,
     [property: Id(1)] string? GroundTruthJson,
-    [property: Id(2)] string RowJson);
+    [property: Id(2)] string RowJson,
+    [property: Id(3)] string? TrajectoryJson = null,
+    [property: Id(4)] double? ReportedScore = null,
+    [property: Id(5)] string? ReportedReason = null);
 
 [GenerateSerializer, Immutable, Alias("rft.EvaluateOutcome")]
 public sealed record EvaluateOutcome(

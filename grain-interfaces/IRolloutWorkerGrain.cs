@@ -20,16 +20,28 @@ public sealed record GenerateRequest(
     [property: Id(9)] string[] Stop,
     [property: Id(10)] long Seed,
     [property: Id(11)] int FirstRow = 0,
-    [property: Id(12)] string ChatTemplateKwargsJson = "{}");
+    [property: Id(12)] string ChatTemplateKwargsJson = "{}",
+    [property: Id(13)] string? AgentJson = null,
+    [property: Id(14)] string JobId = "",
+    [property: Id(15)] int Step = 0,
+    [property: Id(16)] int MaxContextTokens = 2048);
 
-/// <summary>One sampled completion with what the trainer needs from it.</summary>
+/// <summary>
+/// One sampled completion with what the trainer needs from it. For an agent rollout the ids are its
+/// first merged sequence (<see cref="Mask"/> true on the model's own tokens, false on inserted tool
+/// and user tokens, whose log-probs are 0), <see cref="Extra"/> its further sequences, <see cref="Text"/>
+/// the final answer and <see cref="Agent"/> what happened.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("rft.GeneratedCompletion")]
 public sealed record GeneratedCompletion(
     [property: Id(0)] int[] PromptIds,
     [property: Id(1)] int[] CompletionIds,
     [property: Id(2)] float[] LogProbs,
     [property: Id(3)] string Text,
-    [property: Id(4)] string FinishReason);
+    [property: Id(4)] string FinishReason,
+    [property: Id(5)] bool[]? Mask = null,
+    [property: Id(6)] TrajectorySegment[]? Extra = null,
+    [property: Id(7)] AgentReport? Agent = null);
 
 /// <summary>
 /// An answer, or one page of it. On the wire a completion's <see cref="GeneratedCompletion.PromptIds"/>

@@ -1,13 +1,18 @@
 using Orleans.Concurrency;
 namespace Orleans.Rft.GrainInterfaces;
 
-/// <summary>One scored sample for the trainer (token ids, behaviour log-probs, advantage).</summary>
+/// <summary>One scored sample for the trainer (token ids, behaviour log-probs, advantage; <see cref="Mask"/>: which completion tokens train, null = all).</summary>
 [GenerateSerializer, Immutable, Alias("rft.TrainSample")]
 public sealed record TrainSample(
     [property: Id(0)] int[] PromptIds,
     [property: Id(1)] int[] CompletionIds,
     [property: Id(2)] float[] LogProbs,
-    [property: Id(3)] double Advantage);
+    [property: Id(3)] double Advantage,
+    [property: Id(4)] bool[]? Mask = null)
+{
+    /// <summary>Completion tokens the loss sees.</summary>
+    public int TrainableTokens => Mask?.Count(m => m) ?? CompletionIds.Length;
+}
 
 /// <summary>
 /// Part of one rank's samples for a step, small enough for one message: every prompt once, and each

@@ -18,7 +18,8 @@ public sealed record JobSpec(
     [property: Id(9)] int EvalEvery,
     [property: Id(10)] long Seed,
     [property: Id(11)] string BaseDirectory,
-    [property: Id(12)] string? BaseModelName = null)
+    [property: Id(12)] string? BaseModelName = null,
+    [property: Id(13)] string? AgentJson = null)
 {
     /// <summary>What adapters name as their base (PEFT <c>base_model_name_or_path</c>): the model as the user gave it, not its artifact-store address.</summary>
     public string BaseModelDisplayName => BaseModelName ?? BaseModel;

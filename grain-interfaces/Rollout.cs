@@ -19,4 +19,7 @@ public sealed record Rollout(
     [property: Id(10)] bool IsScoreValid,
     [property: Id(11)] string Reason,
     [property: Id(12)] IReadOnlyDictionary<string, double> Metrics,
-    [property: Id(13)] double Advantage);
+    [property: Id(13)] double Advantage,
+    [property: Id(14)] bool[]? Mask = null,
+    [property: Id(15)] AgentReport? Agent = null,
+    [property: Id(16)] int ExtraSamples = 0);

@@ -61,7 +61,8 @@ public sealed class EvaluatorGrain(ILogger<EvaluatorGrain> logger, IArtifactStor
 
     static EvaluationInput Input(EvaluateItem item) => new(item.Completion,
         item.GroundTruthJson is null ? null : JsonNode.Parse(item.GroundTruthJson),
-        JsonNode.Parse(item.RowJson) as JsonObject ?? new JsonObject());
+        JsonNode.Parse(item.RowJson) as JsonObject ?? new JsonObject(),
+        item.TrajectoryJson is null ? null : JsonNode.Parse(item.TrajectoryJson) as JsonArray, item.ReportedScore, item.ReportedReason);
 
     static EvaluateOutcome Outcome(EvaluationResult result) => new(result.Score, result.IsScoreValid, result.Reason,
         result.Metrics?.Where(m => m.Value.IsScoreValid).ToDictionary(m => m.Key, m => m.Value.Score) ?? new Dictionary<string, double>(), false, false);

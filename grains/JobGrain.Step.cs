@@ -36,7 +36,7 @@ public sealed partial class JobGrain
         await WriteState(); // the rolled-back state names the new ranks before any of them holds device memory
         var setups = cluster.Trainers.Select((t, r) => t.Initialize(new TrainerSetup(JobId, spec, cluster.Trainers.Count, r, cluster.TrainerKeys.ToArray(), resume, S.TotalSteps)));
         await Task.WhenAll(setups);
-        runner = new JobStepRunner(spec, rows, rowJson, cluster, GrainFactory);
+        runner = new JobStepRunner(spec, rows, rowJson, cluster, GrainFactory) { JobId = JobId };
         if (S.BaselineEval is null && evalRows.Count > 0) S.BaselineEval = S.LatestEval = await Evaluate(null, -1);
         await WriteState();
     }
@@ -65,7 +65,7 @@ public sealed partial class JobGrain
         {
             var (taken, epoch, next) = DatasetCursor.Take(rows.Count, spec.Training.BatchPrompts, spec.Seed, S.Epoch, S.Cursor);
             cursor = (epoch, next, taken);
-            rollouts = await runner!.Rollouts(taken, n, S.AdapterPath, S.PolicyVersion, spec.Seed * 100_003 + step, spec.Inference.Temperature);
+            rollouts = await runner!.Rollouts(taken, n, S.AdapterPath, S.PolicyVersion, spec.Seed * 100_003 + step, spec.Inference.Temperature, step);
         }
         var rolloutSeconds = watch.Elapsed.TotalSeconds;
         var queuedUpTo = prefetched.Count > 0 ? prefetched.Last().Cursor : cursor;
@@ -74,7 +74,7 @@ public sealed partial class JobGrain
             var (taken, epoch, next) = DatasetCursor.Take(rows.Count, spec.Training.BatchPrompts, spec.Seed, queuedUpTo.Epoch, queuedUpTo.Cursor);
             queuedUpTo = (epoch, next, taken);
             prefetched.Enqueue(new PrefetchedBatch(
-                runner!.Rollouts(taken, n, S.AdapterPath, S.PolicyVersion, spec.Seed * 100_003 + ahead, spec.Inference.Temperature), queuedUpTo, S.AdapterPath));
+                runner!.Rollouts(taken, n, S.AdapterPath, S.PolicyVersion, spec.Seed * 100_003 + ahead, spec.Inference.Temperature, ahead), queuedUpTo, S.AdapterPath));
         }
 
         // 3. scores, DAPO's overlong shaping and dynamic sampling (zero-variance groups out, topped up from the cursor)
@@ -86,8 +86,7 @@ public sealed partial class JobGrain
         // 4. advantages
         var advantages = runner.Advantages(rollouts, outcomes);
         var adv = advantages.Advantages[0];
-        var samples = rollouts.Select((r, i) => new TrainSample(r.Completion.PromptIds, r.Completion.CompletionIds, r.Completion.LogProbs, adv[i]))
-            .Where(s => s.CompletionIds.Length > 0).ToList();
+        var samples = rollouts.SelectMany((r, i) => TrainSamples.Of(r.Completion, adv[i])).Where(s => s.TrainableTokens > 0).ToList();
 
         // 5–6. sharded update, 7. publish
         var trainStart = watch.Elapsed.TotalSeconds;
@@ -103,7 +102,7 @@ public sealed partial class JobGrain
         S.Step = step + 1;
         var log = rollouts.Select((r, i) => new Rollout(step, rows[r.Row].Line, r.Sample, r.Version, r.Completion.PromptIds, r.Completion.CompletionIds,
             r.Completion.LogProbs, r.Completion.Text, r.Completion.FinishReason, outcomes[i].Score, outcomes[i].IsScoreValid, outcomes[i].Reason,
-            outcomes[i].Metrics, adv[i]));
+            outcomes[i].Metrics, adv[i], r.Completion.Mask, r.Completion.Agent, r.Completion.Extra?.Length ?? 0));
         await artifacts.WriteAsync(JobPaths.Rollouts(JobId, step), JobStepRunner.RolloutLog(log));
 
         double? evalReward = null;
@@ -134,8 +133,8 @@ public sealed partial class JobGrain
     /// <summary>Mean reward of one sample per eval row (greedy unless eval_temperature says otherwise).</summary>
     async Task<double> Evaluate(string? adapter, int version)
     {
-        var evalRunner = new JobStepRunner(S.Spec!, evalRows, evalRowJson, cluster!, GrainFactory);
-        var rollouts = await evalRunner.Rollouts(Enumerable.Range(0, evalRows.Count).ToArray(), 1, adapter, version, S.Spec!.Seed, S.Spec.Inference.EvalTemperature);
+        var evalRunner = new JobStepRunner(S.Spec!, evalRows, evalRowJson, cluster!, GrainFactory) { JobId = JobId };
+        var rollouts = await evalRunner.Rollouts(Enumerable.Range(0, evalRows.Count).ToArray(), 1, adapter, version, S.Spec!.Seed, S.Spec.Inference.EvalTemperature, -1 - Math.Max(version, 0));
         var outcomes = await evalRunner.Evaluate(rollouts);
         return outcomes.Average(o => o.IsScoreValid ? o.Score : 0);
     }

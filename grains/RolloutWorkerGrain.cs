@@ -2,6 +2,7 @@ using Orleans.Placement;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Orleans.Concurrency;
+using Orleans.Rft.Agents;
 using Orleans.Rft.Engine.Chat;
 using Orleans.Rft.Engine.Sampling;
 using Orleans.Rft.GrainInterfaces;
@@ -20,7 +21,8 @@ namespace Orleans.Rft.Grains;
 /// the rest kept here until read or 10 minutes old.
 /// </summary>
 [SiloDevicePlacement, DevicePlacementFilter, Reentrant, Immovable] // owns device state: never rebalanced to another silo
-public sealed class RolloutWorkerGrain(DeviceRegistry devices, ModelHost host, IArtifactStore artifacts, IGenerationService generation, RolloutWorkerOptions limits) : Grain, IRolloutWorkerGrain
+public sealed class RolloutWorkerGrain(DeviceRegistry devices, ModelHost host, IArtifactStore artifacts, IGenerationService generation, RolloutWorkerOptions limits,
+    AgentFactory agents) : Grain, IRolloutWorkerGrain
 {
     static readonly TimeSpan PageLifetime = TimeSpan.FromMinutes(10);
 
@@ -86,6 +88,7 @@ public sealed class RolloutWorkerGrain(DeviceRegistry devices, ModelHost host, I
     async Task<GenerateResult> Sample(GenerateRequest r, DeviceWorker device, ArtifactLease baseModel, string? adapter)
     {
         var watch = Stopwatch.StartNew();
+        if (r.AgentJson is not null) return await SampleWithAgent(r, device, baseModel, adapter, watch);
         var prompts = await device.RunAsync(() =>
         {
             var model = host.ForGeneration(device, baseModel);
@@ -105,6 +108,45 @@ public sealed class RolloutWorkerGrain(DeviceRegistry devices, ModelHost host, I
             new SequenceRequest(baseModel, adapter, adapterKey, prompts[j / r.N], options with { Seed = SamplingOptions.RowSeed(r.Seed, r.FirstRow + j) })).ToList();
         var sequences = await generation.GenerateManyAsync(device.Name, rows); // the rows join one step together: a rerun sees the same batches
         var completions = sequences.Select((s, j) => new GeneratedCompletion(prompts[j / r.N], s.TokenIds, s.PolicyLogProbs, s.Text, s.FinishReason)).ToArray();
+        return new GenerateResult(completions, r.AdapterVersion, watch.Elapsed.TotalSeconds, null, 0, completions.Length);
+    }
+
+    /// <summary>
+    /// Agent rollouts (DESIGN §5): each sample row runs the job's agent to its end, with its own
+    /// <see cref="RolloutPolicy"/> seeded from the row's seed; the recorded model calls become the
+    /// trajectory (<see cref="AgentCompletions.From"/>). A failed agent fails its row only.
+    /// </summary>
+    async Task<GenerateResult> SampleWithAgent(GenerateRequest r, DeviceWorker device, ArtifactLease baseModel, string? adapter, Stopwatch watch)
+    {
+        var agent = agents.For(r.AgentJson!);
+        var kwargs = JsonNode.Parse(r.ChatTemplateKwargsJson) as JsonObject;
+        var (template, tokenizer, rows) = await device.RunAsync(() =>
+        {
+            var model = host.ForGeneration(device, baseModel);
+            var parsed = r.PromptsJson.Select(json =>
+            {
+                var row = JsonNode.Parse(json)!.AsObject();
+                var messages = ChatMessage.ParseList(row["messages"], "messages");
+                if (messages.Count > 0 && messages[^1].Role == "assistant") messages.RemoveAt(messages.Count - 1);
+                var tools = (row["tools"] as JsonArray)?.Select(t => (JsonObject)t!.DeepClone()).ToList();
+                return (Row: row, Messages: messages, Tools: tools, Prompt: model.Template.Encode(model.Tokenizer, messages, tools, kwargs: kwargs).Ids);
+            }).ToList();
+            return (model.Template, model.Tokenizer, parsed);
+        });
+        var adapterKey = adapter is null ? null : $"{r.AdapterPath}@{r.AdapterVersion}";
+        var completions = await Task.WhenAll(Enumerable.Range(0, rows.Count * r.N).Select(async j =>
+        {
+            var (row, messages, tools, prompt) = rows[j / r.N];
+            var options = new SamplingOptions(r.Temperature, r.TopP, r.TopK, r.MaxTokens, r.Stop, null, SamplingOptions.RowSeed(r.Seed, r.FirstRow + j));
+            var policy = new RolloutPolicy(generation, device.Name, baseModel, adapter, adapterKey, r.AdapterVersion, template, tokenizer, kwargs, options, r.MaxContextTokens);
+            var rolloutId = $"s{r.Step}r{r.FirstRow + j}-{Guid.NewGuid():N}"; // URL-safe: it names /rollouts/{id}/v1
+            var ids = new AgentRolloutIds(r.JobId, r.JobId, $"step-{r.Step}", $"{r.FirstRow + j}", rolloutId);
+            var rollout = new AgentRollout(rolloutId, row, messages, tools, policy, ids);
+            AgentTrajectory trajectory;
+            try { trajectory = await agent.RunAsync(rollout, CancellationToken.None); }
+            catch (Exception e) { trajectory = AgentTrajectory.Failed("agent_error", $"the agent failed: {e.Message}", policy.Calls); }
+            return AgentCompletions.From(trajectory, prompt);
+        }));
         return new GenerateResult(completions, r.AdapterVersion, watch.Elapsed.TotalSeconds, null, 0, completions.Length);
     }
 }

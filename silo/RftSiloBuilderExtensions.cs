@@ -45,6 +45,7 @@ public static class RftSiloBuilderExtensions
         });
         silo.Services.AddSingleton(new RolloutWorkerOptions(options.MaxBatchTokens));
         silo.Services.AddSingleton<IGenerationService, ContinuousGenerationService>();
+        silo.Services.AddSingleton<Agents.AgentFactory>(); // agent kinds (tools, remote) register as IAgentKind
         silo.Services.AddSingleton<TrainerRankRegistry>();
         silo.Services.AddSingleton<IArtifactStore>(_ => options.Artifacts == "blob"
             ? new BlobArtifactStore(options.AzureStorageConnectionString!, options.ArtifactsContainer, new ArtifactCache(

@@ -95,7 +95,7 @@ public static class JobSpecParser
             EvaluatorFactory.Create(evaluator, "evaluator", dir);
             return evaluator;
         });
-        Section(() => r.Raw("agent") is not null ? throw new SpecException("agent", "agents (in-cluster or remote) are not supported by this version yet; remove the key to train on single-turn rollouts.") : 0);
+        var agent = Section(() => r.Raw("agent") is JsonNode a ? AgentJson(a, dir) : null);
         var training = Section(() => ReadTraining(r));
         var inference = Section(() => ReadInference(r, training));
         var loss = Section(() => ReadLoss(r, inference));
@@ -104,7 +104,7 @@ public static class JobSpecParser
         Section(() => { r.RejectUnknownKeys(); return 0; });
         if (errors.Count > 0) return null;
         return new JobSpec(name, baseModel!, dataset!, evalDataset, evaluator!.ToJsonString(), training!, inference!, loss!, checkpoint!,
-            eval.Every, eval.Seed, dir);
+            eval.Every, eval.Seed, dir, AgentJson: agent);
     }
 
     static TrainingSpec ReadTraining(SpecReader r)
@@ -189,5 +189,17 @@ public static class JobSpecParser
         var first = errors[0];
         var more = errors.Count > 1 ? $" (and {errors.Count - 1} more bad line(s); run `rft dataset validate {path}`)" : "";
         throw new SpecException(field, $"{first}{more}");
+    }
+
+    /// <summary>The checked <c>agent:</c> mapping as JSON; a stdio MCP server without <c>cwd</c> runs in the job file's folder (where its script usually is).</summary>
+    static string AgentJson(JsonNode node, string dir)
+    {
+        Orleans.Rft.Agents.AgentSpec.Read(node);
+        var copy = node.DeepClone().AsObject();
+        if (copy["mcp_servers"] is JsonArray servers)
+            foreach (var server in servers.OfType<JsonObject>())
+                if (server["command"] is not null)
+                    server["cwd"] = server["cwd"]?.GetValue<string>() is string cwd ? Path.GetFullPath(Path.Combine(dir, cwd)) : dir;
+        return copy.ToJsonString();
     }
 }

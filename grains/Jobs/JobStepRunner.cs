@@ -20,6 +20,9 @@ public sealed record PendingRollout(int Row, int Sample, int Version, GeneratedC
 public sealed class JobStepRunner(JobSpec spec, IReadOnlyList<DatasetRow> rows, IReadOnlyList<string> rowJson, StepCluster cluster, IGrainFactory grains)
 {
     public const int MaxRolloutRequestsInFlight = 32;
+
+    /// <summary>The job's id (agents tell remote servers which job a rollout belongs to).</summary>
+    public string JobId { get; init; } = "";
     public const int MaxEvaluatorCallsInFlight = 8;
     public const double EvaluatorTimeoutSeconds = 30;
 
@@ -42,7 +45,7 @@ public sealed class JobStepRunner(JobSpec spec, IReadOnlyList<DatasetRow> rows, 
     /// i·n + k of the step is seeded from (<paramref name="seed"/>, i·n + k) whichever request carries
     /// it, so the samples do not depend on the number of workers or how requests were batched.
     /// </summary>
-    public async Task<List<PendingRollout>> Rollouts(int[] rowIndices, int n, string? adapterPath, int version, long seed, double temperature)
+    public async Task<List<PendingRollout>> Rollouts(int[] rowIndices, int n, string? adapterPath, int version, long seed, double temperature, int step = 0)
     {
         var workers = cluster.RolloutWorkers;
         int per = (int)Math.Ceiling(rowIndices.Length / (double)workers.Count);
@@ -55,7 +58,8 @@ public sealed class JobStepRunner(JobSpec spec, IReadOnlyList<DatasetRow> rows, 
             try
             {
                 var request = new GenerateRequest(spec.BaseModel, adapterPath, version, chunk.Select(r => rowJson[r.row]).ToArray(), n,
-                    temperature, spec.Inference.TopP, spec.Inference.TopK, spec.Inference.MaxTokens, spec.Inference.Stop?.ToArray() ?? [], seed, chunk[0].position * n, spec.Inference.ChatTemplateKwargsJson);
+                    temperature, spec.Inference.TopP, spec.Inference.TopK, spec.Inference.MaxTokens, spec.Inference.Stop?.ToArray() ?? [], seed, chunk[0].position * n, spec.Inference.ChatTemplateKwargsJson,
+                    spec.AgentJson, JobId, step, spec.Training.MaxContextLength);
                 var result = await GenerateResultPages.GenerateAsync(workers[i % workers.Count], request, RolloutTimeout);
                 return chunk.SelectMany((r, j) => Enumerable.Range(0, n).Select(k => new PendingRollout(r.row, k, result.PolicyVersion, result.Completions[j * n + k]))).ToList();
             }
@@ -95,8 +99,25 @@ public sealed class JobStepRunner(JobSpec spec, IReadOnlyList<DatasetRow> rows, 
     /// </summary>
     public async Task<EvaluateOutcome[]> Evaluate(IReadOnlyList<PendingRollout> rollouts)
     {
-        var items = rollouts.Select(r => new EvaluateItem(r.Completion.Text, rows[r.Row].GroundTruth?.ToJsonString(), rowJson[r.Row])).ToArray();
-        var outcomes = new EvaluateOutcome[items.Length];
+        var all = rollouts.Select(r => new EvaluateItem(r.Completion.Text, rows[r.Row].GroundTruth?.ToJsonString(), rowJson[r.Row],
+            r.Completion.Agent?.MessagesJson, r.Completion.Agent?.ReportedScore, r.Completion.Agent?.ReportedReason)).ToArray();
+        var outcomes = new EvaluateOutcome[all.Length];
+        // A rollout whose agent failed is not scored: it is invalid with the failure as its reason (out of the baseline).
+        var scored = new List<int>();
+        for (int i = 0; i < all.Length; i++)
+        {
+            if (rollouts[i].Completion.Agent is { FailureKind: string kind } a)
+                outcomes[i] = new EvaluateOutcome(0, false, $"agent {kind}: {a.Failure}", new Dictionary<string, double>(), kind == "deadline", false);
+            else scored.Add(i);
+        }
+        if (scored.Count < all.Length)
+        {
+            var sub = scored.Select(i => rollouts[i]).ToList();
+            var subOutcomes = sub.Count == 0 ? [] : await Evaluate(sub);
+            for (int k = 0; k < scored.Count; k++) outcomes[scored[k]] = subOutcomes[k];
+            return outcomes;
+        }
+        var items = all;
         var maxBytes = EvaluatorCallBytes(spec.EvaluatorJson, spec.BaseDirectory);
         var (calls, oversize) = Groupwise(spec.EvaluatorJson)
             ? GroupCalls(rollouts.Select(r => (r.Row, r.Sample)).ToList(), items.Select(ItemBytes).ToArray(), maxBytes)
@@ -158,7 +179,8 @@ public sealed class JobStepRunner(JobSpec spec, IReadOnlyList<DatasetRow> rows, 
 
     /// <summary>An item's size on the wire, bounded above: its three strings as UTF-8 plus their length prefixes and tags.</summary>
     public static int ItemBytes(EvaluateItem item) =>
-        Encoding.UTF8.GetByteCount(item.Completion) + Encoding.UTF8.GetByteCount(item.GroundTruthJson ?? "") + Encoding.UTF8.GetByteCount(item.RowJson) + 32;
+        Encoding.UTF8.GetByteCount(item.Completion) + Encoding.UTF8.GetByteCount(item.GroundTruthJson ?? "") + Encoding.UTF8.GetByteCount(item.RowJson)
+        + Encoding.UTF8.GetByteCount(item.TrajectoryJson ?? "") + Encoding.UTF8.GetByteCount(item.ReportedReason ?? "") + 48;
 
     /// <summary>
     /// Cuts items, in order, into calls of at most <paramref name="maxItems"/> items and
@@ -217,7 +239,7 @@ public sealed class JobStepRunner(JobSpec spec, IReadOnlyList<DatasetRow> rows, 
         var ordered = samples.Select((s, i) => (s, i)).OrderBy(x => x.s.PromptIds.Length + x.s.CompletionIds.Length).ToList();
         var shares = Enumerable.Range(0, ranks.Count).Select(r => ordered.Where((_, i) => i % ranks.Count == r).Select(x => x.s).ToArray()).ToArray();
         int totalSequences = samples.Count;
-        long totalTokens = samples.Sum(s => (long)s.CompletionIds.Length);
+        long totalTokens = samples.Sum(s => (long)s.TrainableTokens); // token-level losses average over the tokens that train
         var summaries = await Task.WhenAll(ranks.Select(async (t, r) =>
         {
             // Samples cross in parts of ≤ one message each (prompts once per part), then the rank computes.

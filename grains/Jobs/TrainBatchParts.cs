@@ -27,9 +27,9 @@ public static class TrainBatchParts
         }
         foreach (var s in samples)
         {
-            long cost = 6L * s.CompletionIds.Length + 5L * s.LogProbs.Length + 32 + (index.ContainsKey(s.PromptIds) ? 0 : 6L * s.PromptIds.Length + 16);
+            long cost = 6L * s.CompletionIds.Length + 5L * s.LogProbs.Length + 2L * (s.Mask?.Length ?? 0) + 32 + (index.ContainsKey(s.PromptIds) ? 0 : 6L * s.PromptIds.Length + 16);
             if (cost > pageBytes) throw new InvalidOperationException($"one training sample needs {cost} bytes, more than a message ({pageBytes}); lower inference.max_tokens or the prompt length.");
-            if (items.Count > 0 && size + cost > pageBytes) { Flush(); cost = 6L * s.CompletionIds.Length + 5L * s.LogProbs.Length + 32 + 6L * s.PromptIds.Length + 16; }
+            if (items.Count > 0 && size + cost > pageBytes) { Flush(); cost = 6L * s.CompletionIds.Length + 5L * s.LogProbs.Length + 2L * (s.Mask?.Length ?? 0) + 32 + 6L * s.PromptIds.Length + 16; }
             if (!index.TryGetValue(s.PromptIds, out var p)) { index[s.PromptIds] = p = prompts.Count; prompts.Add(s.PromptIds); }
             of.Add(p);
             items.Add(s with { PromptIds = [] });

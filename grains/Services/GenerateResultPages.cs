@@ -22,13 +22,17 @@ public static class GenerateResultPages
     /// id and 5 per log-prob, the UTF-8 text, and 64 bytes of tags and lengths.
     /// </summary>
     public static long Bytes(GeneratedCompletion c) =>
-        6L * c.CompletionIds.Length + 5L * c.LogProbs.Length + Encoding.UTF8.GetByteCount(c.Text) + Encoding.UTF8.GetByteCount(c.FinishReason) + 64;
+        6L * c.CompletionIds.Length + 5L * c.LogProbs.Length + Encoding.UTF8.GetByteCount(c.Text) + Encoding.UTF8.GetByteCount(c.FinishReason) + 64
+        + 2L * (c.Mask?.Length ?? 0)                                                     // a bool: header + value
+        + (c.Extra?.Sum(s => 6L * (s.PromptIds.Length + s.CompletionIds.Length) + 5L * s.LogProbs.Length + 2L * s.Mask.Length + 64) ?? 0)
+        + (c.Agent is { } a ? Encoding.UTF8.GetByteCount(a.MessagesJson) + Encoding.UTF8.GetByteCount(a.Failure ?? "") + Encoding.UTF8.GetByteCount(a.ReportedReason ?? "") + 96 : 0);
 
     static long Bytes(int[] promptIds) => 6L * promptIds.Length + 16;
 
     /// <summary>
     /// Pages of one answer; completion j belongs to prompt j / n. A prompt's ids ride with its first
-    /// sample. Continuations are "{answerId}:{page}".
+    /// sample; a sample whose prompt differs from it (an agent that rendered its own) keeps its own ids.
+    /// Continuations are "{answerId}:{page}".
     /// </summary>
     public static List<GenerateResult> Split(IReadOnlyList<GeneratedCompletion> completions, int n, int policyVersion, double engineSeconds, string answerId, long pageBytes)
     {
@@ -41,7 +45,9 @@ public static class GenerateResultPages
         for (int j = 0; j < completions.Count; j++)
         {
             var c = completions[j];
-            long cost = Bytes(c) + (j % n == 0 ? Bytes(c.PromptIds) : 0);
+            var shared = completions[j - j % n].PromptIds;
+            bool own = j % n != 0 && !c.PromptIds.AsSpan().SequenceEqual(shared);
+            long cost = Bytes(c) + (j % n == 0 || own ? Bytes(c.PromptIds) : 0);
             if (cost > budget)
                 throw new InvalidOperationException($"one completion needs {cost} bytes, more than a page ({budget}); lower inference.max_tokens or the prompt length.");
             if (items.Count > 0 && size + cost > budget)
@@ -49,7 +55,7 @@ public static class GenerateResultPages
                 pages.Add((first, items, prompts));
                 (first, items, prompts, size) = (j, new(), new(), 0);
             }
-            items.Add(c with { PromptIds = [] });
+            items.Add(own ? c : c with { PromptIds = [] });
             if (j % n == 0) prompts.Add(c.PromptIds);
             size += cost;
         }
@@ -66,7 +72,7 @@ public static class GenerateResultPages
         int total = pages[0].TotalCompletions;
         if (completions.Length != total || pages.Select(p => p.FirstCompletion).Where((f, i) => f != pages.Take(i).Sum(q => q.Completions.Length)).Any())
             throw new InvalidDataException($"a paged answer reassembled to {completions.Length} of {total} completions; a page is missing or out of order.");
-        var whole = completions.Select((c, j) => c with { PromptIds = prompts[j / n] }).ToArray();
+        var whole = completions.Select((c, j) => c.PromptIds.Length > 0 && j % n != 0 ? c : c with { PromptIds = prompts[j / n] }).ToArray();
         return new GenerateResult(whole, pages[0].PolicyVersion, pages[0].EngineSeconds, null, 0, total, null);
     }
 

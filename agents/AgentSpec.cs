@@ -1,0 +1,88 @@
+using System.Text.Json.Nodes;
+using Orleans.Rft.Evaluators;
+
+namespace Orleans.Rft.Agents;
+
+/// <summary>The job's <c>agent:</c> mapping (DESIGN §5): tools inside the cluster over MCP, or a remote agent server.</summary>
+public abstract record AgentSpec
+{
+    public static readonly string[] Types = ["tools", "remote"];
+
+    /// <summary>Reads and checks <c>agent:</c>; errors name the field (<c>agent.max_turns</c>) and the fix.</summary>
+    public static AgentSpec Read(JsonNode? node, string at = "agent")
+    {
+        if (node is not JsonObject o) throw new SpecException(at, $"must be a mapping with a 'type' ({string.Join(", ", Types)}).");
+        var r = new SpecReader(o, at);
+        var type = r.RequiredString("type");
+        AgentSpec spec = type switch
+        {
+            "tools" => ToolsAgentSpec.Read(r),
+            "remote" => RemoteAgentSpec.Read(r),
+            _ => throw new SpecException(r.At("type"), $"'{type}' is not an agent type; use one of {string.Join(", ", Types)}."),
+        };
+        r.RejectUnknownKeys();
+        return spec;
+    }
+
+    public static AgentSpec Parse(string json) => Read(JsonNode.Parse(json));
+}
+
+/// <summary>One MCP server: a stdio command started once per silo (and restarted if it dies) in <see cref="Cwd"/> (the job file's folder unless given), or a streamable-HTTP URL.</summary>
+public sealed record McpServerSpec(string Name, string? Command, IReadOnlyList<string> Args, IReadOnlyDictionary<string, string> Env, string? Url, string? Cwd = null);
+
+/// <summary><c>agent: {type: tools, max_turns, tool_timeout_seconds, mcp_servers}</c>.</summary>
+public sealed record ToolsAgentSpec(int MaxTurns, double ToolTimeoutSeconds, IReadOnlyList<McpServerSpec> McpServers) : AgentSpec
+{
+    internal static ToolsAgentSpec Read(SpecReader r)
+    {
+        var maxTurns = r.Int("max_turns", 4, 1, 64);
+        var timeout = r.Double("tool_timeout_seconds", 10, 0.001, 3600);
+        var servers = new List<McpServerSpec>();
+        if (r.Raw("mcp_servers") is JsonNode list)
+        {
+            if (list is not JsonArray items) throw new SpecException(r.At("mcp_servers"), "must be a list of {name, command, args, env} or {name, url}.");
+            for (int i = 0; i < items.Count; i++)
+            {
+                var at = $"{r.At("mcp_servers")}[{i}]";
+                if (items[i] is not JsonObject item) throw new SpecException(at, "must be a mapping {name, command, args, env} or {name, url}.");
+                var s = new SpecReader(item, at);
+                var name = s.RequiredString("name");
+                var command = s.String("command");
+                var url = s.String("url");
+                if ((command is null) == (url is null)) throw new SpecException(at, "give exactly one of 'command' (a stdio server) or 'url' (streamable HTTP).");
+                if (url is not null && !(Uri.TryCreate(url, UriKind.Absolute, out var u) && u.Scheme is "http" or "https"))
+                    throw new SpecException(s.At("url"), $"'{url}' is not an http(s) URL.");
+                var args = s.StringList("args") ?? [];
+                var cwd = s.String("cwd");
+                var env = new Dictionary<string, string>();
+                if (s.Object("env") is JsonObject e)
+                    foreach (var (k, v) in e)
+                        env[k] = v is JsonValue jv && jv.TryGetValue<string>(out var str) ? str : throw new SpecException($"{s.At("env")}.{k}", "must be a string.");
+                s.RejectUnknownKeys();
+                if (servers.Any(x => x.Name == name)) throw new SpecException(s.At("name"), $"'{name}' names two servers; give each its own name.");
+                servers.Add(new McpServerSpec(name, command, args, env, url, cwd));
+            }
+        }
+        if (servers.Count == 0) throw new SpecException(r.At("mcp_servers"), "is required: at least one MCP server ({name, command, args} or {name, url}).");
+        return new ToolsAgentSpec(maxTurns, timeout, servers);
+    }
+}
+
+/// <summary><c>agent: {type: remote, url, timeout_seconds, max_concurrent_rollouts, poll_interval_seconds, headers}</c> (Eval Protocol's remote rollout processor).</summary>
+public sealed record RemoteAgentSpec(string Url, double TimeoutSeconds, int MaxConcurrentRollouts, double PollIntervalSeconds, IReadOnlyDictionary<string, string> Headers) : AgentSpec
+{
+    internal static RemoteAgentSpec Read(SpecReader r)
+    {
+        var url = r.RequiredString("url").TrimEnd('/');
+        if (!(Uri.TryCreate(url, UriKind.Absolute, out var u) && u.Scheme is "http" or "https"))
+            throw new SpecException(r.At("url"), $"'{url}' is not an http(s) URL of the agent server.");
+        var timeout = r.Double("timeout_seconds", 120, 1, 86_400);
+        var concurrency = r.Int("max_concurrent_rollouts", 16, 1, 4096);
+        var poll = r.Double("poll_interval_seconds", 1, 0.01, 600);
+        var headers = new Dictionary<string, string>();
+        if (r.Object("headers") is JsonObject h)
+            foreach (var (k, v) in h)
+                headers[k] = v is JsonValue jv && jv.TryGetValue<string>(out var s) ? s : throw new SpecException($"{r.At("headers")}.{k}", "must be a string.");
+        return new RemoteAgentSpec(url, timeout, concurrency, poll, headers);
+    }
+}

@@ -1,0 +1,39 @@
+using System.Text.Json.Nodes;
+using Orleans.Rft.Agents;
+using Orleans.Rft.Evaluators;
+
+namespace Orleans.Rft.Agents.Tests;
+
+/// <summary>The <c>agent:</c> mapping: defaults as documented, and every bad field named with its path.</summary>
+public sealed class AgentSpecTests
+{
+    [Fact]
+    public void Tools_and_remote_specs_read_with_their_defaults()
+    {
+        var tools = Assert.IsType<ToolsAgentSpec>(AgentSpec.Parse("""{"type":"tools","mcp_servers":[{"name":"calc","command":"python3","args":["calc.py"]},{"name":"web","url":"http://localhost:9000/mcp"}]}"""));
+        Assert.Equal((4, 10.0), (tools.MaxTurns, tools.ToolTimeoutSeconds));
+        Assert.Equal(["calc.py"], tools.McpServers[0].Args);
+        Assert.Equal("http://localhost:9000/mcp", tools.McpServers[1].Url);
+        var remote = Assert.IsType<RemoteAgentSpec>(AgentSpec.Parse("""{"type":"remote","url":"http://agent:8000/","headers":{"X-Team":"a"}}"""));
+        Assert.Equal(("http://agent:8000", 120.0, 16, 1.0), (remote.Url, remote.TimeoutSeconds, remote.MaxConcurrentRollouts, remote.PollIntervalSeconds));
+        Assert.Equal("a", remote.Headers["X-Team"]);
+    }
+
+    [Theory]
+    [InlineData("""{"type":"tool"}""", "agent.type")]
+    [InlineData("""{"type":"tools"}""", "agent.mcp_servers")]
+    [InlineData("""{"type":"tools","max_turns":0,"mcp_servers":[{"name":"a","command":"x"}]}""", "agent.max_turns")]
+    [InlineData("""{"type":"tools","mcp_servers":[{"name":"a"}]}""", "agent.mcp_servers[0]")]
+    [InlineData("""{"type":"tools","mcp_servers":[{"name":"a","command":"x","url":"http://h"}]}""", "agent.mcp_servers[0]")]
+    [InlineData("""{"type":"tools","mcp_servers":[{"name":"a","command":"x","argz":[]}]}""", "agent.mcp_servers[0].argz")]
+    [InlineData("""{"type":"tools","mcp_servers":[{"name":"a","url":"ftp://h"}]}""", "agent.mcp_servers[0].url")]
+    [InlineData("""{"type":"remote"}""", "agent.url")]
+    [InlineData("""{"type":"remote","url":"agent:8000"}""", "agent.url")]
+    [InlineData("""{"type":"remote","url":"http://a","timeout_seconds":0}""", "agent.timeout_seconds")]
+    [InlineData("""{"type":"remote","url":"http://a","poll_every":1}""", "agent.poll_every")]
+    public void A_bad_field_is_named_by_its_path(string json, string path)
+    {
+        var e = Assert.Throws<SpecException>(() => AgentSpec.Read(JsonNode.Parse(json)));
+        Assert.Equal(path, e.Path);
+    }
+}
