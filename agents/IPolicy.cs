@@ -30,6 +30,9 @@ public interface IPolicy
     /// <summary>The rollout's own sampling settings (temperature, top_p, top_k, max_tokens, stop, seed).</summary>
     SamplingOptions Options { get; }
 
+    /// <summary>Every call made through <see cref="SampleAsync"/> so far, in order (the rollout's training data).</summary>
+    IReadOnlyList<ModelCall> Calls { get; }
+
     /// <summary>Renders <paramref name="messages"/> (and <paramref name="tools"/>) with the generation prompt, as rollouts do, with the job's chat_template_kwargs.</summary>
     int[] Render(IReadOnlyList<ChatMessage> messages, IReadOnlyList<JsonObject>? tools);
 }
