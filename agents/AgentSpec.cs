@@ -71,12 +71,15 @@ public sealed record ToolsAgentSpec(int MaxTurns, double ToolTimeoutSeconds, IRe
 /// <summary><c>agent: {type: remote, url, timeout_seconds, max_concurrent_rollouts, poll_interval_seconds, headers}</c> (Eval Protocol's remote rollout processor).</summary>
 public sealed record RemoteAgentSpec(string Url, double TimeoutSeconds, int MaxConcurrentRollouts, double PollIntervalSeconds, IReadOnlyDictionary<string, string> Headers) : AgentSpec
 {
+    public const double MaxTimeoutSeconds = 540;
+
     internal static RemoteAgentSpec Read(SpecReader r)
     {
         var url = r.RequiredString("url").TrimEnd('/');
         if (!(Uri.TryCreate(url, UriKind.Absolute, out var u) && u.Scheme is "http" or "https"))
             throw new SpecException(r.At("url"), $"'{url}' is not an http(s) URL of the agent server.");
-        var timeout = r.Double("timeout_seconds", 120, 1, 86_400);
+        // A step's rollouts are one grain call of at most 10 minutes (IRolloutWorkerGrain.Generate): a rollout ends well inside it.
+        var timeout = r.Double("timeout_seconds", 120, 1, MaxTimeoutSeconds);
         var concurrency = r.Int("max_concurrent_rollouts", 16, 1, 4096);
         var poll = r.Double("poll_interval_seconds", 1, 0.01, 600);
         var headers = new Dictionary<string, string>();
