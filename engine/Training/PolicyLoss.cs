@@ -37,7 +37,12 @@ public static class PolicyLoss
         var a = advantages.unsqueeze(1);                                      // (B, 1)
         var lengths = mask.sum(1).clamp_min(1);                               // |y_i|, (B)
         double lo = 1 - o.LowerEpsilon, hi = 1 + o.UpperEpsilon;
-        var logRatio = (logp - oldLogp) * mask;
+        // Off-mask positions (tool and user tokens, padding) are selected away, not multiplied by 0: they
+        // may hold any value (an unrecorded behaviour log-prob, a large gap to the reference), and ∞·0 is
+        // NaN. torch.where passes no gradient to the side it did not select, so theirs is exactly 0.
+        var m = mask.to(ScalarType.Bool);
+        var zero = zeros_like(logp);
+        var logRatio = where(m, logp - oldLogp, zero);
         Tensor ratio, perToken;
         switch (o.Method)
         {
@@ -75,11 +80,11 @@ public static class PolicyLoss
         {
             // k3 estimator of KL(π_θ ‖ π_ref) (Schulman 2020, "Approximating KL divergence"), as in TRL:
             // exp(ref − logp) − (ref − logp) − 1 ≥ 0.
-            var d = refLogp - logp;
+            var d = where(m, refLogp - logp, zero);
             kl = d.exp() - d - 1;
             perToken = perToken + o.KlBeta * kl;
         }
-        perToken = perToken * mask;
+        perToken = where(m, perToken, zero);
 
         var loss = o.Method switch
         {
@@ -92,7 +97,6 @@ public static class PolicyLoss
         };
 
         using var noGrad = no_grad();
-        var m = mask.to(ScalarType.Bool);
         var r = ratio.detach();
         double tokens = mask.sum().ToDouble();
         // A token counts as clipped where the clip changed its gradient: for PPO-style objectives the
@@ -108,7 +112,7 @@ public static class PolicyLoss
             tokens > 0 ? selected.min().ToDouble() : double.PositiveInfinity,
             tokens > 0 ? selected.max().ToDouble() : double.NegativeInfinity,
             clipped.sum().ToDouble(),
-            kl is null ? 0 : (kl.detach() * mask).sum().ToDouble());
+            kl is null ? 0 : where(m, kl.detach(), zero).sum().ToDouble());
         return (loss.MoveToOuterDisposeScope(), stats);
     }
 }
