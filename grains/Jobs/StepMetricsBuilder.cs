@@ -7,13 +7,20 @@ namespace Orleans.Rft.Grains.Jobs;
 /// <summary>
 /// Turns one step's raw results into the <see cref="StepMetrics"/> record of DESIGN §3. A non-finite
 /// <paramref name="gradNorm"/> means the update was skipped (<see cref="GradientClipping.IsSkipped"/>).
+/// <paramref name="samples"/> are the step's training sequences that have tokens to train (before the
+/// context window), measured against <paramref name="maxContextLength"/> for the truncation counts.
 /// </summary>
 public static class StepMetricsBuilder
 {
     public static StepMetrics Build(int step, int version, IReadOnlyList<PendingRollout> rollouts, IReadOnlyList<EvaluateOutcome> outcomes,
         AdvantageResult advantages, GradientSummary g, double gradNorm, double lr, double rolloutSeconds, double evaluationSeconds,
-        double trainSeconds, double syncSeconds, double stepSeconds, double? evalReward, int maxTokens, int droppedGroups = 0, int resampleRounds = 0)
+        double trainSeconds, double syncSeconds, double stepSeconds, double? evalReward, int maxTokens, int droppedGroups = 0, int resampleRounds = 0,
+        IReadOnlyList<TrainSample>? samples = null, int maxContextLength = int.MaxValue)
     {
+        samples ??= [];
+        var cuts = samples.Select(x => TrainSamples.Cut(x, maxContextLength)).Where(c => c.Any).ToList();
+        var agents = rollouts.Select(r => r.Completion.Agent).OfType<AgentReport>().ToList();
+        var failures = agents.Where(a => a.FailureKind is not null).GroupBy(a => a.FailureKind!).ToDictionary(k => k.Key, k => k.Count());
         var valid = outcomes.Where(o => o.IsScoreValid).Select(o => o.Score).ToArray();
         var (mean, std, _) = Engine.Training.Advantages.MeanStd(valid);
         var lengths = rollouts.Select(r => r.Completion.CompletionIds.Length).ToArray();
@@ -35,6 +42,10 @@ public static class StepMetricsBuilder
             rolloutSeconds, evaluationSeconds, trainSeconds, syncSeconds, stepSeconds,
             rollouts.Count == 0 ? 0 : version - 1 - rollouts.Average(r => r.Version),
             evalReward, metricMeans, g.EngineSeconds, g.Loss, g.RatioSum / tokens,
-            droppedGroups, resampleRounds, GradientClipping.IsSkipped(gradNorm) ? 1 : 0);
+            droppedGroups, resampleRounds, GradientClipping.IsSkipped(gradNorm) ? 1 : 0,
+            cuts.Count, cuts.Sum(c => (long)c.Tokens), cuts.Sum(c => (long)c.TrainableTokens),
+            samples.Sum(x => (long)TrainSamples.TrainableWithin(x, maxContextLength)),
+            agents.Count, agents.Count == 0 ? 0 : agents.Average(a => a.ModelCalls), agents.Count == 0 ? 0 : agents.Average(a => a.ToolCalls),
+            agents.Sum(a => a.ToolErrors), rollouts.Sum(r => r.Completion.Extra?.Length ?? 0), failures);
     }
 }
