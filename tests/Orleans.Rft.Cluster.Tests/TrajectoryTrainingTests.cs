@@ -45,7 +45,7 @@ public sealed class TrajectoryTrainingTests
         }
 
         var policy = joined.Select(TrainSamples.ToPolicy).ToList();
-        Assert.Equal([true, true, false, false, true], policy[0].CompletionMask);
+        Assert.Equal([true, true, false, false, true], policy[0].CompletionMask!);
         using var batch = SequenceBatch.Build(policy, CPU);
         // row 0: the prompt (3) then completion token j at target 2 + j; the tool tokens (j = 2, 3) do not train
         var mask = batch.Mask.data<float>().ToArray();
