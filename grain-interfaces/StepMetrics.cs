@@ -11,7 +11,8 @@ namespace Orleans.Rft.GrainInterfaces;
 /// train); <see cref="TrainableTokens"/> is what the loss saw. The agent fields are zero for single-answer
 /// jobs: <see cref="AgentFailures"/> counts failed rollouts by <c>AgentReport.FailureKind</c>,
 /// the means are per agent rollout, <see cref="ExtraSamples"/> are the further sequences of rollouts whose
-/// agent re-rendered its history (trained with the rollout's advantage).
+/// agent re-rendered its history (trained with the rollout's advantage). Completion lengths and rollout
+/// tokens/s count the tokens the model generated (a multi-turn rollout's own tokens, not tool results).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("rft.StepMetrics")]
 [System.Text.Json.Serialization.JsonNumberHandling(System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals)]

@@ -74,6 +74,9 @@ public sealed class TrajectoryTrainingTests
         Assert.Equal(new Dictionary<string, int> { ["deadline"] = 2, ["init_refused"] = 1 }, m.AgentFailures);
         Assert.Equal(3, m.AgentFailed);
         Assert.Equal(5 * 3 + 2 * 2, m.TrainableTokens);
+        // completion lengths count the model's own tokens (3 of 5 per sequence; the extra sequences' 2 each), not tool results
+        Assert.Equal((7 + 3 + 3 + 3 + 3) / 5.0, m.CompletionLengthMean, 9);
+        Assert.Equal(7, m.CompletionLengthMax);
 
         var line = JobDisplay.Details(m);
         Assert.Contains("failed 3 (deadline 2, init_refused 1)", line);
