@@ -29,7 +29,8 @@ public static class PolicyLoss
     /// recorded them or as the trainer recomputed them, (B, T)</param>
     /// <param name="refLogp">reference (adapter off) log-probs, (B, T); null when kl_beta = 0</param>
     /// <param name="advantages">(B)</param>
-    /// <param name="mask">1 on completion tokens that count, (B, T) float</param>
+    /// <param name="mask">1 on completion tokens that count (the model's own), 0 on tool/user tokens and padding, (B, T) float;
+    /// positions at 0 add nothing to the loss, its gradient, ratios, KL or normalisers, whatever log-probs they hold</param>
     public static (Tensor Loss, LossStatistics Stats) Compute(Tensor logp, Tensor oldLogp, Tensor? refLogp, Tensor advantages,
         Tensor mask, LossOptions o, LossNormalizer norm)
     {
