@@ -9,7 +9,7 @@ namespace Orleans.Rft.Evaluators;
 /// <summary>Builds an evaluator from its job-spec mapping (<c>type</c> plus that type's options), refusing unknown keys.</summary>
 public static class EvaluatorFactory
 {
-    public static readonly string[] Types = ["exact_match", "numeric", "regex", "contains", "json_schema", "string_similarity", "multi", "python", "http", "judge"];
+    public static readonly string[] Types = ["exact_match", "numeric", "regex", "contains", "json_schema", "string_similarity", "multi", "python", "http", "judge", "agent_reported"];
 
     /// <param name="path">where the mapping sits in the job spec, for error messages (<c>evaluator</c>)</param>
     /// <param name="baseDirectory">folder that relative file paths (schemas) resolve against; null refuses file paths (a silo that may not read its disk)</param>
@@ -30,6 +30,7 @@ public static class EvaluatorFactory
             "python" => PythonEvaluator.From(r, baseDirectory),
             "http" => HttpEvaluator.From(r),
             "judge" => JudgeEvaluator.From(r, cluster),
+            "agent_reported" => AgentReportedEvaluator.From(r),
             _ => throw new SpecException(r.At("type"), $"'{type}' is not a known evaluator; one of {string.Join(", ", Types)}."),
         };
         r.RejectUnknownKeys();

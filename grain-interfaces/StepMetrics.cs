@@ -5,7 +5,14 @@ namespace Orleans.Rft.GrainInterfaces;
 /// (<see cref="SkippedUpdates"/>) reports its NaN/∞ grad norm and loss as they were, so JSON carries
 /// named floating-point literals (<c>"NaN"</c>). <see cref="DroppedGroups"/> and
 /// <see cref="ResampleRounds"/> are dynamic sampling's (groups without reward variance left out,
-/// top-up rounds run).
+/// top-up rounds run). <see cref="ContextTruncatedSamples"/> / <see cref="ContextTruncatedTokens"/> /
+/// <see cref="ContextTruncatedTrainableTokens"/> say what <c>training.max_context_length</c> cut from the
+/// step's training sequences (all tokens past it, and the model's own tokens among them, which did not
+/// train); <see cref="TrainableTokens"/> is what the loss saw. The agent fields are zero for single-answer
+/// jobs: <see cref="AgentFailures"/> counts failed rollouts by <c>AgentReport.FailureKind</c>,
+/// the means are per agent rollout, <see cref="ExtraSamples"/> are the further sequences of rollouts whose
+/// agent re-rendered its history (trained with the rollout's advantage). Completion lengths and rollout
+/// tokens/s count the tokens the model generated (a multi-turn rollout's own tokens, not tool results).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("rft.StepMetrics")]
 [System.Text.Json.Serialization.JsonNumberHandling(System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals)]
@@ -41,4 +48,18 @@ public sealed record StepMetrics(
     [property: Id(28)] double RatioMean,
     [property: Id(29)] int DroppedGroups = 0,
     [property: Id(30)] int ResampleRounds = 0,
-    [property: Id(31)] int SkippedUpdates = 0);
+    [property: Id(31)] int SkippedUpdates = 0,
+    [property: Id(32)] int ContextTruncatedSamples = 0,
+    [property: Id(33)] long ContextTruncatedTokens = 0,
+    [property: Id(34)] long ContextTruncatedTrainableTokens = 0,
+    [property: Id(35)] long TrainableTokens = 0,
+    [property: Id(36)] int AgentRollouts = 0,
+    [property: Id(37)] double AgentModelCallsMean = 0,
+    [property: Id(38)] double AgentToolCallsMean = 0,
+    [property: Id(39)] int AgentToolErrors = 0,
+    [property: Id(40)] int ExtraSamples = 0,
+    [property: Id(41)] IReadOnlyDictionary<string, int>? AgentFailures = null)
+{
+    /// <summary>Agent rollouts that failed, all kinds together.</summary>
+    public int AgentFailed => AgentFailures?.Values.Sum() ?? 0;
+}

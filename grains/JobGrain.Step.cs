@@ -86,7 +86,10 @@ public sealed partial class JobGrain
         // 4. advantages
         var advantages = runner.Advantages(rollouts, outcomes);
         var adv = advantages.Advantages[0];
-        var samples = rollouts.SelectMany((r, i) => TrainSamples.Of(r.Completion, adv[i])).Where(s => s.TrainableTokens > 0).ToList();
+        // Sequences with nothing to train inside max_context_length stay out (they would only count in GRPO's sequence mean);
+        // what the window cut is reported in the step metrics.
+        var trainable = rollouts.SelectMany((r, i) => TrainSamples.Of(r.Completion, adv[i])).Where(s => s.TrainableTokens > 0).ToList();
+        var samples = trainable.Where(s => TrainSamples.TrainableWithin(s, spec.Training.MaxContextLength) > 0).ToList();
 
         // 5–6. sharded update, 7. publish
         var trainStart = watch.Elapsed.TotalSeconds;
@@ -110,7 +113,7 @@ public sealed partial class JobGrain
             evalReward = S.LatestEval = await Evaluate(S.AdapterPath, S.PolicyVersion);
         var metrics = StepMetricsBuilder.Build(step + 1, version, rollouts, outcomes, advantages, summary, gradNorm, lr,
             rolloutSeconds, evaluationSeconds, trainSeconds, syncSeconds, watch.Elapsed.TotalSeconds, evalReward, spec.Inference.MaxTokens,
-            filled.DroppedGroups, filled.ResampleRounds);
+            filled.DroppedGroups, filled.ResampleRounds, trainable, spec.Training.MaxContextLength);
         S.History.Add(metrics);
         Telemetry.RftTelemetry.RecordStep(metrics, spec.Loss.Method, rollouts.Count);
         if (S.History.Count > JobState.MaxHistory) S.History.RemoveRange(0, S.History.Count - JobState.MaxHistory); // older steps: the metrics segments

@@ -95,7 +95,7 @@ public sealed class TrainerGrain(DeviceRegistry devices, IArtifactStore artifact
             var t = t0;
             var watch = Stopwatch.StartNew();
             t.ZeroGradients();
-            var batch = samples.Select(x => new PolicySample(x.PromptIds, x.CompletionIds, x.LogProbs, x.Advantage, x.Mask)).ToList();
+            var batch = samples.Select(TrainSamples.ToPolicy).ToList();
             var g = batch.Count > 0
                 ? t.ComputeGradients(batch, new LossNormalizer(totalSequences, totalTokens))
                 : new GradientResult(0, LossStatistics.Empty, 0, 0);

@@ -25,13 +25,16 @@ public static class EvaluatorTestCommand
     /// <summary>One scored sample: where it came from, what the evaluator said, how long it took.</summary>
     sealed record Scored(int Line, int Sample, string Completion, EvaluationResult Result, TimeSpan Duration);
 
+    /// <summary>What is scored: a completion, or an agent's trajectory (messages after the prompt) with the score it reported.</summary>
+    sealed record Candidate(string Text, JsonArray? Trajectory = null, double? ReportedScore = null, string? ReportedReason = null);
+
     public static Command Create()
     {
         var file = new Argument<string>("JOB");
         var rows = new Option<int>("--rows") { DefaultValueFactory = _ => 4, Description = "dataset rows to sample (ignored with --completions)" };
         var completions = new Option<string?>("--completions")
         {
-            Description = "JSONL of {\"line\": N, \"completion\": \"…\"} or {\"line\": N, \"completions\": [...]}, N a dataset line: score these instead of sampling the base model",
+            Description = "JSONL of {\"line\": N, \"completion\": \"…\"}, {\"line\": N, \"completions\": [...]} or an agent's {\"line\": N, \"trajectory\": [messages], \"reported_score\": x}, N a dataset line: score these instead of sampling the base model",
         };
         var test = new Command("test", "score base-model samples of a few rows with the job's evaluator") { file, rows, completions };
         test.SetAction(async (p, c) =>
@@ -58,7 +61,7 @@ public static class EvaluatorTestCommand
     }
 
     /// <summary>n samples of each row from the base model, with the job's inference settings and seed.</summary>
-    static List<(DatasetRow Row, List<string> Texts)> Sample(JobSpec spec, List<DatasetRow> data)
+    static List<(DatasetRow Row, List<Candidate> Texts)> Sample(JobSpec spec, List<DatasetRow> data)
     {
         using var model = LanguageModel.Load(spec.BaseModel, ComputeDevice.Parse("auto"));
         var n = spec.Inference.N;
@@ -66,15 +69,15 @@ public static class EvaluatorTestCommand
         var prompts = data.SelectMany(r => Enumerable.Repeat(model.Template.Encode(model.Tokenizer, r.PromptMessages, r.Tools, kwargs: kwargs).Ids, n)).ToList();
         var samples = Sampler.Generate(model, prompts, new SamplingOptions(spec.Inference.Temperature, spec.Inference.TopP, spec.Inference.TopK,
             spec.Inference.MaxTokens, spec.Inference.Stop, null, spec.Seed));
-        return data.Select((row, i) => (row, samples.Skip(i * n).Take(n).Select(s => s.Text).ToList())).ToList();
+        return data.Select((row, i) => (row, samples.Skip(i * n).Take(n).Select(s => new Candidate(s.Text)).ToList())).ToList();
     }
 
-    /// <summary>Completions from a file, grouped by the dataset line they answer (file order kept).</summary>
-    static List<(DatasetRow Row, List<string> Texts)> ReadCompletions(string path, IReadOnlyList<DatasetRow> dataset)
+    /// <summary>Completions (or agent trajectories) from a file, grouped by the dataset line they answer (file order kept).</summary>
+    static List<(DatasetRow Row, List<Candidate> Texts)> ReadCompletions(string path, IReadOnlyList<DatasetRow> dataset)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"--completions: '{path}' does not exist.");
         var byLine = dataset.ToDictionary(r => r.Line);
-        var groups = new List<(DatasetRow Row, List<string> Texts)>();
+        var groups = new List<(DatasetRow Row, List<Candidate> Texts)>();
         int number = 0;
         foreach (var text in File.ReadLines(path))
         {
@@ -86,9 +89,10 @@ public static class EvaluatorTestCommand
             catch (System.Text.Json.JsonException e) { throw new InvalidDataException(Where($"not JSON ({e.Message}).")); }
             if (o["line"] is not JsonValue l || !l.TryGetValue<int>(out var line) || !byLine.TryGetValue(line, out var row))
                 throw new InvalidDataException(Where($"'line' must be a line number of the job's dataset ({string.Join(", ", byLine.Keys.Take(5))}, …)."));
-            var texts = o["completions"] is JsonArray a ? a.Select(x => x?.GetValue<string>() ?? "").ToList()
-                : o["completion"] is JsonValue v && v.TryGetValue<string>(out var s) ? [s]
-                : throw new InvalidDataException(Where("give 'completion' (a string) or 'completions' (a list of strings)."));
+            var texts = o["trajectory"] is JsonNode t ? [Trajectory(t, o, Where)]
+                : o["completions"] is JsonArray a ? a.Select(x => new Candidate(x?.GetValue<string>() ?? "")).ToList()
+                : o["completion"] is JsonValue v && v.TryGetValue<string>(out var s) ? [new Candidate(s)]
+                : throw new InvalidDataException(Where("give 'completion' (a string), 'completions' (a list of strings) or 'trajectory' (an agent's messages after the prompt)."));
             var existing = groups.FindIndex(g => g.Row.Line == line);
             if (existing >= 0) groups[existing].Texts.AddRange(texts); else groups.Add((row, texts));
         }
@@ -96,10 +100,32 @@ public static class EvaluatorTestCommand
         return groups;
     }
 
-    /// <summary>One row's samples: together for a groupwise evaluator (each sample shows the group's time), else one call each.</summary>
-    static async Task<List<Scored>> Score(IEvaluator evaluator, DatasetRow row, List<string> texts, CancellationToken cancellation)
+    /// <summary>
+    /// An agent rollout as the job would score it: its messages after the prompt, its final answer (the
+    /// last assistant message's text unless 'completion' is given) and the score it reported, if any.
+    /// </summary>
+    static Candidate Trajectory(JsonNode node, JsonObject line, Func<string, string> where)
     {
-        var inputs = texts.Select(t => new EvaluationInput(t, row.GroundTruth, row.Raw)).ToList();
+        if (node is not JsonArray messages || messages.Any(m => m is not JsonObject))
+            throw new InvalidDataException(where("'trajectory' must be a list of messages (OpenAI format), what the agent added after the prompt."));
+        double? reported = line["reported_score"] switch
+        {
+            null => null,
+            JsonValue v when v.TryGetValue<double>(out var d) => d,
+            _ => throw new InvalidDataException(where("'reported_score' must be a number.")),
+        };
+        var final = line["completion"] is JsonValue c && c.TryGetValue<string>(out var given) ? given
+            : messages.LastOrDefault(m => m?["role"] is JsonValue r && r.TryGetValue<string>(out var role) && role == "assistant")?["content"] is JsonValue content
+              && content.TryGetValue<string>(out var text) ? text : "";
+        var reason = line["reported_reason"] is JsonValue rr && rr.TryGetValue<string>(out var why) ? why : null;
+        return new Candidate(final, messages.DeepClone().AsArray(), reported, reason);
+    }
+
+    /// <summary>One row's samples: together for a groupwise evaluator (each sample shows the group's time), else one call each.</summary>
+    static async Task<List<Scored>> Score(IEvaluator evaluator, DatasetRow row, List<Candidate> candidates, CancellationToken cancellation)
+    {
+        var texts = candidates.Select(c => c.Text).ToList();
+        var inputs = candidates.Select(c => new EvaluationInput(c.Text, row.GroundTruth, row.Raw, c.Trajectory, c.ReportedScore, c.ReportedReason)).ToList();
         var clock = Stopwatch.StartNew();
         if (evaluator is IGroupEvaluator { Groupwise: true } group)
         {

@@ -5,7 +5,11 @@ using Orleans.Rft.GrainInterfaces;
 
 namespace Orleans.Rft.Client.Commands;
 
-/// <summary><c>rft rollouts ID [--step N] [--worst|--best K]</c>: individual rollouts with their scores.</summary>
+/// <summary>
+/// <c>rft rollouts ID [--step N] [--worst|--best K]</c>: individual rollouts with their scores; an agent
+/// rollout also with its turns, tool calls and tool results, its failure and its extra training sequences
+/// (<see cref="Jobs.AgentRolloutView"/>).
+/// </summary>
 public static class RolloutsCommand
 {
     public static Command Create()
@@ -22,17 +26,30 @@ public static class RolloutsCommand
             if (p.GetValue(worst) is int w) rollouts = rollouts.OrderBy(r => r.Reward).Take(w);
             else if (p.GetValue(best) is int b) rollouts = rollouts.OrderByDescending(r => r.Reward).Take(b);
             var list = rollouts.ToList();
-            if (p.GetValue(Cli.Json)) { Cli.PrintJson(JsonNode.Parse(JsonSerializer.Serialize(list))!); return Cli.Ok; }
+            if (p.GetValue(Cli.Json)) { Cli.PrintJson(new JsonArray(list.Select(r => (JsonNode?)Json(r)).ToArray())); return Cli.Ok; }
             if (list.Count == 0) Console.WriteLine("no rollouts for that step yet.");
-            foreach (var r in list)
-            {
-                Console.WriteLine($"── step {r.Step} row {r.Row} sample {r.Sample} (policy v{r.PolicyVersion}) reward {r.Reward:F3}{(r.IsScoreValid ? "" : " INVALID")} advantage {r.Advantage:+0.00;-0.00} {r.FinishReason}");
-                Console.WriteLine($"   completion: {r.Completion.Replace("\n", "\n               ")}");
-                Console.WriteLine($"   reason: {r.Reason}");
-                if (r.Metrics.Count > 0) Console.WriteLine($"   metrics: {string.Join(", ", r.Metrics.Select(m => $"{m.Key}={m.Value:F3}"))}");
-            }
+            foreach (var r in list) Write(Console.Out, r);
             return Cli.Ok;
         }));
         return command;
+    }
+
+    public static void Write(TextWriter output, Rollout r)
+    {
+        output.WriteLine($"── step {r.Step} row {r.Row} sample {r.Sample} (policy v{r.PolicyVersion}) reward {r.Reward:F3}{(r.IsScoreValid ? "" : " INVALID")} advantage {r.Advantage:+0.00;-0.00} {r.FinishReason}");
+        if (r.Agent is { } agent)
+            foreach (var line in Jobs.AgentRolloutView.Lines(agent, r.ExtraSamples)) output.WriteLine($"   {line.Replace("\n", "\n   ")}");
+        output.WriteLine($"   completion: {r.Completion.Replace("\n", "\n               ")}");
+        output.WriteLine($"   reason: {r.Reason}");
+        if (r.Metrics.Count > 0) output.WriteLine($"   metrics: {string.Join(", ", r.Metrics.Select(m => $"{m.Key}={m.Value:F3}"))}");
+    }
+
+    /// <summary>The rollout as the record serialises, with an agent's report replaced by its readable form under <c>agent</c> (snake_case).</summary>
+    public static JsonObject Json(Rollout r)
+    {
+        var o = JsonNode.Parse(JsonSerializer.Serialize(r))!.AsObject();
+        o.Remove(nameof(Rollout.Agent));
+        if (r.Agent is { } agent) o["agent"] = Jobs.AgentRolloutView.Json(agent, r.ExtraSamples);
+        return o;
     }
 }

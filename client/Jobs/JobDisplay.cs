@@ -44,8 +44,25 @@ public sealed class JobDisplay(TextWriter output)
             var eval = m.EvalRewardMean is double e ? $" eval {e:F3}" : "";
             output.WriteLine($"step {m.Step,4}/{s.TotalSteps}  reward {m.RewardMean:F3}±{m.RewardStd:F2}{eval}  valid {m.ValidFraction:P0}  " +
                 $"kl {m.Kl:F4}  clip {m.ClipFraction:P0}  gen {m.RolloutTokensPerSecond:F0} tok/s  train {m.TrainTokensPerSecond:F0} tok/s  " +
-                $"{m.StepSeconds:F1}s/step  ETA {eta:hh\\:mm\\:ss}  {Sparkline(rewards, 40)}");
+                $"{m.StepSeconds:F1}s/step  ETA {eta:hh\\:mm\\:ss}  {Sparkline(rewards, 40)}{Details(m)}");
         }
+    }
+
+    /// <summary>What only some jobs have, shown only when it happened: agents' calls and failures, the context window's cuts.</summary>
+    public static string Details(StepMetrics m)
+    {
+        var sb = new StringBuilder();
+        if (m.AgentRollouts > 0)
+        {
+            sb.Append($"  agent calls {m.AgentModelCallsMean:F1} tools {m.AgentToolCallsMean:F1}");
+            if (m.AgentToolErrors > 0) sb.Append($" tool errors {m.AgentToolErrors}");
+            if (m.ExtraSamples > 0) sb.Append($" extra samples {m.ExtraSamples}");
+            if (m.AgentFailed > 0)
+                sb.Append($" failed {m.AgentFailed} ({string.Join(", ", m.AgentFailures!.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key).Select(kv => $"{kv.Key} {kv.Value}"))})");
+        }
+        if (m.ContextTruncatedSamples > 0)
+            sb.Append($"  context cut {m.ContextTruncatedSamples} seq / {m.ContextTruncatedTokens} tok ({m.ContextTruncatedTrainableTokens} trainable)");
+        return sb.ToString();
     }
 
     public static string Sparkline(IReadOnlyList<double> values, int width)

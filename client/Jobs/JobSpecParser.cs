@@ -96,6 +96,13 @@ public static class JobSpecParser
             return evaluator;
         });
         var agent = Section(() => r.Raw("agent") is JsonNode a ? AgentJson(a, dir) : null);
+        Section(() =>
+        {
+            // agent_reported has nothing to read unless a remote agent reports a score (info.score of its final status)
+            if (evaluator is not null && UsesAgentReported(evaluator) && !(r.Raw("agent") is JsonObject a && a["type"] is JsonValue t && t.TryGetValue<string>(out var type) && type == "remote"))
+                throw new SpecException("evaluator.type", "agent_reported scores a rollout by the score its remote agent reports; it needs agent: {type: remote, url: …}. Use another evaluator for tools agents and single answers.");
+            return 0;
+        });
         var training = Section(() => ReadTraining(r));
         var inference = Section(() => ReadInference(r, training));
         var loss = Section(() => ReadLoss(r, inference));
@@ -190,6 +197,10 @@ public static class JobSpecParser
         var more = errors.Count > 1 ? $" (and {errors.Count - 1} more bad line(s); run `rft dataset validate {path}`)" : "";
         throw new SpecException(field, $"{first}{more}");
     }
+
+    static bool UsesAgentReported(JsonObject evaluator) =>
+        evaluator["type"] is JsonValue t && t.TryGetValue<string>(out var type) && type == "agent_reported"
+        || evaluator["evaluators"] is JsonObject subs && subs.Select(kv => kv.Value).OfType<JsonObject>().Any(UsesAgentReported);
 
     /// <summary>The checked <c>agent:</c> mapping as JSON; a stdio MCP server without <c>cwd</c> runs in the job file's folder (where its script usually is).</summary>
     static string AgentJson(JsonNode node, string dir)

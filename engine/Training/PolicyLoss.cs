@@ -29,7 +29,8 @@ public static class PolicyLoss
     /// recorded them or as the trainer recomputed them, (B, T)</param>
     /// <param name="refLogp">reference (adapter off) log-probs, (B, T); null when kl_beta = 0</param>
     /// <param name="advantages">(B)</param>
-    /// <param name="mask">1 on completion tokens that count, (B, T) float</param>
+    /// <param name="mask">1 on completion tokens that count (the model's own), 0 on tool/user tokens and padding, (B, T) float;
+    /// positions at 0 add nothing to the loss, its gradient, ratios, KL or normalisers, whatever log-probs they hold</param>
     public static (Tensor Loss, LossStatistics Stats) Compute(Tensor logp, Tensor oldLogp, Tensor? refLogp, Tensor advantages,
         Tensor mask, LossOptions o, LossNormalizer norm)
     {
@@ -37,7 +38,12 @@ public static class PolicyLoss
         var a = advantages.unsqueeze(1);                                      // (B, 1)
         var lengths = mask.sum(1).clamp_min(1);                               // |y_i|, (B)
         double lo = 1 - o.LowerEpsilon, hi = 1 + o.UpperEpsilon;
-        var logRatio = (logp - oldLogp) * mask;
+        // Off-mask positions (tool and user tokens, padding) are selected away, not multiplied by 0: they
+        // may hold any value (an unrecorded behaviour log-prob, a large gap to the reference), and ∞·0 is
+        // NaN. torch.where passes no gradient to the side it did not select, so theirs is exactly 0.
+        var m = mask.to(ScalarType.Bool);
+        var zero = zeros_like(logp);
+        var logRatio = where(m, logp - oldLogp, zero);
         Tensor ratio, perToken;
         switch (o.Method)
         {
@@ -75,11 +81,11 @@ public static class PolicyLoss
         {
             // k3 estimator of KL(π_θ ‖ π_ref) (Schulman 2020, "Approximating KL divergence"), as in TRL:
             // exp(ref − logp) − (ref − logp) − 1 ≥ 0.
-            var d = refLogp - logp;
+            var d = where(m, refLogp - logp, zero);
             kl = d.exp() - d - 1;
             perToken = perToken + o.KlBeta * kl;
         }
-        perToken = perToken * mask;
+        perToken = where(m, perToken, zero);
 
         var loss = o.Method switch
         {
@@ -92,7 +98,6 @@ public static class PolicyLoss
         };
 
         using var noGrad = no_grad();
-        var m = mask.to(ScalarType.Bool);
         var r = ratio.detach();
         double tokens = mask.sum().ToDouble();
         // A token counts as clipped where the clip changed its gradient: for PPO-style objectives the
@@ -108,7 +113,7 @@ public static class PolicyLoss
             tokens > 0 ? selected.min().ToDouble() : double.PositiveInfinity,
             tokens > 0 ? selected.max().ToDouble() : double.NegativeInfinity,
             clipped.sum().ToDouble(),
-            kl is null ? 0 : (kl.detach() * mask).sum().ToDouble());
+            kl is null ? 0 : where(m, kl.detach(), zero).sum().ToDouble());
         return (loss.MoveToOuterDisposeScope(), stats);
     }
 }

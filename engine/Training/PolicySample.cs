@@ -9,4 +9,7 @@ public sealed record PolicySample(int[] PromptIds, int[] CompletionIds, float[] 
 {
     public int Length => PromptIds.Length + CompletionIds.Length;
     public int TrainableTokens => CompletionMask?.Count(m => m) ?? CompletionIds.Length;
+
+    /// <summary>Completion tokens that train once the sequence is cut to <paramref name="maxLength"/> (<see cref="ContextWindow"/>).</summary>
+    public int TrainableTokensWithin(int maxLength) => ContextWindow.TrainableWithin(PromptIds.Length, CompletionIds.Length, CompletionMask, maxLength);
 }

@@ -48,9 +48,13 @@ public sealed class PolicyTrainer : IDisposable
     public IReadOnlyList<Parameter> Parameters => parameters;
     public int StepCount { get; private set; }
 
-    /// <summary>Global normaliser for a batch (before it is split over micro-batches or ranks).</summary>
-    public static LossNormalizer NormalizerFor(IReadOnlyList<PolicySample> batch) =>
-        new(batch.Count, batch.Sum(s => (long)s.TrainableTokens));
+    /// <summary>
+    /// Global normaliser for a batch (before it is split over micro-batches or ranks). Tokens counts the
+    /// completion tokens the loss sees: mask-true ones inside <paramref name="maxContextLength"/>, as
+    /// <see cref="SequenceBatch.Build"/> cuts them, so a truncated sample does not dilute the token mean.
+    /// </summary>
+    public static LossNormalizer NormalizerFor(IReadOnlyList<PolicySample> batch, int maxContextLength = int.MaxValue) =>
+        new(batch.Count, batch.Sum(s => (long)s.TrainableTokensWithin(maxContextLength)));
 
     /// <summary>Accumulates this rank's gradients into the LoRA parameters' <c>.grad</c>.</summary>
     public GradientResult ComputeGradients(IReadOnlyList<PolicySample> samples, LossNormalizer normalizer)
@@ -133,7 +137,7 @@ public sealed class PolicyTrainer : IDisposable
         if (Optimizer.Length != ParameterCount) throw new InvalidOperationException("Step() needs the trainer to own the whole vector (ranks = 1).");
         var watch = Stopwatch.StartNew();
         ZeroGradients();
-        var g = ComputeGradients(batch, NormalizerFor(batch));
+        var g = ComputeGradients(batch, NormalizerFor(batch, Options.MaxContextLength));
         using var scope = NewDisposeScope();
         var grad = LocalGradient();
         var (norm, scale) = GradientClipping.Coefficient(grad.pow(2).sum().ToDouble(), Options.MaxGradNorm);

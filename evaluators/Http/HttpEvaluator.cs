@@ -5,6 +5,8 @@ namespace Orleans.Rft.Evaluators.Http;
 /// <summary>
 /// <c>http</c>: a grader behind a URL. Each rollout is POSTed as <c>{messages, completion, ground_truth,
 /// row}</c> (a group as <c>{messages_list, completions, ground_truth, row}</c> with <c>groupwise: true</c>);
+/// <c>messages</c> is the prompt and what the rollout added (<see cref="RolloutConversation"/>: an agent's
+/// whole trajectory, tool calls and results included);
 /// the answer is an <c>EvaluateResult</c> object or a list of them, one per rollout. At most
 /// <c>max_concurrency</c> requests are open per evaluator; each call, retries included, ends within
 /// <c>timeout_seconds</c> (<see cref="RetryingPost"/>). Header values may be <c>${ENV:NAME}</c>.
@@ -29,7 +31,7 @@ public sealed class HttpEvaluator(Uri url, IReadOnlyDictionary<string, string> h
         if (groupwise) return (await EvaluateGroupAsync([input], cancellation))[0];
         var body = new JsonObject
         {
-            ["messages"] = Conversation(input.Row, input.Completion), ["completion"] = input.Completion,
+            ["messages"] = RolloutConversation.Messages(input), ["completion"] = input.Completion,
             ["ground_truth"] = input.GroundTruth?.DeepClone(), ["row"] = input.Row.DeepClone(),
         };
         var results = await Post(body, 1, cancellation);
@@ -41,19 +43,11 @@ public sealed class HttpEvaluator(Uri url, IReadOnlyDictionary<string, string> h
         if (!groupwise) return await Task.WhenAll(group.Select(i => EvaluateAsync(i, cancellation)));
         var body = new JsonObject
         {
-            ["messages_list"] = new JsonArray(group.Select(i => (JsonNode?)Conversation(i.Row, i.Completion)).ToArray()),
+            ["messages_list"] = new JsonArray(group.Select(i => (JsonNode?)RolloutConversation.Messages(i)).ToArray()),
             ["completions"] = new JsonArray(group.Select(i => (JsonNode?)JsonValue.Create(i.Completion)).ToArray()),
             ["ground_truth"] = group[0].GroundTruth?.DeepClone(), ["row"] = group[0].Row.DeepClone(),
         };
         return await Post(body, group.Count, cancellation);
-    }
-
-    /// <summary>The row's prompt messages with the rollout's assistant turn appended.</summary>
-    public static JsonArray Conversation(JsonObject row, string completion)
-    {
-        var messages = row["messages"] is JsonArray m ? m.DeepClone().AsArray() : new JsonArray();
-        messages.Add(new JsonObject { ["role"] = "assistant", ["content"] = completion });
-        return messages;
     }
 
     async Task<IReadOnlyList<EvaluationResult>> Post(JsonObject body, int count, CancellationToken cancellation)

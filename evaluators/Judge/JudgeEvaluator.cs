@@ -10,7 +10,8 @@ namespace Orleans.Rft.Evaluators.Judge;
 /// <c>score_range</c> to [0, 1]. <c>groupwise: true</c> asks for all of a prompt's rollouts to be scored
 /// in one call. The key comes from the environment variable <c>api_key_env</c> names, never the spec.
 /// Without <c>base_url</c> the judge calls the silo's own endpoint (<see cref="ClusterEndpoint"/>), where
-/// <c>model</c> names any model it serves. Calls retry like the http evaluator's and are bounded by <c>max_concurrency</c> and <c>timeout_seconds</c>.
+/// <c>model</c> names any model it serves. An agent rollout's response is its whole transcript (turns,
+/// tool calls, tool results: <see cref="RolloutConversation.Response"/>), so the judge grades how it got there. Calls retry like the http evaluator's and are bounded by <c>max_concurrency</c> and <c>timeout_seconds</c>.
 /// </summary>
 public sealed class JudgeEvaluator(Uri? endpoint, string model, IReadOnlyDictionary<string, string> headers, JudgePrompt prompt,
     double min, double max, bool json, double temperature, int maxTokens, TimeSpan timeout, int maxConcurrency, bool groupwise) : IGroupEvaluator
@@ -70,7 +71,7 @@ public sealed class JudgeEvaluator(Uri? endpoint, string model, IReadOnlyDiction
     public async Task<EvaluationResult> EvaluateAsync(EvaluationInput input, CancellationToken cancellation)
     {
         if (groupwise) return (await EvaluateGroupAsync([input], cancellation))[0];
-        var text = prompt.Render(input.Row, input.GroundTruth, [input.Completion], min, max, out var missing);
+        var text = prompt.Render(input.Row, input.GroundTruth, [RolloutConversation.Response(input)], min, max, out var missing);
         if (missing is not null) return EvaluationResult.Invalid($"the judge prompt names {{{missing}}}, which this row lacks");
         return await Ask(text, cancellation) switch
         {
@@ -82,7 +83,7 @@ public sealed class JudgeEvaluator(Uri? endpoint, string model, IReadOnlyDiction
     public async Task<IReadOnlyList<EvaluationResult>> EvaluateGroupAsync(IReadOnlyList<EvaluationInput> group, CancellationToken cancellation)
     {
         if (!groupwise) return await Task.WhenAll(group.Select(i => EvaluateAsync(i, cancellation)));
-        var text = prompt.Render(group[0].Row, group[0].GroundTruth, group.Select(i => i.Completion).ToList(), min, max, out var missing);
+        var text = prompt.Render(group[0].Row, group[0].GroundTruth, group.Select(RolloutConversation.Response).ToList(), min, max, out var missing);
         if (missing is not null) return group.Select(_ => EvaluationResult.Invalid($"the judge prompt names {{{missing}}}, which this row lacks")).ToList();
         var (answer, failure) = await Ask(text, cancellation);
         return answer is null ? group.Select(_ => EvaluationResult.Invalid(failure!)).ToList() : JudgeAnswer.Groupwise(answer, group.Count, min, max);

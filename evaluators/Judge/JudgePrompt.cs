@@ -4,7 +4,8 @@ using System.Text.Json.Nodes;
 namespace Orleans.Rft.Evaluators.Judge;
 
 /// <summary>
-/// A judge prompt template: <c>{question}</c> (the row's last user message), <c>{completion}</c>,
+/// A judge prompt template: <c>{question}</c> (the row's last user message), <c>{completion}</c> (the
+/// response; an agent rollout's whole transcript),
 /// <c>{ground_truth}</c>, <c>{completions}</c> (groupwise: the numbered responses), <c>{min}</c>/<c>{max}</c>
 /// (the score range) and any top-level row field by name; <c>{{</c> and <c>}}</c> are literal braces.
 /// Parsed once when the evaluator is built, so a malformed template is a spec error.

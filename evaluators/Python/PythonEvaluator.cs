@@ -106,6 +106,7 @@ public sealed class PythonEvaluator(PythonWorkerPool pool, string fileName, bool
     {
         if (groupwise) return (await EvaluateGroupAsync([input], cancellation))[0];
         var request = new JsonObject { ["completion"] = input.Completion, ["ground_truth"] = input.GroundTruth?.DeepClone(), ["row"] = input.Row.DeepClone() };
+        if (input.Trajectory is { } trajectory) request["trajectory"] = trajectory.DeepClone();
         var answer = await Call(request, cancellation);
         return answer is string failure ? EvaluationResult.Invalid(failure) : FromWorker(((JsonObject)answer)["result"]);
     }
@@ -118,6 +119,8 @@ public sealed class PythonEvaluator(PythonWorkerPool pool, string fileName, bool
             ["completions"] = new JsonArray(group.Select(i => (JsonNode?)JsonValue.Create(i.Completion)).ToArray()),
             ["ground_truth"] = group[0].GroundTruth?.DeepClone(), ["row"] = group[0].Row.DeepClone(),
         };
+        if (group.Any(i => i.Trajectory is not null))
+            request["trajectories"] = new JsonArray(group.Select(i => i.Trajectory?.DeepClone()).ToArray());
         var answer = await Call(request, cancellation);
         if (answer is string failure) return group.Select(_ => EvaluationResult.Invalid(failure)).ToList();
         var results = ((JsonObject)answer)["results"] as JsonArray;

@@ -10,6 +10,9 @@ First line out: {"ready": true, "params": [...]} or {"load_error": {"file", "lin
 (then exit 2). --check stops after that line. Requests:
     {"id": 1, "completion": "...", "ground_truth": ..., "row": {...}}            pointwise
     {"id": 2, "completions": [...], "ground_truth": ..., "row": {...}}          groupwise
+An agent rollout adds "trajectory": [messages] (pointwise) or "trajectories": [[messages] | null, ...]
+(groupwise): what the agent added after the prompt, OpenAI format. `messages` is then the row's prompt
+followed by the trajectory (tool calls and tool results included) instead of one assistant message.
 Answers: {"id": 1, "result": {...}} / {"id": 2, "results": [...]} or {"id": n, "error": "reason"}.
 Standard library only: the silo installs nothing at run time.
 """
@@ -101,11 +104,19 @@ def arguments(request, wanted, groupwise):
     }
     if groupwise:
         values["completions"] = request["completions"]
-        values["messages_list"] = [prompt + [{"role": "assistant", "content": c}] for c in request["completions"]]
+        trajectories = request.get("trajectories") or [None] * len(request["completions"])
+        values["messages_list"] = [conversation(prompt, c, t) for c, t in zip(request["completions"], trajectories)]
     else:
         values["completion"] = request["completion"]
-        values["messages"] = prompt + [{"role": "assistant", "content": request["completion"]}]
+        values["messages"] = conversation(prompt, request["completion"], request.get("trajectory"))
     return {k: values[k] for k in wanted}
+
+
+def conversation(prompt, completion, trajectory):
+    """The prompt and what the rollout added: an agent's trajectory, or one assistant message."""
+    if trajectory is not None:
+        return prompt + list(trajectory)
+    return prompt + [{"role": "assistant", "content": completion}]
 
 
 def as_result(value):

@@ -239,7 +239,8 @@ public sealed class JobStepRunner(JobSpec spec, IReadOnlyList<DatasetRow> rows, 
         var ordered = samples.Select((s, i) => (s, i)).OrderBy(x => x.s.PromptIds.Length + x.s.CompletionIds.Length).ToList();
         var shares = Enumerable.Range(0, ranks.Count).Select(r => ordered.Where((_, i) => i % ranks.Count == r).Select(x => x.s).ToArray()).ToArray();
         int totalSequences = samples.Count;
-        long totalTokens = samples.Sum(s => (long)s.TrainableTokens); // token-level losses average over the tokens that train
+        // token-level losses average over the tokens that train: the model's own, inside max_context_length
+        long totalTokens = samples.Sum(s => (long)TrainSamples.TrainableWithin(s, spec.Training.MaxContextLength));
         var summaries = await Task.WhenAll(ranks.Select(async (t, r) =>
         {
             // Samples cross in parts of ≤ one message each (prompts once per part), then the rank computes.

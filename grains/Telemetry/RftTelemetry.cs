@@ -21,6 +21,14 @@ public static class RftTelemetry
     static readonly Histogram<double> EvalReward = Meter.CreateHistogram<double>("rft.eval.reward.mean", description: "held-out reward");
     static readonly Histogram<double> PhaseSeconds = Meter.CreateHistogram<double>("rft.step.duration", unit: "s", description: "step time by phase");
     static readonly Histogram<double> TokensPerSecond = Meter.CreateHistogram<double>("rft.tokens_per_second", description: "rollout and training throughput");
+    static readonly Counter<long> TrainableTokens = Meter.CreateCounter<long>("rft.train.tokens", description: "completion tokens the loss trained on (the model's own, inside max_context_length)");
+    static readonly Counter<long> TruncatedSamples = Meter.CreateCounter<long>("rft.context.truncated.samples", description: "training sequences cut by max_context_length");
+    static readonly Counter<long> TruncatedTokens = Meter.CreateCounter<long>("rft.context.truncated.tokens", description: "tokens cut by max_context_length (kind: all, or trainable: the model's own)");
+    static readonly Counter<long> AgentRollouts = Meter.CreateCounter<long>("rft.agent.rollouts", description: "agent rollouts");
+    static readonly Counter<long> AgentFailures = Meter.CreateCounter<long>("rft.agent.rollouts.failed", description: "agent rollouts that failed, by agent.failure (init_refused, server_error, deadline, …)");
+    static readonly Counter<long> AgentModelCalls = Meter.CreateCounter<long>("rft.agent.model_calls", description: "model calls made by agents");
+    static readonly Counter<long> AgentToolCalls = Meter.CreateCounter<long>("rft.agent.tool_calls", description: "tool calls made by agents (outcome: ok or error)");
+    static readonly Counter<long> ExtraSamples = Meter.CreateCounter<long>("rft.agent.extra_samples", description: "further training sequences of agents that re-rendered their history");
 
     public static void RecordStep(StepMetrics m, string lossMethod, int rollouts)
     {
@@ -34,5 +42,19 @@ public static class RftTelemetry
             PhaseSeconds.Record(seconds, new KeyValuePair<string, object?>("phase", phase));
         TokensPerSecond.Record(m.RolloutTokensPerSecond, new KeyValuePair<string, object?>("phase", "rollout"));
         TokensPerSecond.Record(m.TrainTokensPerSecond, new KeyValuePair<string, object?>("phase", "training"));
+        TrainableTokens.Add(m.TrainableTokens, method);
+        TruncatedSamples.Add(m.ContextTruncatedSamples, method);
+        TruncatedTokens.Add(m.ContextTruncatedTokens, new KeyValuePair<string, object?>("kind", "all"));
+        TruncatedTokens.Add(m.ContextTruncatedTrainableTokens, new KeyValuePair<string, object?>("kind", "trainable"));
+        if (m.AgentRollouts == 0) return;
+        // Counts per step are rounded back from the step's means: the record keeps means, the counters sums.
+        AgentRollouts.Add(m.AgentRollouts, method);
+        AgentModelCalls.Add((long)Math.Round(m.AgentModelCallsMean * m.AgentRollouts), method);
+        long toolCalls = (long)Math.Round(m.AgentToolCallsMean * m.AgentRollouts);
+        AgentToolCalls.Add(Math.Max(0, toolCalls - m.AgentToolErrors), new KeyValuePair<string, object?>("outcome", "ok"));
+        AgentToolCalls.Add(m.AgentToolErrors, new KeyValuePair<string, object?>("outcome", "error"));
+        ExtraSamples.Add(m.ExtraSamples, method);
+        foreach (var (kind, count) in m.AgentFailures ?? new Dictionary<string, int>())
+            AgentFailures.Add(count, new KeyValuePair<string, object?>("agent.failure", kind));
     }
 }
