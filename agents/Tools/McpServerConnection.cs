@@ -26,6 +26,7 @@ sealed class McpServerConnection(McpServerSpec spec, ILoggerFactory loggers) : I
     sealed record Session(McpClient Client, IReadOnlyList<Tool> Tools);
 
     readonly SemaphoreSlim gate = new(1, 1);
+    readonly ILogger log = loggers.CreateLogger<McpToolbox>();
     Session? current;
     bool disposed;
 
@@ -58,14 +59,21 @@ sealed class McpServerConnection(McpServerSpec spec, ILoggerFactory loggers) : I
             var result = await session.Client.CallToolAsync(request, deadline.Token);
             return new McpToolResult(Text(result), result.IsError == true);
         }
+        catch (McpProtocolException e) when (!cancellation.IsCancellationRequested)
+        {
+            return new McpToolResult($"error: the tool '{tool}' failed: {e.Message}", true); // the server answered: it is alive
+        }
         catch (Exception e) when (!cancellation.IsCancellationRequested)
         {
-            if (await Ended(session)) throw new McpServerUnavailableException(spec.Name, $"stopped during a call of '{tool}' ({Describe(session)}); it is restarted on its next use.", e);
+            if (await Ended(session))
+            {
+                log.LogWarning("MCP server {Server} stopped during a call of {Tool}: {Details}", spec.Name, tool, Describe(session));
+                throw new McpServerUnavailableException(spec.Name, $"stopped during a call of '{tool}' ({Describe(session)}); it is restarted on its next use.", e);
+            }
             return e switch
             {
                 OperationCanceledException when deadline.IsCancellationRequested =>
                     new McpToolResult($"error: the tool '{tool}' did not answer within {timeout.TotalSeconds:0.###} s.", true),
-                McpProtocolException p => new McpToolResult($"error: the tool '{tool}' failed: {p.Message}", true),
                 HttpRequestException h => throw Unreachable(session, h),
                 _ => new McpToolResult($"error: the tool '{tool}' failed: {e.Message}", true),
             };
@@ -132,6 +140,7 @@ sealed class McpServerConnection(McpServerSpec spec, ILoggerFactory loggers) : I
                 var tools = await client.ListToolsAsync(cancellationToken: deadline.Token);
                 current = new Session(client, tools.Select(t => t.ProtocolTool).ToList());
                 Starts++;
+                log.LogInformation("MCP server {Server} {Action}: {Tools} tools", spec.Name, Starts == 1 ? "started" : "restarted", current.Tools.Count);
                 return current;
             }
             catch (Exception e) when (!cancellation.IsCancellationRequested)

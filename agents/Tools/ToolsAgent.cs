@@ -45,7 +45,7 @@ public sealed class ToolsAgent(ToolsAgentSpec spec, McpToolbox toolbox) : IAgent
             try { results = (await Task.WhenAll(parsed.ToolCalls.Select(c => Call(c, offered, cancellation)))).ToList(); }
             catch (McpServerUnavailableException e) { return Result(AgentFailureKinds.ToolServer, e.Message); }
             // A call the parser could not read is answered too, so the model sees why nothing ran.
-            results.AddRange(parsed.Errors.Select(e => (new ChatMessage("tool", $"error: malformed tool call: {e} Write each call as the tools section shows.") , true)));
+            results.AddRange(parsed.Errors.Select(e => (new ChatMessage("tool", $"error: malformed tool call ({e.Replace("; its text is kept as content.", "")}); nothing was run.") , true)));
             foreach (var (message, error) in results)
             {
                 conversation.Add(message);
