@@ -7,6 +7,10 @@ the client falls back to `initialize`.
 
 Tools: add, multiply (numbers a, b), fail (a tool error: isError), hang (never answers),
 crash (the process exits), pid (this process's id, to tell a restart).
+
+With `--http`, the same server speaks streamable HTTP instead: each POSTed JSON-RPC message gets its
+answer as an application/json body (202 for notifications); GET (the optional server-to-client
+stream) and DELETE get 405. It listens on 127.0.0.1 and prints `port N` on its first stdout line.
 """
 import json
 import os
@@ -67,31 +71,81 @@ def call_tool(params):
 
 
 def handle(message):
+    """The response to one message: None for notifications (initialized, cancelled) and for calls that get no answer."""
     method, mid, params = message.get("method"), message.get("id"), message.get("params") or {}
     if mid is None:
-        return  # a notification (initialized, cancelled): nothing to answer
+        return None
     if method == "initialize":
         asked = params.get("protocolVersion")
-        send({"jsonrpc": "2.0", "id": mid, "result": {
+        return {"jsonrpc": "2.0", "id": mid, "result": {
             "protocolVersion": asked if asked in VERSIONS else VERSIONS[0],
             "capabilities": {"tools": {"listChanged": False}},
             "serverInfo": {"name": "mcp-test-server", "version": "1.0"},
-        }})
-    elif method == "ping":
-        send({"jsonrpc": "2.0", "id": mid, "result": {}})
-    elif method == "tools/list":
-        send({"jsonrpc": "2.0", "id": mid, "result": {"tools": TOOLS}})
-    elif method == "tools/call":
+        }}
+    if method == "ping":
+        return {"jsonrpc": "2.0", "id": mid, "result": {}}
+    if method == "tools/list":
+        return {"jsonrpc": "2.0", "id": mid, "result": {"tools": TOOLS}}
+    if method == "tools/call":
         try:
             result = call_tool(params)
         except LookupError as e:
-            send({"jsonrpc": "2.0", "id": mid, "error": {"code": -32602, "message": str(e)}})
-            return
-        if result is not None:
-            send({"jsonrpc": "2.0", "id": mid, "result": result})
-    else:
-        send({"jsonrpc": "2.0", "id": mid, "error": {"code": -32601, "message": f"Method not found: {method}"}})
+            return {"jsonrpc": "2.0", "id": mid, "error": {"code": -32602, "message": str(e)}}
+        return None if result is None else {"jsonrpc": "2.0", "id": mid, "result": result}
+    return {"jsonrpc": "2.0", "id": mid, "error": {"code": -32601, "message": f"Method not found: {method}"}}
 
+
+def serve_http():
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self):
+            body = json.loads(self.body())
+            response = handle(body)
+            if response is None:
+                self.send_response(202)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            data = json.dumps(response).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def body(self):
+            if self.headers.get("Transfer-Encoding", "").lower() != "chunked":
+                return self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            data = b""
+            while True:  # HTTP/1.1 chunked coding (RFC 9112 §7.1): hex size line, data, CRLF; size 0 ends it
+                size = int(self.rfile.readline().split(b";")[0], 16)
+                if size == 0:
+                    self.rfile.readline()
+                    return data
+                data += self.rfile.read(size)
+                self.rfile.readline()
+
+        def do_GET(self):
+            self.send_response(405)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_DELETE = do_GET
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    print(f"port {server.server_address[1]}", flush=True)
+    server.serve_forever()
+
+
+if "--http" in sys.argv:
+    serve_http()
+    sys.exit(0)
 
 for line in sys.stdin:
     line = line.strip()
@@ -103,4 +157,6 @@ for line in sys.stdin:
         send({"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "Parse error"}})
         continue
     for m in message if isinstance(message, list) else [message]:
-        handle(m)
+        response = handle(m)
+        if response is not None:
+            send(response)
