@@ -35,4 +35,12 @@ public interface IPolicy
 
     /// <summary>Renders <paramref name="messages"/> (and <paramref name="tools"/>) with the generation prompt, as rollouts do, with the job's chat_template_kwargs.</summary>
     int[] Render(IReadOnlyList<ChatMessage> messages, IReadOnlyList<JsonObject>? tools);
+
+    /// <summary>
+    /// The text <see cref="Render"/> encodes, with or without the generation prompt: a multi-turn agent
+    /// finds what the template inserts after the model's turn from it. Policies that pass template
+    /// kwargs must pass them here too.
+    /// </summary>
+    string RenderText(IReadOnlyList<ChatMessage> messages, IReadOnlyList<JsonObject>? tools, bool addGenerationPrompt) =>
+        Template.RenderText(messages, tools, addGenerationPrompt);
 }

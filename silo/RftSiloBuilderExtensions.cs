@@ -46,6 +46,8 @@ public static class RftSiloBuilderExtensions
         silo.Services.AddSingleton(new RolloutWorkerOptions(options.MaxBatchTokens));
         silo.Services.AddSingleton<IGenerationService, ContinuousGenerationService>();
         silo.Services.AddSingleton<Agents.AgentFactory>(); // agent kinds (tools, remote) register as IAgentKind
+        silo.Services.AddSingleton(sp => new Agents.Tools.McpToolbox(sp.GetService<Microsoft.Extensions.Logging.ILoggerFactory>())); // MCP servers: one per silo, shared by rollouts, stopped with the silo
+        silo.Services.AddSingleton<Agents.IAgentKind, Agents.Tools.ToolsAgentKind>();
         silo.Services.AddSingleton<TrainerRankRegistry>();
         silo.Services.AddSingleton<IArtifactStore>(_ => options.Artifacts == "blob"
             ? new BlobArtifactStore(options.AzureStorageConnectionString!, options.ArtifactsContainer, new ArtifactCache(

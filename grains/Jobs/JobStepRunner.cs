@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Reflection;
 using System.Text;
 using System.Text.Json;
+using Orleans.Rft.Agents;
 using Orleans.Rft.Engine.Data;
 using Orleans.Rft.Engine.Training;
 using Orleans.Rft.GrainInterfaces;
@@ -106,7 +107,7 @@ public sealed class JobStepRunner(JobSpec spec, IReadOnlyList<DatasetRow> rows, 
         var scored = new List<int>();
         for (int i = 0; i < all.Length; i++)
         {
-            if (rollouts[i].Completion.Agent is { FailureKind: string kind } a)
+            if (rollouts[i].Completion.Agent is { FailureKind: string kind } a && kind != AgentFailureKinds.Context) // a full context is an ending, scored and trained
                 outcomes[i] = new EvaluateOutcome(0, false, $"agent {kind}: {a.Failure}", new Dictionary<string, double>(), kind == "deadline", false);
             else scored.Add(i);
         }

@@ -15,7 +15,12 @@ public static class AgentCompletions
     {
         var merged = TrajectoryMerge.Merge(t.Calls);
         var report = new AgentReport(t.Calls.Count, t.ToolCalls, t.ToolErrors, t.Messages.ToJsonString(), t.FailureKind, t.Failure, t.ReportedScore, t.ReportedReason);
-        var finish = t.FailureKind is not null ? "agent_error" : t.Calls.Count > 0 ? t.Calls[^1].FinishReason : "stop";
+        var finish = t.FailureKind switch
+        {
+            AgentFailureKinds.Context => Engine.Sampling.FinishReason.Length, // cut by the context, as a completion cut by max_tokens is
+            not null => "agent_error",
+            _ => t.Calls.Count > 0 ? t.Calls[^1].FinishReason : "stop",
+        };
         if (merged.Count == 0) return new GeneratedCompletion(renderedPrompt, [], [], t.FinalText, finish, [], null, report);
         var first = merged[0];
         var extra = merged.Skip(1).Select(m => new TrajectorySegment(m.PromptIds, m.CompletionIds, m.LogProbs, m.Mask)).ToArray();

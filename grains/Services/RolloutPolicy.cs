@@ -29,6 +29,9 @@ public sealed class RolloutPolicy(IGenerationService generation, string device, 
     public int[] Render(IReadOnlyList<ChatMessage> messages, IReadOnlyList<JsonObject>? tools) =>
         template.Encode(tokenizer, messages, tools, kwargs: templateKwargs).Ids;
 
+    public string RenderText(IReadOnlyList<ChatMessage> messages, IReadOnlyList<JsonObject>? tools, bool addGenerationPrompt) =>
+        template.RenderText(messages, tools, addGenerationPrompt, templateKwargs);
+
     public async Task<ModelCall> SampleAsync(int[] promptIds, SamplingOptions settings, CancellationToken cancellation)
     {
         int index;
