@@ -47,8 +47,7 @@ public static class RftSiloBuilderExtensions
         silo.Services.AddSingleton<IGenerationService, ContinuousGenerationService>();
         silo.Services.AddSingleton<Agents.AgentFactory>(); // agent kinds (tools, remote) register as IAgentKind
         silo.Services.AddSingleton<Agents.Remote.RemoteRolloutRegistry>(); // the live remote rollouts: the /rollouts routes find them here
-        silo.Services.AddSingleton(new Agents.Remote.RemoteAgentEndpoint(options.HttpPort == 0 ? null : options.EffectivePublicUrl,
-            options.HttpPort == 0 ? "remote agents call the model back through this silo's HTTP endpoint, which is off (Rft:HttpPort is 0); give Rft:HttpPort a port, and Rft:PublicUrl the address agents reach it at." : null));
+        silo.Services.AddSingleton(options.RemoteAgentEndpoint());
         silo.Services.AddSingleton<Agents.IAgentKind, Agents.Remote.RemoteAgentKind>();
         silo.Services.AddSingleton<TrainerRankRegistry>();
         silo.Services.AddSingleton<IArtifactStore>(_ => options.Artifacts == "blob"

@@ -71,6 +71,11 @@ public sealed class RftSiloOptions
 
     /// <summary>The public base URL in effect (<see cref="PublicUrl"/> or loopback on <see cref="HttpPort"/>), without a trailing slash.</summary>
     public string EffectivePublicUrl => (PublicUrl ?? $"http://127.0.0.1:{HttpPort}").TrimEnd('/');
+    /// <summary>Where remote agents reach this silo, or (HTTP off) the error that says how to let them.</summary>
+    public Agents.Remote.RemoteAgentEndpoint RemoteAgentEndpoint() => HttpPort == 0
+        ? new(null, "remote agents call the model back through this silo's HTTP endpoint, which is off (Rft:HttpPort is 0); give Rft:HttpPort a port, and Rft:PublicUrl the address agents reach it at.")
+        : new(EffectivePublicUrl, null);
+
     /// <summary>
     /// Bearer keys the HTTP endpoint accepts. With none (here or in <see cref="ApiKeysFile"/>) it listens
     /// on loopback only. Never logged.

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -112,7 +111,7 @@ public sealed class RemoteAgent(RemoteAgentSpec spec, RemoteRolloutRegistry regi
             try
             {
                 using var request = Request(HttpMethod.Post, $"{spec.Url}/init");
-                request.Content = JsonContent.Create(body);
+                request.Content = new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json"); // with a Content-Length: simple servers take no chunked bodies
                 using var response = await http.SendAsync(request, call.Token).ConfigureAwait(false);
                 int code = (int)response.StatusCode;
                 if (response.IsSuccessStatusCode) return true;
