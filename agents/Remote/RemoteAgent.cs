@@ -49,7 +49,7 @@ public sealed class RemoteAgent(RemoteAgentSpec spec, RemoteRolloutRegistry regi
         {
             var init = RemoteInitRequest.Build(rollout, model, endpoint.ModelBaseUrl(rollout.RolloutId), token, rowPrompt);
             var driver = DriveAsync(session, init, progress, stop.Token);
-            await Task.WhenAny(session.End, Task.Delay(timeout, cancellation)).ConfigureAwait(false);
+            await Task.WhenAny(session.End, Task.Delay(timeout, stop.Token)).ConfigureAwait(false); // stop also ends the timer when the rollout ends first
             if (!session.End.IsCompleted)
                 session.TryEnd(progress.Initialised
                     ? RolloutEnd.Failed(AgentFailureKinds.Deadline, $"the agent did not finish within timeout_seconds ({spec.TimeoutSeconds:0.###} s){progress.Note}")
