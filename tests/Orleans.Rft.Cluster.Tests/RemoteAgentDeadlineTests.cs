@@ -62,6 +62,17 @@ public sealed class RemoteAgentDeadlineTests(HttpFixture fixture)
     }
 
     [Fact]
+    public async Task An_agent_server_that_cannot_be_reached_is_retried_until_the_deadline_and_recorded_as_a_server_error()
+    {
+        var url = $"http://127.0.0.1:{Orleans.Rft.Client.Jobs.ClusterConnection.FreePort()}"; // nothing listens there
+        var watch = Stopwatch.StartNew();
+        var t = await Agent(url, timeout: 2).RunAsync(Rollout("normal"), CancellationToken.None);
+        Assert.Equal(AgentFailureKinds.ServerError, t.FailureKind);
+        Assert.Contains("POST /init failed", t.Failure);
+        Assert.InRange(watch.Elapsed.TotalSeconds, 1.9, 6);
+    }
+
+    [Fact]
     public async Task No_more_than_max_concurrent_rollouts_of_one_agent_run_at_once()
     {
         using var server = await AgentServerProcess.StartAsync();
