@@ -17,8 +17,10 @@ namespace Orleans.Rft.Agents.Remote;
 /// a wrong token (<c>bad_token</c>), a garbage status (<c>bad_status</c>), the deadline (<c>deadline</c>,
 /// or <c>server_error</c> while <c>/init</c> kept failing).</item>
 /// </list>
-/// The deadline (<c>timeout_seconds</c>) runs from when the rollout gets one of the agent's
-/// <c>max_concurrent_rollouts</c> slots, as in Eval Protocol. The token is revoked when the rollout ends.
+/// The deadline (<c>timeout_seconds</c>) runs from when the step starts the rollout, the wait for one of
+/// the agent's <c>max_concurrent_rollouts</c> slots included (Eval Protocol starts it at the slot): a step's
+/// rollouts are one rollout-worker call of at most 10 minutes, so every rollout must end inside
+/// <c>timeout_seconds</c> (≤ 540) however many queue. The token is revoked when the rollout ends.
 /// </summary>
 public sealed class RemoteAgent(RemoteAgentSpec spec, RemoteRolloutRegistry registry, RemoteAgentEndpoint endpoint, HttpClient http) : IAgent
 {
@@ -32,17 +34,21 @@ public sealed class RemoteAgent(RemoteAgentSpec spec, RemoteRolloutRegistry regi
 
     public async Task<AgentTrajectory> RunAsync(AgentRollout rollout, CancellationToken cancellation)
     {
-        await slots.WaitAsync(cancellation);
-        try { return await RunOneAsync(rollout, cancellation); }
+        var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(spec.TimeoutSeconds);
+        if (!await slots.WaitAsync(TimeSpan.FromSeconds(spec.TimeoutSeconds), cancellation))
+            return AgentTrajectory.Failed(AgentFailureKinds.Deadline,
+                $"the rollout waited all of timeout_seconds ({spec.TimeoutSeconds:0.###} s) for one of the agent's max_concurrent_rollouts ({spec.MaxConcurrentRollouts}) slots; raise either, or make fewer rollouts a step");
+        try { return await RunOneAsync(rollout, deadline, cancellation); }
         finally { slots.Release(); }
     }
 
-    async Task<AgentTrajectory> RunOneAsync(AgentRollout rollout, CancellationToken cancellation)
+    async Task<AgentTrajectory> RunOneAsync(AgentRollout rollout, DateTimeOffset deadline, CancellationToken cancellation)
     {
-        var timeout = TimeSpan.FromSeconds(spec.TimeoutSeconds);
+        var timeout = deadline - DateTimeOffset.UtcNow;
+        if (timeout < TimeSpan.Zero) timeout = TimeSpan.Zero;
         var model = $"jobs/{rollout.Ids.ExperimentId}";
         var rowPrompt = RemoteInitRequest.Messages(rollout.Messages);
-        var (session, token) = registry.Open(rollout.RolloutId, model, rollout.Policy, DateTimeOffset.UtcNow + timeout);
+        var (session, token) = registry.Open(rollout.RolloutId, model, rollout.Policy, deadline);
         var progress = new Progress();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         try
@@ -51,8 +57,8 @@ public sealed class RemoteAgent(RemoteAgentSpec spec, RemoteRolloutRegistry regi
             var driver = DriveAsync(session, init, progress, stop.Token);
             await Task.WhenAny(session.End, Task.Delay(timeout, stop.Token)).ConfigureAwait(false); // stop also ends the timer when the rollout ends first
             if (!session.End.IsCompleted)
-                session.TryEnd(progress.Initialised
-                    ? RolloutEnd.Failed(AgentFailureKinds.Deadline, $"the agent did not finish within timeout_seconds ({spec.TimeoutSeconds:0.###} s){progress.Note}")
+                session.TryEnd(progress.Initialised || progress.Note.Length == 0 // /init answered, or its first try was still under way: the time ran out, nothing failed
+                    ? RolloutEnd.Failed(AgentFailureKinds.Deadline, $"the agent did not finish within timeout_seconds ({spec.TimeoutSeconds:0.###} s){(progress.Initialised ? "" : ", its /init still unanswered")}{progress.Note}")
                     : RolloutEnd.Failed(AgentFailureKinds.ServerError, $"POST {spec.Url}/init did not succeed within timeout_seconds ({spec.TimeoutSeconds:0.###} s){progress.Note}"));
             stop.Cancel();
             try { await driver.ConfigureAwait(false); } catch (OperationCanceledException) { }

@@ -10,7 +10,7 @@ namespace Orleans.Rft.Cluster.Tests;
 /// <summary>
 /// When each remote rollout ends, timed: one <see cref="RemoteAgent"/> of the silo (its registry and routes)
 /// against the real Python agent server. What the agent says or does wrong ends the rollout at once; what it
-/// never does ends it at its deadline; at most <c>max_concurrent_rollouts</c> run at once.
+/// never does ends it at its deadline; at most <c>max_concurrent_rollouts</c> run at once, and waiting for one counts.
 /// </summary>
 [Collection(HttpCollection.Name)]
 public sealed class RemoteAgentDeadlineTests(HttpFixture fixture)
@@ -73,13 +73,20 @@ public sealed class RemoteAgentDeadlineTests(HttpFixture fixture)
     }
 
     [Fact]
-    public async Task No_more_than_max_concurrent_rollouts_of_one_agent_run_at_once()
+    public async Task No_more_than_max_concurrent_rollouts_of_one_agent_run_at_once_and_waiting_for_a_slot_counts_against_the_deadline()
     {
         using var server = await AgentServerProcess.StartAsync();
-        var agent = Agent(server.Url, timeout: 1, concurrency: 2);
+        var agent = Agent(server.Url, timeout: 1.5, concurrency: 2);
         var watch = Stopwatch.StartNew();
-        var results = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => agent.RunAsync(Rollout("never"), CancellationToken.None)));
+        var first = Enumerable.Range(0, 2).Select(_ => agent.RunAsync(Rollout("never"), CancellationToken.None)).ToList();
+        await Task.Delay(500);
+        var queued = Enumerable.Range(0, 2).Select(_ => agent.RunAsync(Rollout("never"), CancellationToken.None)).ToList();
+        var results = await Task.WhenAll(first.Concat(queued));
         Assert.All(results, t => Assert.Equal(AgentFailureKinds.Deadline, t.FailureKind));
-        Assert.InRange(watch.Elapsed.TotalSeconds, 1.9, 5); // two waves of two, each to its 1 s deadline
+        // the queued two ended at their own deadline (0.5 + 1.5 s), not a whole timeout after they got a slot (3 s)
+        Assert.InRange(watch.Elapsed.TotalSeconds, 1.9, 2.8);
+        var inits = server.Events().Where(e => e["kind"]!.GetValue<string>() == "init").Select(e => e["t"]!.GetValue<double>()).Order().ToList();
+        Assert.Equal(4, inits.Count);
+        Assert.True(inits[2] - inits[0] > 1.3, $"a queued rollout started {inits[2] - inits[0]:F2} s after the first: it did not wait for a slot"); // never three at once
     }
 }

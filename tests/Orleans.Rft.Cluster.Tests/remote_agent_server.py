@@ -39,6 +39,7 @@ def event(**fields):
     path = os.environ.get("AGENT_EVENTS")
     if not path:
         return
+    fields["t"] = time.time()
     with lock, open(path, "a", encoding="utf-8") as f:
         f.write(json.dumps(fields) + "\n")
 
