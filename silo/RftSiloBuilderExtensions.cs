@@ -48,6 +48,9 @@ public static class RftSiloBuilderExtensions
         silo.Services.AddSingleton<Agents.AgentFactory>(); // agent kinds (tools, remote) register as IAgentKind
         silo.Services.AddSingleton(sp => new Agents.Tools.McpToolbox(sp.GetService<Microsoft.Extensions.Logging.ILoggerFactory>())); // MCP servers: one per silo, shared by rollouts, stopped with the silo
         silo.Services.AddSingleton<Agents.IAgentKind, Agents.Tools.ToolsAgentKind>();
+        silo.Services.AddSingleton<Agents.Remote.RemoteRolloutRegistry>(); // the live remote rollouts: the /rollouts routes find them here
+        silo.Services.AddSingleton(options.RemoteAgentEndpoint());
+        silo.Services.AddSingleton<Agents.IAgentKind, Agents.Remote.RemoteAgentKind>();
         silo.Services.AddSingleton<TrainerRankRegistry>();
         silo.Services.AddSingleton<IArtifactStore>(_ => options.Artifacts == "blob"
             ? new BlobArtifactStore(options.AzureStorageConnectionString!, options.ArtifactsContainer, new ArtifactCache(

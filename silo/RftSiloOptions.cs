@@ -62,6 +62,21 @@ public sealed class RftSiloOptions
     /// <summary>Port of the OpenAI-compatible HTTP endpoint (<c>/v1/…</c>, <c>/healthz</c>, <c>/readyz</c>); 0 turns it off.</summary>
     public int HttpPort { get; set; } = 8080;
     /// <summary>
+    /// The base URL at which remote agents reach this silo's HTTP endpoint (their <c>model_base_url</c> is
+    /// <c>{PublicUrl}/rollouts/{rollout_id}/v1</c>); default <c>http://127.0.0.1:{HttpPort}</c>, which only
+    /// agents on this machine reach. In a cluster give each silo its own reachable address (a pod IP):
+    /// a rollout's calls must reach the silo that runs it.
+    /// </summary>
+    public string? PublicUrl { get; set; }
+
+    /// <summary>The public base URL in effect (<see cref="PublicUrl"/> or loopback on <see cref="HttpPort"/>), without a trailing slash.</summary>
+    public string EffectivePublicUrl => (PublicUrl ?? $"http://127.0.0.1:{HttpPort}").TrimEnd('/');
+    /// <summary>Where remote agents reach this silo, or (HTTP off) the error that says how to let them.</summary>
+    public Agents.Remote.RemoteAgentEndpoint RemoteAgentEndpoint() => HttpPort == 0
+        ? new(null, "remote agents call the model back through this silo's HTTP endpoint, which is off (Rft:HttpPort is 0); give Rft:HttpPort a port, and Rft:PublicUrl the address agents reach it at.")
+        : new(EffectivePublicUrl, null);
+
+    /// <summary>
     /// Bearer keys the HTTP endpoint accepts. With none (here or in <see cref="ApiKeysFile"/>) it listens
     /// on loopback only. Never logged.
     /// </summary>
@@ -101,6 +116,8 @@ public sealed class RftSiloOptions
         if (MaxUploadMiB < 1) throw new InvalidOperationException($"Rft:MaxUploadMiB is {MaxUploadMiB}; allow uploads of at least 1 MiB (default 20480).");
         if (MetricsExportIntervalSeconds < 1) throw new InvalidOperationException("Rft:MetricsExportIntervalSeconds must be ≥ 1.");
         if (HttpPort is < 0 or > 65535) throw new InvalidOperationException($"Rft:HttpPort is {HttpPort}; give a TCP port (default 8080) or 0 to turn the HTTP endpoint off.");
+        if (PublicUrl is not null && !(Uri.TryCreate(PublicUrl, UriKind.Absolute, out var pub) && pub.Scheme is "http" or "https" && pub.Query.Length == 0))
+            throw new InvalidOperationException($"Rft:PublicUrl is '{PublicUrl}'; give the http(s) base URL remote agents reach this silo at, such as http://10.0.0.5:8080 (no query).");
         if (ApiKeysFile is not null && !File.Exists(ApiKeysFile)) throw new InvalidOperationException($"Rft:ApiKeysFile '{ApiKeysFile}' does not exist; give a file of API keys, one a line.");
         if (ApiKeys.Any(string.IsNullOrWhiteSpace)) throw new InvalidOperationException("Rft:ApiKeys holds an empty key; remove it or give a non-empty key.");
         foreach (var (name, path) in Models)

@@ -51,6 +51,31 @@ if (args.Contains("--serving"))
     File.WriteAllText(Path.Combine(FindRepoRoot(), "bench", "results", "serving.json"), servingJson.ToJsonString(new() { WriteIndented = true }));
     return;
 }
+//   dotnet run -c Release --project bench/Orleans.Rft.Bench -- --remote-agent [--preset tiny] [--concurrency 1,8,32] [--max-tokens 16] [--rounds 4]
+if (args.Contains("--remote-agent"))
+{
+    var remotePreset = Arg("--preset", "tiny");
+    var levels = Arg("--concurrency", "1,8,32").Split(',').Select(int.Parse).ToList();
+    int remoteTokens = int.Parse(Arg("--max-tokens", "16")), remoteRounds = int.Parse(Arg("--rounds", "4"));
+    var (remoteRows, remoteParameters) = await RemoteAgentBenchmark.Run(remotePreset, levels, remoteTokens, remoteRounds);
+    Console.WriteLine($"remote agent, {remotePreset} ({remoteParameters / 1e6:F1}M parameters, CPU, {Environment.ProcessorCount} threads): one model call of {remoteTokens} tokens a rollout, {remoteRounds} rollouts a worker; in-cluster = the same generations through the generation service");
+    Console.WriteLine("| concurrent | rollouts | remote rollouts/s | in-cluster generations/s | overhead per call | p50 remote ms | p50 in-cluster ms | p50 difference ms |");
+    Console.WriteLine("|---|---|---|---|---|---|---|---|");
+    foreach (var r in remoteRows)
+        Console.WriteLine($"| {r.Concurrency} | {r.Rollouts} | {r.RolloutsPerSecond:F1} | {r.ClusterPerSecond:F1} | {r.OverheadPercent:F1} % | {r.RemoteP50Ms:F0} | {r.ClusterP50Ms:F0} | {r.OverheadMsPerCall:F0} |");
+    var remoteJson = new JsonObject
+    {
+        ["preset"] = remotePreset, ["parameters"] = remoteParameters, ["max_tokens"] = remoteTokens, ["rounds"] = remoteRounds, ["threads"] = Environment.ProcessorCount,
+        ["rows"] = new JsonArray(remoteRows.Select(r => (JsonNode)new JsonObject
+        {
+            ["concurrency"] = r.Concurrency, ["rollouts"] = r.Rollouts, ["rollouts_per_s"] = Finite(r.RolloutsPerSecond), ["in_cluster_per_s"] = Finite(r.ClusterPerSecond),
+            ["overhead_percent"] = Finite(r.OverheadPercent), ["remote_p50_ms"] = Finite(r.RemoteP50Ms), ["in_cluster_p50_ms"] = Finite(r.ClusterP50Ms),
+        }).ToArray()),
+    };
+    Directory.CreateDirectory(Path.Combine(FindRepoRoot(), "bench", "results"));
+    File.WriteAllText(Path.Combine(FindRepoRoot(), "bench", "results", "remote-agent.json"), remoteJson.ToJsonString(new() { WriteIndented = true }));
+    return;
+}
 //   dotnet run -c Release --project bench/Orleans.Rft.Bench -- --tokenizers [MODEL_DIR,MODEL_DIR…] [--ids-out DIR]
 if (args.Contains("--tokenizers"))
 {

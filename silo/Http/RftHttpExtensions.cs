@@ -16,7 +16,7 @@ namespace Orleans.Rft.Silo.Http;
 /// builder.UseOrleans(silo =&gt; silo.AddRft(options));
 /// builder.AddRftHttp(options);      // Kestrel on Rft:HttpPort (loopback only without API keys) + services
 /// var app = builder.Build();
-/// app.MapRftHttp();                 // /healthz, /readyz, /v1/models, /v1/chat/completions, /v1/completions
+/// app.MapRftHttp();                 // /healthz, /readyz, /v1/models, /v1/chat/completions, /v1/completions, /rollouts/{id}/v1/…, /logs
 /// await app.RunAsync();
 /// </code>
 /// </summary>
@@ -47,7 +47,10 @@ public static class RftHttpExtensions
         return builder;
     }
 
-    /// <summary>Health endpoints (no key), then the <c>/v1</c> group behind the API key check, with errors in OpenAI's shape.</summary>
+    /// <summary>
+    /// Health endpoints (no key), the <c>/v1</c> group behind the API key check, with errors in OpenAI's
+    /// shape, and the remote agents' routes (<see cref="RolloutsApi"/>: a rollout's token; <see cref="RolloutLogsApi"/>: a key or a rollout's token).
+    /// </summary>
     public static IEndpointRouteBuilder MapRftHttp(this IEndpointRouteBuilder app)
     {
         app.MapHealthApi();
@@ -58,6 +61,9 @@ public static class RftHttpExtensions
         v1.MapChatCompletionsApi();
         v1.MapCompletionsApi();
         v1.MapFallback("{*path}", UnknownPath); // behind the key check too, so it tells nothing to a caller without one
+        // Remote agents: outside the key check, each route checks the rollout's own token (or, for logs, a key).
+        app.MapRolloutsApi();
+        app.MapRolloutLogsApi();
         return app;
     }
 

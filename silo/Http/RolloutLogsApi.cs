@@ -1,0 +1,77 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Orleans.Rft.Agents.Remote;
+
+namespace Orleans.Rft.Silo.Http;
+
+/// <summary>
+/// Eval Protocol's structured-log push (what its tracing log handler sends to <c>{gateway}/logs</c>, and
+/// to <c>/v1/logs</c> after a 404): <c>{program, status, message, tags: ["rollout_id:…", …], extras}</c>.
+/// The first line for a live rollout whose status carries a code other than 101 (running) ends that
+/// rollout with it; <c>extras</c> plays the part of the status's <c>info</c> (<c>extras.score</c> is the
+/// agent's score). Lines without a status, for ended or unknown rollouts, are accepted and dropped: this
+/// silo keeps no log store.
+/// <para>Authorisation: a silo API key (<c>Rft:ApiKeys</c>; with none configured the endpoint is
+/// loopback-only and open, like <c>/v1</c>), or the token of every rollout the line names. The tracing
+/// handler sends one key per process (<c>FIREWORKS_API_KEY</c>) while an agent server runs many rollouts,
+/// so an agent server that pushes logs is given a silo API key; the rollout token works for one-rollout
+/// processes. A refused line ends nothing.</para>
+/// </summary>
+public static class RolloutLogsApi
+{
+    /// <summary>Tags one line may carry (a groupwise line names each of its rollouts): a named bound.</summary>
+    public const int MaxTags = 256;
+
+    public static void MapRolloutLogsApi(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/logs", PushAsync).AddEndpointFilter((context, next) => OpenAIErrors.Filter(context, next));
+        app.MapPost("/v1/logs", PushAsync).AddEndpointFilter((context, next) => OpenAIErrors.Filter(context, next));
+    }
+
+    static async Task<IResult> PushAsync(HttpContext http, RemoteRolloutRegistry registry, ApiKeys keys)
+    {
+        var body = await RequestFields.ReadBodyAsync(http.Request, http.RequestAborted);
+        var rollouts = RolloutIds(body);
+        if (rollouts.Count == 0) throw OpenAIError.BadRequest("'tags' names no rollout; tag the line \"rollout_id:<id>\" (the metadata.rollout_id of /init).", "tags");
+        (int? Code, string Message, JsonArray Details) status;
+        try { status = RolloutStatus.ParseStatus(body["status"], "status"); }
+        catch (FormatException e) { throw OpenAIError.BadRequest($"Not a log status: {e.Message}.", "status"); }
+        var extras = RequestFields.Object(body, "extras");
+        string program = body["program"] is JsonValue p && p.GetValueKind() == JsonValueKind.String ? p.GetValue<string>() : "an agent";
+
+        var authorization = http.Request.Headers.Authorization.ToString();
+        bool byKey = !keys.Required || keys.Accepts(authorization);
+        var sessions = rollouts.Select(registry.Find).OfType<RemoteRolloutSession>().ToList();
+        if (!byKey && (sessions.Count == 0 || !sessions.All(s => RemoteRolloutRegistry.Matches(s, authorization))))
+            return new OpenAIError(StatusCodes.Status401Unauthorized,
+                "Missing or incorrect key for this log line: send 'Authorization: Bearer <key>' with a silo API key (Rft:ApiKeys), or the api_key of the rollout it names.",
+                null, "invalid_request_error", "invalid_api_key").ToResult();
+
+        var ended = new JsonArray();
+        if (status.Code is int code && code != RolloutStatus.Running)
+        {
+            var final = new RolloutStatus(true, code, status.Message, status.Details, extras);
+            foreach (var s in sessions)
+                if (s.TryEnd(RolloutEnd.Of(final, $"a log line from {program}"))) ended.Add(s.RolloutId);
+        }
+        return TypedResults.Json(new JsonObject { ["accepted"] = true, ["ended"] = ended });
+    }
+
+    /// <summary>The rollout ids of the <c>rollout_id:…</c> tags, in order, once each.</summary>
+    static List<string> RolloutIds(JsonObject body)
+    {
+        if (body["tags"] is not JsonArray tags) throw RequestFields.Wrong("tags", body["tags"], "a list of strings such as \"rollout_id:<id>\"");
+        if (tags.Count > MaxTags) throw OpenAIError.BadRequest($"'tags' has {tags.Count} entries; a line may carry at most {MaxTags}.", "tags");
+        var ids = new List<string>();
+        for (int i = 0; i < tags.Count; i++)
+        {
+            if (tags[i] is not JsonValue v || v.GetValueKind() != JsonValueKind.String) throw RequestFields.Wrong($"tags[{i}]", tags[i], "a string");
+            var tag = v.GetValue<string>();
+            if (tag.StartsWith("rollout_id:", StringComparison.Ordinal) && tag["rollout_id:".Length..] is { Length: > 0 } id && !ids.Contains(id)) ids.Add(id);
+        }
+        return ids;
+    }
+}
