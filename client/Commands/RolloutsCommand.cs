@@ -18,20 +18,37 @@ public static class RolloutsCommand
         var step = new Option<int?>("--step") { Description = "0-based step (default: the latest)" };
         var worst = new Option<int?>("--worst") { Description = "only the K lowest rewards" };
         var best = new Option<int?>("--best") { Description = "only the K highest rewards" };
-        var command = new Command("rollouts", "show a step's rollouts") { id, step, worst, best };
-        command.SetAction((p, c) => JobCommands.WithCluster(p, c, async grains =>
+        var artifacts = new Option<string?>("--artifacts")
         {
-            await JobCommands.Get(grains, p.GetValue(id)!, c);
-            IEnumerable<Rollout> rollouts = await Jobs.RolloutReader.ReadAllAsync(grains.GetGrain<IJobGrain>(p.GetValue(id)!), p.GetValue(step), c);
-            if (p.GetValue(worst) is int w) rollouts = rollouts.OrderBy(r => r.Reward).Take(w);
-            else if (p.GetValue(best) is int b) rollouts = rollouts.OrderByDescending(r => r.Reward).Take(b);
-            var list = rollouts.ToList();
-            if (p.GetValue(Cli.Json)) { Cli.PrintJson(new JsonArray(list.Select(r => (JsonNode?)Json(r)).ToArray())); return Cli.Ok; }
-            if (list.Count == 0) Console.WriteLine("no rollouts for that step yet.");
-            foreach (var r in list) Write(Console.Out, r);
-            return Cli.Ok;
-        }));
+            Description = "read the rollouts from this local artifact folder (what `rft run` writes, .rft/artifacts) instead of a cluster: works after the run has ended",
+        };
+        var command = new Command("rollouts", "show a step's rollouts") { id, step, worst, best, artifacts };
+        command.SetAction(async (p, c) =>
+        {
+            if (p.GetValue(artifacts) is string folder)
+            {
+                var local = Jobs.LocalRollouts.Read(folder, p.GetValue(id)!, p.GetValue(step));
+                if (local.Error is string error) { Console.Error.WriteLine($"error: {error}"); return Cli.Failure; }
+                return Show(p, local.Rollouts!, worst, best);
+            }
+            return await JobCommands.WithCluster(p, c, async grains =>
+            {
+                await JobCommands.Get(grains, p.GetValue(id)!, c);
+                return Show(p, await Jobs.RolloutReader.ReadAllAsync(grains.GetGrain<IJobGrain>(p.GetValue(id)!), p.GetValue(step), c), worst, best);
+            });
+        });
         return command;
+    }
+
+    static int Show(ParseResult p, IEnumerable<Rollout> rollouts, Option<int?> worst, Option<int?> best)
+    {
+        if (p.GetValue(worst) is int w) rollouts = rollouts.OrderBy(r => r.Reward).Take(w);
+        else if (p.GetValue(best) is int b) rollouts = rollouts.OrderByDescending(r => r.Reward).Take(b);
+        var list = rollouts.ToList();
+        if (p.GetValue(Cli.Json)) { Cli.PrintJson(new JsonArray(list.Select(r => (JsonNode?)Json(r)).ToArray())); return Cli.Ok; }
+        if (list.Count == 0) Console.WriteLine("no rollouts for that step yet.");
+        foreach (var r in list) Write(Console.Out, r);
+        return Cli.Ok;
     }
 
     public static void Write(TextWriter output, Rollout r)

@@ -61,6 +61,7 @@ public static class RunCommand
                 Console.WriteLine($"{final.Status} after {final.Step} steps in {wall:hh\\:mm\\:ss}; eval reward {Fmt(final.BaselineEvalReward)} → {Fmt(final.LatestEvalReward)} (best {Fmt(final.BestEvalReward)} at step {final.BestStep?.ToString() ?? "-"})");
                 if (final.LastError is not null) Console.WriteLine($"error: {Cli.Redact(final.LastError)}");
                 if (adapter is not null) Console.WriteLine($"adapter (PEFT) exported to {outDir}");
+                Console.WriteLine($"rollouts: rft rollouts {id} --artifacts {p.GetValue(artifacts)} [--step N] [--best|--worst K]");
             }
             await host.StopAsync(CancellationToken.None);
             return final.Status == JobStatus.Completed ? Cli.Ok : Cli.Failure;

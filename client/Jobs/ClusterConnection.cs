@@ -72,6 +72,9 @@ public static class ClusterConnection
         var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateBuilder();
         QuietLogging(builder);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Error);
+        // The MCP client logs a protocol probe's fallback as a warning and start failures with stack traces;
+        // McpToolbox says what matters (a server's start, death and restart) in one line of its own.
+        builder.Logging.AddFilter("ModelContextProtocol", LogLevel.None);
         builder.Logging.AddFilter("Orleans.Rft.Silo.Http.RftHttpExtensions", LogLevel.Error); // its start note ("loopback only") is printed by rft serve itself
         builder.UseOrleans(silo => silo.AddRft(options));
         builder.AddRftHttp(options);

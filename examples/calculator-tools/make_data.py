@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the calculator-tools datasets deterministically (DESIGN §4 JSONL):
+"""Writes the calculator-tools datasets deterministically (the dataset JSONL of the README's job spec):
 
     python3 examples/calculator-tools/make_data.py examples/calculator-tools
 
