@@ -20,13 +20,14 @@ public sealed record RolloutEnd(RolloutStatus? Status, string? FailureKind = nul
 /// One live remote rollout on this silo: its token (kept as a digest), its deadline (when the token
 /// expires), the policy its model calls sample from, the messages and answer of each call (the
 /// conversation the evaluator scores), and the first end anyone reports — a polled or pushed status, a
-/// log line with a status, a wrong token, the deadline.
+/// log line with a status, repeated wrong tokens, the deadline.
 /// </summary>
 public sealed class RemoteRolloutSession
 {
     readonly List<(JsonArray Messages, JsonObject Answer)> exchanges = new();
     readonly TaskCompletionSource<RolloutEnd> end = new(TaskCreationOptions.RunContinuationsAsynchronously);
     readonly CancellationTokenSource ended = new();
+    int refused;
 
     internal RemoteRolloutSession(string rolloutId, string model, IPolicy policy, DateTimeOffset deadline, byte[] tokenDigest)
     {
@@ -53,6 +54,9 @@ public sealed class RemoteRolloutSession
         ended.Cancel(); // never disposed: it has no timer, and handlers may still hold the session
         return true;
     }
+
+    /// <summary>Counts one call refused for a wrong token; returns the count so far.</summary>
+    internal int Refuse() => Interlocked.Increment(ref refused);
 
     /// <summary>Records one answered model call: the messages it was given and the assistant message it got.</summary>
     public void Record(JsonArray messages, JsonObject answer)

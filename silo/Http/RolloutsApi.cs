@@ -32,12 +32,12 @@ public static class RolloutsApi
         app.ServiceProvider.GetService<RemoteAgentEndpoint>()?.MarkServed(); // remote agents may run in this host from now on
     }
 
-    /// <summary>The rollout's session, or OpenAI's 401 (a wrong token for a live rollout also ends it: <c>bad_token</c>).</summary>
+    /// <summary>The rollout's session, or OpenAI's 401, the same for every refusal (repeated wrong tokens end a live rollout: <c>bad_token</c>).</summary>
     static RemoteRolloutSession Authorize(HttpContext http, string rolloutId, RemoteRolloutRegistry registry)
     {
         var access = registry.Authorize(rolloutId, http.Request.Headers.Authorization.ToString());
         return access.Session ?? throw new OpenAIError(StatusCodes.Status401Unauthorized,
-            $"Incorrect API key for rollout '{rolloutId}': {access.Refusal}. Send 'Authorization: Bearer <api_key>' with the api_key of this rollout's /init.",
+            $"Incorrect API key for this rollout: {access.Refusal}. Send 'Authorization: Bearer <api_key>' with the api_key of this rollout's /init.",
             null, "invalid_request_error", "invalid_api_key");
     }
 

@@ -54,18 +54,37 @@ public sealed class RemoteRolloutRoutesTests(HttpFixture fixture)
     }
 
     [Fact]
-    public async Task A_wrong_token_is_refused_with_401_and_ends_the_rollout_as_bad_token()
+    public async Task A_wrong_token_is_refused_with_401_and_ends_the_rollout_as_bad_token_only_after_repeated_refusals()
     {
         var (session, _, policy) = Open();
         try
         {
             using var http = HttpTestClient.Raw(fixture.Host, "rft-rollout-guessed");
-            var (status, body) = await http.PostAsync($"rollouts/{session.RolloutId}/v1/chat/completions", Chat);
-            Assert.Equal(401, status);
-            Assert.Equal("invalid_api_key", body["error"]!["code"]!.GetValue<string>());
+            for (int i = 1; i <= RemoteRolloutRegistry.MaxRefusedCalls; i++)
+            {
+                Assert.False(session.End.IsCompleted, $"the rollout ended after {i - 1} refused calls; a stranger who knows its id could kill it");
+                var (status, body) = await http.PostAsync($"rollouts/{session.RolloutId}/v1/chat/completions", Chat);
+                Assert.Equal(401, status);
+                Assert.Equal("invalid_api_key", body["error"]!["code"]!.GetValue<string>());
+            }
             Assert.Empty(policy.Calls);
             var end = await session.End.WaitAsync(TimeSpan.FromSeconds(5));
             Assert.Equal(AgentFailureKinds.BadToken, end.FailureKind);
+        }
+        finally { Registry.Close(session.RolloutId); }
+    }
+
+    [Fact]
+    public async Task A_refusal_says_the_same_for_an_unknown_rollout_and_a_wrong_token()
+    {
+        var (session, _, _) = Open();
+        try
+        {
+            using var http = HttpTestClient.Raw(fixture.Host, "rft-rollout-guessed");
+            var (_, wrong) = await http.PostAsync($"rollouts/{session.RolloutId}/v1/chat/completions", Chat);
+            var (_, unknown) = await http.PostAsync($"rollouts/no-such-{Guid.NewGuid():N}/v1/chat/completions", Chat);
+            Assert.Equal(unknown["error"]!["message"]!.GetValue<string>(), wrong["error"]!["message"]!.GetValue<string>());
+            Assert.DoesNotContain(session.RolloutId, wrong["error"]!["message"]!.GetValue<string>());
         }
         finally { Registry.Close(session.RolloutId); }
     }
@@ -105,8 +124,9 @@ public sealed class RemoteRolloutRoutesTests(HttpFixture fixture)
             Assert.Equal(401, (await anonymous.PostAsync("logs", line)).Status);
             Assert.Equal(401, (await http.PostAsync("logs", line)).Status); // one rollout's token does not end another through logs
             Assert.False(other.End.IsCompleted);
-            // ...nor call its model: that is a wrong token for the other rollout, which ends it
-            Assert.Equal(401, (await http.PostAsync($"rollouts/{other.RolloutId}/v1/chat/completions", Chat)).Status);
+            // ...nor call its model: that is a wrong token for the other rollout, which ends it after repeated refusals
+            for (int i = 0; i < RemoteRolloutRegistry.MaxRefusedCalls; i++)
+                Assert.Equal(401, (await http.PostAsync($"rollouts/{other.RolloutId}/v1/chat/completions", Chat)).Status);
             Assert.Equal(AgentFailureKinds.BadToken, (await other.End).FailureKind);
             Assert.False(session.End.IsCompleted);
         }

@@ -15,7 +15,7 @@ AGENT_MODE environment variable (default "normal"):
   init_500      POST /init answers 500
   never         takes the rollout and never finishes
   garbage       one call, then GET /status answers a body that is not the protocol's
-  wrong_token   calls the model with a wrong token (expects 401), then waits
+  wrong_token   calls the model with a wrong token 5 times (expects 401 each), then waits
 
 It prints "listening <port>" on stdout once it serves, and writes one JSON line per event to the file
 named by AGENT_EVENTS (if set) so tests can check what the agent saw.
@@ -113,10 +113,11 @@ def run(init, mode):
         elif mode in ("error_status", "garbage"):
             chat(init, list(init["messages"]))
         elif mode == "wrong_token":
-            try:
-                chat(init, list(init["messages"]), token="rft-rollout-not-the-right-one")
-            except RuntimeError as e:
-                event(kind="refused", rollout_id=rid, error=str(e))
+            for _ in range(5):  # the silo ends the rollout as bad_token after 5 refused calls
+                try:
+                    chat(init, list(init["messages"]), token="rft-rollout-not-the-right-one")
+                except RuntimeError as e:
+                    event(kind="refused", rollout_id=rid, error=str(e))
             return
         elif mode == "never":
             return
