@@ -61,8 +61,16 @@ public sealed class RemoteRolloutRegistry
         return new RolloutAccess(session, null);
     }
 
-    /// <summary>A live rollout by id, for callers authorised otherwise (a silo API key on the log push).</summary>
+    /// <summary>A live rollout by id, for callers authorised otherwise (an agent log key on the log push).</summary>
     public RemoteRolloutSession? Find(string rolloutId) => live.TryGetValue(rolloutId, out var s) ? s : null;
+
+    /// <summary>Whether some live rollout takes the token in <paramref name="authorization"/> (the log push's check before it reads a body).</summary>
+    public bool AnyTakes(string? authorization)
+    {
+        bool match = false;
+        foreach (var session in live.Values) match |= Matches(session, authorization);
+        return match;
+    }
 
     /// <summary>Whether <paramref name="authorization"/> carries this rollout's token, compared in constant time.</summary>
     public static bool Matches(RemoteRolloutSession session, string? authorization)

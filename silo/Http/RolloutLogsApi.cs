@@ -18,12 +18,16 @@ namespace Orleans.Rft.Silo.Http;
 /// loopback-only and open, like <c>/v1</c>), or the token of every rollout the line names. The tracing
 /// handler sends one key per process (<c>FIREWORKS_API_KEY</c>) while an agent server runs many rollouts,
 /// so an agent server that pushes logs is given a silo API key; the rollout token works for one-rollout
-/// processes. A refused line ends nothing.</para>
+/// processes. A refused line ends nothing. The caller is checked from its headers before the body is read
+/// (a key, or a token some live rollout takes), and a body over <see cref="MaxBodyBytes"/> is refused with 413.</para>
 /// </summary>
 public static class RolloutLogsApi
 {
     /// <summary>Tags one line may carry (a groupwise line names each of its rollouts): a named bound.</summary>
     public const int MaxTags = 256;
+
+    /// <summary>The largest log line or pushed rollout status taken (64 KiB): they are a few hundred bytes; more is refused with 413 unparsed.</summary>
+    public const int MaxBodyBytes = 64 * 1024;
 
     public static void MapRolloutLogsApi(this IEndpointRouteBuilder app)
     {
@@ -33,7 +37,12 @@ public static class RolloutLogsApi
 
     static async Task<IResult> PushAsync(HttpContext http, RemoteRolloutRegistry registry, ApiKeys keys)
     {
-        var body = await RequestFields.ReadBodyAsync(http.Request, http.RequestAborted);
+        // Who calls is settled from the headers before the body is read: an anonymous caller costs no parsing.
+        var authorization = http.Request.Headers.Authorization.ToString();
+        bool byKey = !keys.Required || keys.Accepts(authorization);
+        if (!byKey && !registry.AnyTakes(authorization)) return Refused();
+
+        var body = await RequestFields.ReadBodyAsync(http.Request, http.RequestAborted, MaxBodyBytes);
         var rollouts = RolloutIds(body);
         if (rollouts.Count == 0) throw OpenAIError.BadRequest("'tags' names no rollout; tag the line \"rollout_id:<id>\" (the metadata.rollout_id of /init).", "tags");
         (int? Code, string Message, JsonArray Details) status;
@@ -42,13 +51,8 @@ public static class RolloutLogsApi
         var extras = RequestFields.Object(body, "extras");
         string program = body["program"] is JsonValue p && p.GetValueKind() == JsonValueKind.String ? p.GetValue<string>() : "an agent";
 
-        var authorization = http.Request.Headers.Authorization.ToString();
-        bool byKey = !keys.Required || keys.Accepts(authorization);
         var sessions = rollouts.Select(registry.Find).OfType<RemoteRolloutSession>().ToList();
-        if (!byKey && (sessions.Count == 0 || !sessions.All(s => RemoteRolloutRegistry.Matches(s, authorization))))
-            return new OpenAIError(StatusCodes.Status401Unauthorized,
-                "Missing or incorrect key for this log line: send 'Authorization: Bearer <key>' with a silo API key (Rft:ApiKeys), or the api_key of the rollout it names.",
-                null, "invalid_request_error", "invalid_api_key").ToResult();
+        if (!byKey && (sessions.Count == 0 || !sessions.All(s => RemoteRolloutRegistry.Matches(s, authorization)))) return Refused();
 
         var ended = new JsonArray();
         if (status.Code is int code && code != RolloutStatus.Running)
@@ -59,6 +63,10 @@ public static class RolloutLogsApi
         }
         return TypedResults.Json(new JsonObject { ["accepted"] = true, ["ended"] = ended });
     }
+
+    static IResult Refused() => new OpenAIError(StatusCodes.Status401Unauthorized,
+        "Missing or incorrect key for this log line: send 'Authorization: Bearer <key>' with a silo API key (Rft:ApiKeys), or the api_key of the rollout it names.",
+        null, "invalid_request_error", "invalid_api_key").ToResult();
 
     /// <summary>The rollout ids of the <c>rollout_id:…</c> tags, in order, once each.</summary>
     static List<string> RolloutIds(JsonObject body)

@@ -8,6 +8,7 @@ using Orleans.Rft.Engine.Models;
 using Orleans.Rft.Engine.Sampling;
 using Orleans.Rft.Engine.Tokenization;
 using Orleans.Rft.Silo;
+using Orleans.Rft.Silo.Http;
 
 namespace Orleans.Rft.Cluster.Tests;
 
@@ -157,6 +158,62 @@ public sealed class RemoteRolloutRoutesTests(HttpFixture fixture)
             var end = await session.End;
             Assert.Null(end.FailureKind);
             Assert.Equal(0.9, end.Status!.Reported().Score);
+        }
+        finally { Registry.Close(session.RolloutId); }
+    }
+
+    static JsonObject FinalLine(string rolloutId, string padding = "") => new()
+    {
+        ["status"] = new JsonObject { ["status_code"] = RolloutStatus.Finished, ["status_message"] = "m", ["status_details"] = new JsonArray() },
+        ["tags"] = new JsonArray($"rollout_id:{rolloutId}"), ["extras"] = new JsonObject { ["score"] = 1, ["padding"] = padding },
+    };
+
+    [Theory]
+    [InlineData("logs")]
+    [InlineData("v1/logs")]
+    public async Task A_log_push_without_a_key_is_refused_from_its_headers_before_its_body_is_read(string path)
+    {
+        using var anonymous = HttpTestClient.Raw(fixture.Host, null);
+        var (status, body) = await anonymous.PostAsync(path, "{ this is not JSON, and an anonymous caller's body is never parsed");
+        Assert.Equal(401, status);
+        Assert.Equal("invalid_api_key", body["error"]!["code"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData("logs")]
+    [InlineData("v1/logs")]
+    public async Task A_log_line_over_64_KiB_is_refused_with_413_and_ends_nothing(string path)
+    {
+        var (session, _, _) = Open();
+        try
+        {
+            using var http = HttpTestClient.Raw(fixture.Host);
+            var (status, body) = await http.PostAsync(path, FinalLine(session.RolloutId, new string('x', RolloutLogsApi.MaxBodyBytes)));
+            Assert.Equal(413, status);
+            Assert.Equal("request_too_large", body["error"]!["code"]!.GetValue<string>());
+            Assert.False(session.End.IsCompleted);
+            Assert.Equal(200, (await http.PostAsync(path, FinalLine(session.RolloutId))).Status); // a line of ordinary size still ends it
+            Assert.True(session.End.IsCompleted);
+        }
+        finally { Registry.Close(session.RolloutId); }
+    }
+
+    [Fact]
+    public async Task A_pushed_status_over_64_KiB_is_refused_with_413_and_ends_nothing()
+    {
+        var (session, token, _) = Open();
+        try
+        {
+            using var http = HttpTestClient.Raw(fixture.Host, token);
+            var status = new JsonObject
+            {
+                ["terminated"] = true, ["status"] = new JsonObject { ["code"] = RolloutStatus.Finished, ["message"] = "done", ["details"] = new JsonArray() },
+                ["info"] = new JsonObject { ["score"] = 1, ["padding"] = new string('x', RolloutLogsApi.MaxBodyBytes) },
+            };
+            var (code, body) = await http.PostAsync($"rollouts/{session.RolloutId}/status", status);
+            Assert.Equal(413, code);
+            Assert.Equal("request_too_large", body["error"]!["code"]!.GetValue<string>());
+            Assert.False(session.End.IsCompleted);
         }
         finally { Registry.Close(session.RolloutId); }
     }
