@@ -28,7 +28,7 @@ public sealed class RemoteAgentJobTests(HttpFixture fixture)
         try
         {
             if (run is not null) return run;
-            using var agent = await AgentServerProcess.StartAsync(new Dictionary<string, string> { ["RFT_LOG_KEY"] = HttpFixture.Key });
+            using var agent = await AgentServerProcess.StartAsync(new Dictionary<string, string> { ["RFT_LOG_KEY"] = HttpFixture.LogKey });
             var root = Path.Combine(fixture.Toy.Root, "remote-agent-job");
             Directory.CreateDirectory(root);
             var dataset = Path.Combine(root, "rows.jsonl");

@@ -142,7 +142,7 @@ public sealed class RemoteRolloutRoutesTests(HttpFixture fixture)
         var (session, _, _) = Open();
         try
         {
-            using var http = HttpTestClient.Raw(fixture.Host); // a silo API key, as Eval Protocol's tracing handler sends one
+            using var http = HttpTestClient.Raw(fixture.Host, HttpFixture.LogKey); // an agent log key, as Eval Protocol's tracing handler sends one
             JsonObject Line(int code, double score) => new()
             {
                 ["program"] = "agent", ["message"] = "step",
@@ -187,7 +187,7 @@ public sealed class RemoteRolloutRoutesTests(HttpFixture fixture)
         var (session, _, _) = Open();
         try
         {
-            using var http = HttpTestClient.Raw(fixture.Host);
+            using var http = HttpTestClient.Raw(fixture.Host, HttpFixture.LogKey);
             var (status, body) = await http.PostAsync(path, FinalLine(session.RolloutId, new string('x', RolloutLogsApi.MaxBodyBytes)));
             Assert.Equal(413, status);
             Assert.Equal("request_too_large", body["error"]!["code"]!.GetValue<string>());
@@ -196,6 +196,36 @@ public sealed class RemoteRolloutRoutesTests(HttpFixture fixture)
             Assert.True(session.End.IsCompleted);
         }
         finally { Registry.Close(session.RolloutId); }
+    }
+
+    [Theory]
+    [InlineData("logs")]
+    [InlineData("v1/logs")]
+    public async Task A_serving_key_cannot_end_a_rollout_through_logs_only_an_agent_log_key_or_its_token_can(string path)
+    {
+        var (byLogKey, _, _) = Open();
+        var (byToken, token, _) = Open();
+        try
+        {
+            using var serving = HttpTestClient.Raw(fixture.Host); // Rft:ApiKeys: may call the model, not set rewards
+            var (status, _) = await serving.PostAsync(path, FinalLine(byLogKey.RolloutId));
+            Assert.Equal(401, status);
+            Assert.False(byLogKey.End.IsCompleted);
+            using var logs = HttpTestClient.Raw(fixture.Host, HttpFixture.LogKey);
+            Assert.Equal(200, (await logs.PostAsync(path, FinalLine(byLogKey.RolloutId))).Status);
+            Assert.Null((await byLogKey.End.WaitAsync(TimeSpan.FromSeconds(5))).FailureKind);
+            using var own = HttpTestClient.Raw(fixture.Host, token);
+            Assert.Equal(200, (await own.PostAsync(path, FinalLine(byToken.RolloutId))).Status);
+            Assert.Null((await byToken.End.WaitAsync(TimeSpan.FromSeconds(5))).FailureKind);
+        }
+        finally { Registry.Close(byLogKey.RolloutId); Registry.Close(byToken.RolloutId); }
+    }
+
+    [Fact]
+    public void Agent_log_keys_must_not_be_empty()
+    {
+        var e = Assert.Throws<InvalidOperationException>(() => new RftSiloOptions { AgentLogKeys = [" "] }.Validate());
+        Assert.Contains("Rft:AgentLogKeys", e.Message);
     }
 
     [Fact]
