@@ -14,7 +14,7 @@ namespace Orleans.Rft.Agents.Remote;
 /// token; each call samples the policy and is recorded (<see cref="IPolicy.Calls"/>: the trajectory).</item>
 /// <item>It ends at the first of: <c>GET {url}/status</c> answering <c>terminated: true</c> (polled every
 /// <c>poll_interval_seconds</c>; a 404 stops polling), a status pushed to the silo or sent as a log line,
-/// a wrong token (<c>bad_token</c>), a garbage status (<c>bad_status</c>), the deadline (<c>deadline</c>,
+/// repeated wrong tokens (<c>bad_token</c>, after <see cref="RemoteRolloutRegistry.MaxRefusedCalls"/> refused calls), a garbage status (<c>bad_status</c>), the deadline (<c>deadline</c>,
 /// or <c>server_error</c> while <c>/init</c> kept failing).</item>
 /// </list>
 /// The deadline (<c>timeout_seconds</c>) runs from when the step starts the rollout, the wait for one of
