@@ -78,6 +78,9 @@ public sealed record RemoteAgentSpec(string Url, double TimeoutSeconds, int MaxC
         var url = r.RequiredString("url").TrimEnd('/');
         if (!(Uri.TryCreate(url, UriKind.Absolute, out var u) && u.Scheme is "http" or "https"))
             throw new SpecException(r.At("url"), $"'{url}' is not an http(s) URL of the agent server.");
+        // The silo appends /init and /status?rollout_id=… to the URL: a query or fragment would swallow them.
+        if (u.Query.Length > 0 || u.Fragment.Length > 0 || url.Contains('?') || url.Contains('#'))
+            throw new SpecException(r.At("url"), $"'{url}' has a query or fragment; give the agent server's base URL (such as http://agent:8000/base), to which /init and /status are appended.");
         // A step's rollouts are one grain call of at most 10 minutes (IRolloutWorkerGrain.Generate): a rollout ends well inside it.
         var timeout = r.Double("timeout_seconds", 120, 1, MaxTimeoutSeconds);
         var concurrency = r.Int("max_concurrent_rollouts", 16, 1, 4096);
@@ -85,7 +88,35 @@ public sealed record RemoteAgentSpec(string Url, double TimeoutSeconds, int MaxC
         var headers = new Dictionary<string, string>();
         if (r.Object("headers") is JsonObject h)
             foreach (var (k, v) in h)
-                headers[k] = v is JsonValue jv && jv.TryGetValue<string>(out var s) ? s : throw new SpecException($"{r.At("headers")}.{k}", "must be a string.");
+            {
+                var at = $"{r.At("headers")}.{k}";
+                var value = v is JsonValue jv && jv.TryGetValue<string>(out var s) ? s : throw new SpecException(at, "must be a string.");
+                CheckHeader(at, k, value);
+                headers[k] = value;
+            }
         return new RemoteAgentSpec(url, timeout, concurrency, poll, headers);
+    }
+
+    /// <summary>
+    /// Headers the HTTP client sets itself from the request (RFC 9110 §7.2, §8.6, RFC 9112 §6–7): one
+    /// given here would be refused or contradict the request, so it is refused at parse time instead.
+    /// </summary>
+    static readonly HashSet<string> Restricted = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Host", "Content-Length", "Content-Type", "Transfer-Encoding", "Connection", "Keep-Alive", "Upgrade", "TE", "Trailer", "Expect", "Proxy-Connection",
+    };
+
+    /// <summary>A header name is an RFC 9110 token (§5.6.2); a value has no control characters (§5.5), so no header can be split or smuggled.</summary>
+    static void CheckHeader(string at, string name, string value)
+    {
+        if (name.Length == 0 || !name.All(c => c < 128 && (char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c))))
+            throw new SpecException(at, $"'{name}' is not a valid HTTP header name (letters, digits and !#$%&'*+-.^_`|~ only).");
+        if (Restricted.Contains(name))
+            throw new SpecException(at, $"'{name}' is set by the HTTP client from the request itself; remove it (give authorisation or custom headers such as X-Team).");
+        using var probe = new System.Net.Http.HttpRequestMessage();
+        if (!probe.Headers.TryAddWithoutValidation(name, "x"))
+            throw new SpecException(at, $"'{name}' is a body (content) header, which .NET cannot send as a request header; remove it.");
+        if (value.Any(c => c is '\r' or '\n' or '\0' || (char.IsControl(c) && c != '\t')))
+            throw new SpecException(at, "holds a line break or control character, which an HTTP header value cannot carry; remove it.");
     }
 }

@@ -33,7 +33,7 @@ public static class AgentFailureKinds
     public const string ServerError = "server_error";      // 5xx or connection errors until the deadline
     public const string Deadline = "deadline";             // never finished within timeout_seconds
     public const string BadStatus = "bad_status";          // a status body that is not the protocol's, or an error code
-    public const string BadToken = "bad_token";            // the agent called the model with a wrong or expired token
+    public const string BadToken = "bad_token";            // the agent called the model with a wrong token, repeatedly (RemoteRolloutRegistry.MaxRefusedCalls)
     public const string ToolServer = "tool_server";        // an MCP server died or could not start
     public const string AgentError = "agent_error";        // the agent could not run at all (an exception, a template without a tool-call format)
     public const string Context = "context_full";          // not a failure of the agent: the conversation filled the context (recorded, trained)

@@ -81,6 +81,13 @@ public sealed class RftSiloOptions
     /// on loopback only. Never logged.
     /// </summary>
     [System.Text.Json.Serialization.JsonIgnore] public string[] ApiKeys { get; set; } = [];
+    /// <summary>
+    /// Bearer keys the remote agents' log push (<c>/logs</c>, <c>/v1/logs</c>) accepts besides each rollout's
+    /// own token: what an Eval Protocol agent server sends as <c>FIREWORKS_API_KEY</c>. Not the serving keys:
+    /// a log line ends rollouts and carries their rewards. With no keys here nor in <see cref="ApiKeys"/>, the
+    /// loopback-only endpoint takes any log line. Never logged.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore] public string[] AgentLogKeys { get; set; } = [];
     /// <summary>A file of API keys, one a line (blank lines and lines starting with '#' skipped).</summary>
     public string? ApiKeysFile { get; set; }
     /// <summary>
@@ -120,6 +127,7 @@ public sealed class RftSiloOptions
             throw new InvalidOperationException($"Rft:PublicUrl is '{PublicUrl}'; give the http(s) base URL remote agents reach this silo at, such as http://10.0.0.5:8080 (no query).");
         if (ApiKeysFile is not null && !File.Exists(ApiKeysFile)) throw new InvalidOperationException($"Rft:ApiKeysFile '{ApiKeysFile}' does not exist; give a file of API keys, one a line.");
         if (ApiKeys.Any(string.IsNullOrWhiteSpace)) throw new InvalidOperationException("Rft:ApiKeys holds an empty key; remove it or give a non-empty key.");
+        if (AgentLogKeys.Any(string.IsNullOrWhiteSpace)) throw new InvalidOperationException("Rft:AgentLogKeys holds an empty key; remove it or give a non-empty key.");
         foreach (var (name, path) in Models)
             if (string.IsNullOrWhiteSpace(path)) throw new InvalidOperationException($"Rft:Models:{name} is empty; give a model folder or an artifact: reference.");
         foreach (var (name, adapter) in Adapters)

@@ -14,7 +14,7 @@ namespace Orleans.Rft.Agents.Remote;
 /// token; each call samples the policy and is recorded (<see cref="IPolicy.Calls"/>: the trajectory).</item>
 /// <item>It ends at the first of: <c>GET {url}/status</c> answering <c>terminated: true</c> (polled every
 /// <c>poll_interval_seconds</c>; a 404 stops polling), a status pushed to the silo or sent as a log line,
-/// a wrong token (<c>bad_token</c>), a garbage status (<c>bad_status</c>), the deadline (<c>deadline</c>,
+/// repeated wrong tokens (<c>bad_token</c>, after <see cref="RemoteRolloutRegistry.MaxRefusedCalls"/> refused calls), a garbage status (<c>bad_status</c>), the deadline (<c>deadline</c>,
 /// or <c>server_error</c> while <c>/init</c> kept failing).</item>
 /// </list>
 /// The deadline (<c>timeout_seconds</c>) runs from when the step starts the rollout, the wait for one of
@@ -26,6 +26,11 @@ public sealed class RemoteAgent(RemoteAgentSpec spec, RemoteRolloutRegistry regi
 {
     /// <summary>Eval Protocol's own bounds on one call: /init must answer at once (30 s), /status within 15 s.</summary>
     static readonly TimeSpan InitCallTimeout = TimeSpan.FromSeconds(30), StatusCallTimeout = TimeSpan.FromSeconds(15);
+    /// <summary>
+    /// The most of an agent server's reply the silo reads (1 MiB): a status is a few hundred bytes, and one
+    /// rollout's reply must not take the silo's memory. A longer /status reply ends the rollout as <c>bad_status</c>.
+    /// </summary>
+    public const int MaxReplyBytes = 1 << 20;
     static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(250), MaxBackoff = TimeSpan.FromSeconds(4);
 
     readonly SemaphoreSlim slots = new(spec.MaxConcurrentRollouts, spec.MaxConcurrentRollouts);
@@ -118,7 +123,7 @@ public sealed class RemoteAgent(RemoteAgentSpec spec, RemoteRolloutRegistry regi
             {
                 using var request = Request(HttpMethod.Post, $"{spec.Url}/init");
                 request.Content = new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json"); // with a Content-Length: simple servers take no chunked bodies
-                using var response = await http.SendAsync(request, call.Token).ConfigureAwait(false);
+                using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, call.Token).ConfigureAwait(false);
                 int code = (int)response.StatusCode;
                 if (response.IsSuccessStatusCode) return true;
                 var text = await Snippet(response, call.Token).ConfigureAwait(false);
@@ -144,7 +149,7 @@ public sealed class RemoteAgent(RemoteAgentSpec spec, RemoteRolloutRegistry regi
         try
         {
             using var request = Request(HttpMethod.Get, $"{spec.Url}/status?rollout_id={Uri.EscapeDataString(session.RolloutId)}");
-            using var response = await http.SendAsync(request, call.Token).ConfigureAwait(false);
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, call.Token).ConfigureAwait(false);
             int code = (int)response.StatusCode;
             if (response.StatusCode == HttpStatusCode.NotFound)
             {
@@ -156,7 +161,11 @@ public sealed class RemoteAgent(RemoteAgentSpec spec, RemoteRolloutRegistry regi
                 progress.Problem($"; GET /status last answered {code} {response.ReasonPhrase}");
                 return null;
             }
-            var text = await response.Content.ReadAsStringAsync(call.Token).ConfigureAwait(false);
+            if (await ReadCappedAsync(response, call.Token).ConfigureAwait(false) is not string text)
+            {
+                session.TryEnd(RolloutEnd.Failed(AgentFailureKinds.BadStatus, $"GET {spec.Url}/status answered {code} with a body over {MaxReplyBytes / 1024} KiB; a status is {{terminated, info, status}}, a few hundred bytes"));
+                return null;
+            }
             if (!response.IsSuccessStatusCode)
             {
                 session.TryEnd(RolloutEnd.Failed(AgentFailureKinds.BadStatus, $"GET {spec.Url}/status answered {code} {response.ReasonPhrase}: {Shorten(text)}"));
@@ -188,8 +197,24 @@ public sealed class RemoteAgent(RemoteAgentSpec spec, RemoteRolloutRegistry regi
 
     static async Task<string> Snippet(HttpResponseMessage response, CancellationToken cancellation)
     {
-        try { return Shorten(await response.Content.ReadAsStringAsync(cancellation).ConfigureAwait(false)); }
+        try { return await ReadCappedAsync(response, cancellation).ConfigureAwait(false) is string text ? Shorten(text) : $"(a body over {MaxReplyBytes / 1024} KiB)"; }
         catch (Exception e) when (e is HttpRequestException or IOException) { return "(no body)"; }
+    }
+
+    /// <summary>The reply's body as text, or null when it is longer than <see cref="MaxReplyBytes"/> (read no further).</summary>
+    static async Task<string?> ReadCappedAsync(HttpResponseMessage response, CancellationToken cancellation)
+    {
+        if (response.Content.Headers.ContentLength > MaxReplyBytes) return null;
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellation).ConfigureAwait(false);
+        var body = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int n;
+        while ((n = await stream.ReadAsync(chunk, cancellation).ConfigureAwait(false)) > 0)
+        {
+            if (body.Length + n > MaxReplyBytes) return null;
+            body.Write(chunk, 0, n);
+        }
+        return System.Text.Encoding.UTF8.GetString(body.GetBuffer(), 0, (int)body.Length);
     }
 
     static string Shorten(string text)

@@ -13,9 +13,9 @@ public sealed class RemoteAgentKind(RemoteRolloutRegistry registry, RemoteAgentE
     {
         PooledConnectionLifetime = TimeSpan.FromMinutes(5), // DNS changes of the agent server are seen
         ConnectTimeout = TimeSpan.FromSeconds(10),
-        AutomaticDecompression = DecompressionMethods.All,
+        AutomaticDecompression = DecompressionMethods.None, // a small gzip body must not become a huge one: replies are read raw, capped
         MaxConnectionsPerServer = 1024,
-    }) { Timeout = Timeout.InfiniteTimeSpan };
+    }) { Timeout = Timeout.InfiniteTimeSpan, MaxResponseContentBufferSize = RemoteAgent.MaxReplyBytes };
 
     public string Type => "remote";
 

@@ -35,25 +35,42 @@ public sealed class RemoteRolloutRegistry
     /// <summary>Ends the rollout's life here: its token is refused from now on.</summary>
     public void Close(string rolloutId) => live.TryRemove(rolloutId, out _);
 
+    /// <summary>Refused calls with a wrong token after which a live rollout ends as <c>bad_token</c>.</summary>
+    public const int MaxRefusedCalls = 5;
+
+    /// <summary>The one reason every refusal gives: it tells a caller nothing about which rollouts exist.</summary>
+    public const string Refusal = "no live rollout here takes this token (a wrong or missing token, an expired or ended rollout, or one that runs on another silo)";
+
     /// <summary>
-    /// Checks an <c>Authorization</c> header for a rollout. A wrong token for a live rollout ends that
-    /// rollout at once (<c>bad_token</c>): an agent that holds the wrong key cannot train it. An expired
-    /// token (past the deadline) and an unknown rollout are refused alike, so a refusal tells nothing.
+    /// Checks an <c>Authorization</c> header for a rollout. An unknown rollout, a wrong token and an expired
+    /// token are refused alike (<see cref="Refusal"/>), so a refusal tells nothing. A wrong token does not end
+    /// the rollout at once — anyone who learnt a rollout id could then kill it — but after
+    /// <see cref="MaxRefusedCalls"/> refused calls it does (<c>bad_token</c>): an agent that holds the wrong
+    /// key cannot train it, and gives up its slot well before the deadline.
     /// </summary>
     public RolloutAccess Authorize(string rolloutId, string? authorization)
     {
-        if (!live.TryGetValue(rolloutId, out var session)) return new RolloutAccess(null, "no live rollout has this id (it ended, or runs on another silo)");
+        if (!live.TryGetValue(rolloutId, out var session)) return new RolloutAccess(null, Refusal);
         if (!Matches(session, authorization))
         {
-            session.TryEnd(RolloutEnd.Failed(AgentFailureKinds.BadToken, "the agent called the silo with a wrong or missing token for this rollout"));
-            return new RolloutAccess(null, "the token is not this rollout's");
+            if (session.Refuse() >= MaxRefusedCalls)
+                session.TryEnd(RolloutEnd.Failed(AgentFailureKinds.BadToken, $"the silo refused {MaxRefusedCalls} calls for this rollout with a wrong or missing token"));
+            return new RolloutAccess(null, Refusal);
         }
-        if (clock.GetUtcNow() > session.Deadline) return new RolloutAccess(null, "the rollout's token expired with its deadline");
+        if (clock.GetUtcNow() > session.Deadline) return new RolloutAccess(null, Refusal);
         return new RolloutAccess(session, null);
     }
 
-    /// <summary>A live rollout by id, for callers authorised otherwise (a silo API key on the log push).</summary>
+    /// <summary>A live rollout by id, for callers authorised otherwise (an agent log key on the log push).</summary>
     public RemoteRolloutSession? Find(string rolloutId) => live.TryGetValue(rolloutId, out var s) ? s : null;
+
+    /// <summary>Whether some live rollout takes the token in <paramref name="authorization"/> (the log push's check before it reads a body).</summary>
+    public bool AnyTakes(string? authorization)
+    {
+        bool match = false;
+        foreach (var session in live.Values) match |= Matches(session, authorization);
+        return match;
+    }
 
     /// <summary>Whether <paramref name="authorization"/> carries this rollout's token, compared in constant time.</summary>
     public static bool Matches(RemoteRolloutSession session, string? authorization)

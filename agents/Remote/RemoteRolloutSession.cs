@@ -18,15 +18,18 @@ public sealed record RolloutEnd(RolloutStatus? Status, string? FailureKind = nul
 
 /// <summary>
 /// One live remote rollout on this silo: its token (kept as a digest), its deadline (when the token
-/// expires), the policy its model calls sample from, the messages and answer of each call (the
+/// expires), the policy its model calls sample from, the messages and answer of its last call (the
 /// conversation the evaluator scores), and the first end anyone reports — a polled or pushed status, a
-/// log line with a status, a wrong token, the deadline.
+/// log line with a status, repeated wrong tokens, the deadline.
 /// </summary>
 public sealed class RemoteRolloutSession
 {
-    readonly List<(JsonArray Messages, JsonObject Answer)> exchanges = new();
+    readonly object gate = new();
+    (JsonArray Messages, JsonObject Answer)? last; // only the last call counts (Conversation): earlier ones are not kept
+    int exchanges;
     readonly TaskCompletionSource<RolloutEnd> end = new(TaskCreationOptions.RunContinuationsAsynchronously);
     readonly CancellationTokenSource ended = new();
+    int refused;
 
     internal RemoteRolloutSession(string rolloutId, string model, IPolicy policy, DateTimeOffset deadline, byte[] tokenDigest)
     {
@@ -54,13 +57,20 @@ public sealed class RemoteRolloutSession
         return true;
     }
 
-    /// <summary>Records one answered model call: the messages it was given and the assistant message it got.</summary>
+    /// <summary>Counts one call refused for a wrong token; returns the count so far.</summary>
+    internal int Refuse() => Interlocked.Increment(ref refused);
+
+    /// <summary>
+    /// Records one answered model call: the messages it was given and the assistant message it got. Only
+    /// the last call is kept, as only it makes the conversation: an agent's many long calls cost one call's memory.
+    /// </summary>
     public void Record(JsonArray messages, JsonObject answer)
     {
-        lock (exchanges) exchanges.Add((messages, answer));
+        lock (gate) { last = (messages, answer); exchanges++; }
     }
 
-    public int Exchanges { get { lock (exchanges) return exchanges.Count; } }
+    /// <summary>Model calls answered for this rollout.</summary>
+    public int Exchanges { get { lock (gate) return exchanges; } }
 
     /// <summary>
     /// The conversation after the row's prompt: the last call's messages past the prompt (all of them
@@ -69,10 +79,10 @@ public sealed class RemoteRolloutSession
     public JsonArray Conversation(JsonArray rowPrompt)
     {
         (JsonArray Messages, JsonObject Answer) last;
-        lock (exchanges)
+        lock (gate)
         {
-            if (exchanges.Count == 0) return new JsonArray();
-            last = exchanges[^1];
+            if (this.last is not { } kept) return new JsonArray();
+            last = kept;
         }
         int skip = StartsWith(last.Messages, rowPrompt) ? rowPrompt.Count : 0;
         var result = new JsonArray();

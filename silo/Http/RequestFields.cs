@@ -9,10 +9,14 @@ namespace Orleans.Rft.Silo.Http;
 /// </summary>
 public static class RequestFields
 {
-    public static async Task<JsonObject> ReadBodyAsync(Microsoft.AspNetCore.Http.HttpRequest request, CancellationToken cancellation)
+    /// <summary>
+    /// The request's JSON object body. With <paramref name="maxBytes"/>, a longer body is refused with 413
+    /// before it is parsed (read no further than the limit): for small control messages such as a log line.
+    /// </summary>
+    public static async Task<JsonObject> ReadBodyAsync(Microsoft.AspNetCore.Http.HttpRequest request, CancellationToken cancellation, int? maxBytes = null)
     {
         JsonNode? node;
-        try { node = await JsonNode.ParseAsync(request.Body, cancellationToken: cancellation); }
+        try { node = await JsonNode.ParseAsync(maxBytes is int max ? await ReadCappedAsync(request, max, cancellation) : request.Body, cancellationToken: cancellation); }
         catch (JsonException e) { throw OpenAIError.BadRequest($"The request body is not valid JSON ({e.Message}); send a JSON object.", null); }
         catch (Microsoft.AspNetCore.Http.BadHttpRequestException e) // Kestrel's own refusals while reading: past MaxRequestBodySize (413), a body cut short (400)
         {
@@ -24,6 +28,24 @@ public static class RequestFields
         // A lone surrogate escape ("\ud800") parses but throws when its string is read: refuse it here, naming where it is.
         if (Orleans.Rft.Engine.Data.StrictJson.InvalidText(body) is string bad)
             throw OpenAIError.BadRequest($"{bad} holds a lone UTF-16 surrogate escape (such as \\ud800 without its pair), which is no character; send the character itself, or its full surrogate pair.", bad.Split(' ')[0]);
+        return body;
+    }
+
+    /// <summary>The body in memory, or 413 in OpenAI's shape once it passes <paramref name="maxBytes"/>.</summary>
+    static async Task<Stream> ReadCappedAsync(Microsoft.AspNetCore.Http.HttpRequest request, int maxBytes, CancellationToken cancellation)
+    {
+        OpenAIError TooLarge() => new(Microsoft.AspNetCore.Http.StatusCodes.Status413PayloadTooLarge,
+            $"The request body is over {maxBytes / 1024} KiB, the most this endpoint takes (a log line or a rollout status is a few hundred bytes).", null, "invalid_request_error", "request_too_large");
+        if (request.ContentLength > maxBytes) throw TooLarge();
+        var body = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int n;
+        while ((n = await request.Body.ReadAsync(chunk, cancellation)) > 0)
+        {
+            if (body.Length + n > maxBytes) throw TooLarge();
+            body.Write(chunk, 0, n);
+        }
+        body.Position = 0;
         return body;
     }
 

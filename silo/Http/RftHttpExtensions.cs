@@ -35,6 +35,7 @@ public static class RftHttpExtensions
         });
         var services = builder.Services;
         services.AddSingleton(keys);
+        services.AddSingleton(new AgentLogKeys(options));
         // What a judge without base_url calls (the grains read it, EvaluatorGrain.OwnEndpoint): this endpoint over loopback.
         services.AddSingleton(Orleans.Rft.Evaluators.ClusterEndpoint.Serving(new Uri($"http://127.0.0.1:{options.HttpPort}/v1"), keys.Internal));
         services.AddSingleton<IDeployedModels, GrainDeployedModels>();
@@ -49,7 +50,7 @@ public static class RftHttpExtensions
 
     /// <summary>
     /// Health endpoints (no key), the <c>/v1</c> group behind the API key check, with errors in OpenAI's
-    /// shape, and the remote agents' routes (<see cref="RolloutsApi"/>: a rollout's token; <see cref="RolloutLogsApi"/>: a key or a rollout's token).
+    /// shape, and the remote agents' routes (<see cref="RolloutsApi"/>: a rollout's token; <see cref="RolloutLogsApi"/>: an agent log key or a rollout's token).
     /// </summary>
     public static IEndpointRouteBuilder MapRftHttp(this IEndpointRouteBuilder app)
     {
@@ -61,7 +62,7 @@ public static class RftHttpExtensions
         v1.MapChatCompletionsApi();
         v1.MapCompletionsApi();
         v1.MapFallback("{*path}", UnknownPath); // behind the key check too, so it tells nothing to a caller without one
-        // Remote agents: outside the key check, each route checks the rollout's own token (or, for logs, a key).
+        // Remote agents: outside the key check, each route checks the rollout's own token (or, for logs, an Rft:AgentLogKeys key).
         app.MapRolloutsApi();
         app.MapRolloutLogsApi();
         return app;

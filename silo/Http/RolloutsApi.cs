@@ -17,7 +17,7 @@ namespace Orleans.Rft.Silo.Http;
 /// change temperature, top_p or top_k, which are the policy being trained. <c>n</c> is 1. The messages are
 /// rendered with the job's template and chat_template_kwargs (the request's are not used).
 /// <c>GET …/v1/models</c> lists the one model; <c>POST /rollouts/{id}/status</c> takes a pushed
-/// <c>{terminated, info, status}</c>. All of them take only that rollout's token (<c>api_key</c> of its
+/// <c>{terminated, info, status}</c> of at most 64 KiB. All of them take only that rollout's token (<c>api_key</c> of its
 /// /init); they sit outside the API-key check of <c>/v1</c>.
 /// </summary>
 public static class RolloutsApi
@@ -32,12 +32,12 @@ public static class RolloutsApi
         app.ServiceProvider.GetService<RemoteAgentEndpoint>()?.MarkServed(); // remote agents may run in this host from now on
     }
 
-    /// <summary>The rollout's session, or OpenAI's 401 (a wrong token for a live rollout also ends it: <c>bad_token</c>).</summary>
+    /// <summary>The rollout's session, or OpenAI's 401, the same for every refusal (repeated wrong tokens end a live rollout: <c>bad_token</c>).</summary>
     static RemoteRolloutSession Authorize(HttpContext http, string rolloutId, RemoteRolloutRegistry registry)
     {
         var access = registry.Authorize(rolloutId, http.Request.Headers.Authorization.ToString());
         return access.Session ?? throw new OpenAIError(StatusCodes.Status401Unauthorized,
-            $"Incorrect API key for rollout '{rolloutId}': {access.Refusal}. Send 'Authorization: Bearer <api_key>' with the api_key of this rollout's /init.",
+            $"Incorrect API key for this rollout: {access.Refusal}. Send 'Authorization: Bearer <api_key>' with the api_key of this rollout's /init.",
             null, "invalid_request_error", "invalid_api_key");
     }
 
@@ -143,7 +143,7 @@ public static class RolloutsApi
     static async Task<IResult> PushStatusAsync(HttpContext http, string rolloutId, RemoteRolloutRegistry registry)
     {
         var session = Authorize(http, rolloutId, registry);
-        var body = await RequestFields.ReadBodyAsync(http.Request, http.RequestAborted);
+        var body = await RequestFields.ReadBodyAsync(http.Request, http.RequestAborted, RolloutLogsApi.MaxBodyBytes);
         RolloutStatus status;
         try { status = RolloutStatus.ParseBody(body, terminatedRequired: false); }
         catch (FormatException e)

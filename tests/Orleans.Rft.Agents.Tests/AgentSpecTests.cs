@@ -17,6 +17,8 @@ public sealed class AgentSpecTests
         var remote = Assert.IsType<RemoteAgentSpec>(AgentSpec.Parse("""{"type":"remote","url":"http://agent:8000/","headers":{"X-Team":"a"}}"""));
         Assert.Equal(("http://agent:8000", 120.0, 16, 1.0), (remote.Url, remote.TimeoutSeconds, remote.MaxConcurrentRollouts, remote.PollIntervalSeconds));
         Assert.Equal("a", remote.Headers["X-Team"]);
+        var authorised = Assert.IsType<RemoteAgentSpec>(AgentSpec.Parse("""{"type":"remote","url":"https://agent/base","headers":{"Authorization":"Bearer k","X-Api-Key":"k 1"}}"""));
+        Assert.Equal("Bearer k", authorised.Headers["Authorization"]); // authorisation and custom headers pass
     }
 
     [Theory]
@@ -31,6 +33,15 @@ public sealed class AgentSpecTests
     [InlineData("""{"type":"remote","url":"agent:8000"}""", "agent.url")]
     [InlineData("""{"type":"remote","url":"http://a","timeout_seconds":0}""", "agent.timeout_seconds")]
     [InlineData("""{"type":"remote","url":"http://a","poll_every":1}""", "agent.poll_every")]
+    [InlineData("""{"type":"remote","url":"http://a/base?x=1"}""", "agent.url")]
+    [InlineData("""{"type":"remote","url":"http://a/base#top"}""", "agent.url")]
+    [InlineData("""{"type":"remote","url":"http://a","headers":{"Bad Name":"v"}}""", "agent.headers.Bad Name")]
+    [InlineData("""{"type":"remote","url":"http://a","headers":{"X-Team:":"v"}}""", "agent.headers.X-Team:")]
+    [InlineData("""{"type":"remote","url":"http://a","headers":{"Content-Type":"text/plain"}}""", "agent.headers.Content-Type")]
+    [InlineData("""{"type":"remote","url":"http://a","headers":{"Content-Length":"5"}}""", "agent.headers.Content-Length")]
+    [InlineData("""{"type":"remote","url":"http://a","headers":{"Host":"evil"}}""", "agent.headers.Host")]
+    [InlineData("""{"type":"remote","url":"http://a","headers":{"Content-Encoding":"gzip"}}""", "agent.headers.Content-Encoding")]
+    [InlineData("""{"type":"remote","url":"http://a","headers":{"X-Team":"a\r\nX-Evil: 1"}}""", "agent.headers.X-Team")]
     public void A_bad_field_is_named_by_its_path(string json, string path)
     {
         var e = Assert.Throws<SpecException>(() => AgentSpec.Read(JsonNode.Parse(json)));

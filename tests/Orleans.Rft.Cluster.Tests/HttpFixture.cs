@@ -23,6 +23,8 @@ namespace Orleans.Rft.Cluster.Tests;
 public sealed class HttpFixture : IAsyncLifetime
 {
     public const string Key = "sk-test-8f1d2c";
+    /// <summary>The key agent servers push log lines with (<c>Rft:AgentLogKeys</c>), not a serving key.</summary>
+    public const string LogKey = "rft-agent-log-test-5b7e";
     public const string WeatherQuestion = "What is the weather in Paris?";
     public const string ToolCallText = "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n</tool_call>";
     public const string ToolResult = "sunny, 21 C";
@@ -69,6 +71,7 @@ public sealed class HttpFixture : IAsyncLifetime
     {
         Devices = "cpu", ArtifactsPath = ArtifactsRoot, AllowLocalPaths = true,
         ApiKeys = withKey ? [Key] : [],
+        AgentLogKeys = withKey ? [LogKey] : [],
         Models = new() { ["toy"] = Toy.ModelDir, ["toolbot"] = ToolModelDir },
         Adapters = new() { ["toy-lora"] = new ServedAdapterOptions { Path = AdapterDir, BaseModel = "toy" } },
     };

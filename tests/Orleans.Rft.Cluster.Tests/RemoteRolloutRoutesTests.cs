@@ -8,6 +8,7 @@ using Orleans.Rft.Engine.Models;
 using Orleans.Rft.Engine.Sampling;
 using Orleans.Rft.Engine.Tokenization;
 using Orleans.Rft.Silo;
+using Orleans.Rft.Silo.Http;
 
 namespace Orleans.Rft.Cluster.Tests;
 
@@ -54,18 +55,37 @@ public sealed class RemoteRolloutRoutesTests(HttpFixture fixture)
     }
 
     [Fact]
-    public async Task A_wrong_token_is_refused_with_401_and_ends_the_rollout_as_bad_token()
+    public async Task A_wrong_token_is_refused_with_401_and_ends_the_rollout_as_bad_token_only_after_repeated_refusals()
     {
         var (session, _, policy) = Open();
         try
         {
             using var http = HttpTestClient.Raw(fixture.Host, "rft-rollout-guessed");
-            var (status, body) = await http.PostAsync($"rollouts/{session.RolloutId}/v1/chat/completions", Chat);
-            Assert.Equal(401, status);
-            Assert.Equal("invalid_api_key", body["error"]!["code"]!.GetValue<string>());
+            for (int i = 1; i <= RemoteRolloutRegistry.MaxRefusedCalls; i++)
+            {
+                Assert.False(session.End.IsCompleted, $"the rollout ended after {i - 1} refused calls; a stranger who knows its id could kill it");
+                var (status, body) = await http.PostAsync($"rollouts/{session.RolloutId}/v1/chat/completions", Chat);
+                Assert.Equal(401, status);
+                Assert.Equal("invalid_api_key", body["error"]!["code"]!.GetValue<string>());
+            }
             Assert.Empty(policy.Calls);
             var end = await session.End.WaitAsync(TimeSpan.FromSeconds(5));
             Assert.Equal(AgentFailureKinds.BadToken, end.FailureKind);
+        }
+        finally { Registry.Close(session.RolloutId); }
+    }
+
+    [Fact]
+    public async Task A_refusal_says_the_same_for_an_unknown_rollout_and_a_wrong_token()
+    {
+        var (session, _, _) = Open();
+        try
+        {
+            using var http = HttpTestClient.Raw(fixture.Host, "rft-rollout-guessed");
+            var (_, wrong) = await http.PostAsync($"rollouts/{session.RolloutId}/v1/chat/completions", Chat);
+            var (_, unknown) = await http.PostAsync($"rollouts/no-such-{Guid.NewGuid():N}/v1/chat/completions", Chat);
+            Assert.Equal(unknown["error"]!["message"]!.GetValue<string>(), wrong["error"]!["message"]!.GetValue<string>());
+            Assert.DoesNotContain(session.RolloutId, wrong["error"]!["message"]!.GetValue<string>());
         }
         finally { Registry.Close(session.RolloutId); }
     }
@@ -105,8 +125,9 @@ public sealed class RemoteRolloutRoutesTests(HttpFixture fixture)
             Assert.Equal(401, (await anonymous.PostAsync("logs", line)).Status);
             Assert.Equal(401, (await http.PostAsync("logs", line)).Status); // one rollout's token does not end another through logs
             Assert.False(other.End.IsCompleted);
-            // ...nor call its model: that is a wrong token for the other rollout, which ends it
-            Assert.Equal(401, (await http.PostAsync($"rollouts/{other.RolloutId}/v1/chat/completions", Chat)).Status);
+            // ...nor call its model: that is a wrong token for the other rollout, which ends it after repeated refusals
+            for (int i = 0; i < RemoteRolloutRegistry.MaxRefusedCalls; i++)
+                Assert.Equal(401, (await http.PostAsync($"rollouts/{other.RolloutId}/v1/chat/completions", Chat)).Status);
             Assert.Equal(AgentFailureKinds.BadToken, (await other.End).FailureKind);
             Assert.False(session.End.IsCompleted);
         }
@@ -121,7 +142,7 @@ public sealed class RemoteRolloutRoutesTests(HttpFixture fixture)
         var (session, _, _) = Open();
         try
         {
-            using var http = HttpTestClient.Raw(fixture.Host); // a silo API key, as Eval Protocol's tracing handler sends one
+            using var http = HttpTestClient.Raw(fixture.Host, HttpFixture.LogKey); // an agent log key, as Eval Protocol's tracing handler sends one
             JsonObject Line(int code, double score) => new()
             {
                 ["program"] = "agent", ["message"] = "step",
@@ -137,6 +158,92 @@ public sealed class RemoteRolloutRoutesTests(HttpFixture fixture)
             var end = await session.End;
             Assert.Null(end.FailureKind);
             Assert.Equal(0.9, end.Status!.Reported().Score);
+        }
+        finally { Registry.Close(session.RolloutId); }
+    }
+
+    static JsonObject FinalLine(string rolloutId, string padding = "") => new()
+    {
+        ["status"] = new JsonObject { ["status_code"] = RolloutStatus.Finished, ["status_message"] = "m", ["status_details"] = new JsonArray() },
+        ["tags"] = new JsonArray($"rollout_id:{rolloutId}"), ["extras"] = new JsonObject { ["score"] = 1, ["padding"] = padding },
+    };
+
+    [Theory]
+    [InlineData("logs")]
+    [InlineData("v1/logs")]
+    public async Task A_log_push_without_a_key_is_refused_from_its_headers_before_its_body_is_read(string path)
+    {
+        using var anonymous = HttpTestClient.Raw(fixture.Host, null);
+        var (status, body) = await anonymous.PostAsync(path, "{ this is not JSON, and an anonymous caller's body is never parsed");
+        Assert.Equal(401, status);
+        Assert.Equal("invalid_api_key", body["error"]!["code"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData("logs")]
+    [InlineData("v1/logs")]
+    public async Task A_log_line_over_64_KiB_is_refused_with_413_and_ends_nothing(string path)
+    {
+        var (session, _, _) = Open();
+        try
+        {
+            using var http = HttpTestClient.Raw(fixture.Host, HttpFixture.LogKey);
+            var (status, body) = await http.PostAsync(path, FinalLine(session.RolloutId, new string('x', RolloutLogsApi.MaxBodyBytes)));
+            Assert.Equal(413, status);
+            Assert.Equal("request_too_large", body["error"]!["code"]!.GetValue<string>());
+            Assert.False(session.End.IsCompleted);
+            Assert.Equal(200, (await http.PostAsync(path, FinalLine(session.RolloutId))).Status); // a line of ordinary size still ends it
+            Assert.True(session.End.IsCompleted);
+        }
+        finally { Registry.Close(session.RolloutId); }
+    }
+
+    [Theory]
+    [InlineData("logs")]
+    [InlineData("v1/logs")]
+    public async Task A_serving_key_cannot_end_a_rollout_through_logs_only_an_agent_log_key_or_its_token_can(string path)
+    {
+        var (byLogKey, _, _) = Open();
+        var (byToken, token, _) = Open();
+        try
+        {
+            using var serving = HttpTestClient.Raw(fixture.Host); // Rft:ApiKeys: may call the model, not set rewards
+            var (status, _) = await serving.PostAsync(path, FinalLine(byLogKey.RolloutId));
+            Assert.Equal(401, status);
+            Assert.False(byLogKey.End.IsCompleted);
+            using var logs = HttpTestClient.Raw(fixture.Host, HttpFixture.LogKey);
+            Assert.Equal(200, (await logs.PostAsync(path, FinalLine(byLogKey.RolloutId))).Status);
+            Assert.Null((await byLogKey.End.WaitAsync(TimeSpan.FromSeconds(5))).FailureKind);
+            using var own = HttpTestClient.Raw(fixture.Host, token);
+            Assert.Equal(200, (await own.PostAsync(path, FinalLine(byToken.RolloutId))).Status);
+            Assert.Null((await byToken.End.WaitAsync(TimeSpan.FromSeconds(5))).FailureKind);
+        }
+        finally { Registry.Close(byLogKey.RolloutId); Registry.Close(byToken.RolloutId); }
+    }
+
+    [Fact]
+    public void Agent_log_keys_must_not_be_empty()
+    {
+        var e = Assert.Throws<InvalidOperationException>(() => new RftSiloOptions { AgentLogKeys = [" "] }.Validate());
+        Assert.Contains("Rft:AgentLogKeys", e.Message);
+    }
+
+    [Fact]
+    public async Task A_pushed_status_over_64_KiB_is_refused_with_413_and_ends_nothing()
+    {
+        var (session, token, _) = Open();
+        try
+        {
+            using var http = HttpTestClient.Raw(fixture.Host, token);
+            var status = new JsonObject
+            {
+                ["terminated"] = true, ["status"] = new JsonObject { ["code"] = RolloutStatus.Finished, ["message"] = "done", ["details"] = new JsonArray() },
+                ["info"] = new JsonObject { ["score"] = 1, ["padding"] = new string('x', RolloutLogsApi.MaxBodyBytes) },
+            };
+            var (code, body) = await http.PostAsync($"rollouts/{session.RolloutId}/status", status);
+            Assert.Equal(413, code);
+            Assert.Equal("request_too_large", body["error"]!["code"]!.GetValue<string>());
+            Assert.False(session.End.IsCompleted);
         }
         finally { Registry.Close(session.RolloutId); }
     }

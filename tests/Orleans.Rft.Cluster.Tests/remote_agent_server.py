@@ -15,7 +15,8 @@ AGENT_MODE environment variable (default "normal"):
   init_500      POST /init answers 500
   never         takes the rollout and never finishes
   garbage       one call, then GET /status answers a body that is not the protocol's
-  wrong_token   calls the model with a wrong token (expects 401), then waits
+  huge_status   one call, then GET /status answers a finished status padded past 2 MiB
+  wrong_token   calls the model with a wrong token 5 times (expects 401 each), then waits
 
 It prints "listening <port>" on stdout once it serves, and writes one JSON line per event to the file
 named by AGENT_EVENTS (if set) so tests can check what the agent saw.
@@ -110,13 +111,14 @@ def run(init, mode):
             rewritten = [dict(m) for m in messages]
             rewritten[-1]["content"] = rewritten[-1]["content"] + " Answer again."
             chat(init, rewritten + [{"role": "assistant", "content": first.get("content") or "ok"}, {"role": "user", "content": "go on"}])
-        elif mode in ("error_status", "garbage"):
+        elif mode in ("error_status", "garbage", "huge_status"):
             chat(init, list(init["messages"]))
         elif mode == "wrong_token":
-            try:
-                chat(init, list(init["messages"]), token="rft-rollout-not-the-right-one")
-            except RuntimeError as e:
-                event(kind="refused", rollout_id=rid, error=str(e))
+            for _ in range(5):  # the silo ends the rollout as bad_token after 5 refused calls
+                try:
+                    chat(init, list(init["messages"]), token="rft-rollout-not-the-right-one")
+                except RuntimeError as e:
+                    event(kind="refused", rollout_id=rid, error=str(e))
             return
         elif mode == "never":
             return
@@ -186,6 +188,10 @@ class Handler(BaseHTTPRequestHandler):
             return self.answer(404, {"error": "this agent pushes its status"})
         if state["mode"] == "garbage" and state["status"] is None:
             return self.answer(200, b"<html>not a status</html>")
+        if state["mode"] == "huge_status" and state["status"] is not None:
+            padded = {"terminated": True, "status": {"code": 100, "message": "Rollout finished", "details": []},
+                      "info": {"score": 1.0, "padding": "x" * (2 << 20)}}
+            return self.answer(200, padded)
         if state["status"] is None:
             return self.answer(200, {"terminated": False, "status": {"code": 101, "message": "Rollout is running", "details": []}})
         return self.answer(200, state["status"])
