@@ -15,10 +15,19 @@ namespace Orleans.Rft.Agents.Tools;
 /// and reads the tools again; the call that met the dead session fails with
 /// <see cref="McpServerUnavailableException"/>.
 /// </summary>
-sealed class McpServerConnection(McpServerSpec spec, ILoggerFactory loggers) : IAsyncDisposable
+sealed class McpServerConnection(McpServerSpec spec, ILoggerFactory loggers, TimeSpan startTimeout) : IAsyncDisposable
 {
     /// <summary>Starting a server and listing its tools (an interpreter's start-up, imports): generous, but bounded.</summary>
-    public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan DefaultStartTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long a failed start is remembered: the rollouts that waited on it, and those that come
+    /// within this time, get its error at once instead of each making its own start attempt in turn
+    /// (a server that hangs at start-up would otherwise cost every rollout a whole start timeout).
+    /// </summary>
+    public static readonly TimeSpan FailureMemory = TimeSpan.FromSeconds(30);
+
+    TimeSpan StartTimeout => startTimeout;
 
     /// <summary>How long a failed call waits for the session to report its end before it is judged a tool error (the transport closes a moment after the process dies).</summary>
     static readonly TimeSpan DeathGrace = TimeSpan.FromMilliseconds(500);
@@ -28,6 +37,7 @@ sealed class McpServerConnection(McpServerSpec spec, ILoggerFactory loggers) : I
     readonly SemaphoreSlim gate = new(1, 1);
     readonly ILogger log = loggers.CreateLogger<McpToolbox>();
     Session? current;
+    (DateTime Until, string Reason)? lastFailure;
     bool disposed;
 
     public string Name => spec.Name;
@@ -120,11 +130,15 @@ sealed class McpServerConnection(McpServerSpec spec, ILoggerFactory loggers) : I
     {
         var s = Volatile.Read(ref current);
         if (s is not null && !s.Client.Completion.IsCompleted) return s;
-        await gate.WaitAsync(cancellation);
+        ThrowIfRecentlyFailed();
+        // Bounded: the holder's start attempt ends within the start timeout, so a longer wait means it is stuck.
+        if (!await gate.WaitAsync(StartTimeout + TimeSpan.FromSeconds(5), cancellation))
+            throw new McpServerUnavailableException(spec.Name, $"another rollout's start of it did not finish within {StartTimeout.TotalSeconds:0} s.");
         try
         {
             ObjectDisposedException.ThrowIf(disposed, this);
             if (current is not null && !current.Client.Completion.IsCompleted) return current;
+            ThrowIfRecentlyFailed(); // the start this caller waited for failed: its error, now
             if (current is not null) { await Close(current.Client); current = null; }
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
             deadline.CancelAfter(StartTimeout);
@@ -134,12 +148,13 @@ sealed class McpServerConnection(McpServerSpec spec, ILoggerFactory loggers) : I
                 var options = new McpClientOptions
                 {
                     ClientInfo = new Implementation { Name = "orleans-rft", Version = typeof(McpServerConnection).Assembly.GetName().Version?.ToString() ?? "0" },
-                    InitializationTimeout = StartTimeout,
+                    InitializationTimeout = StartTimeout + TimeSpan.FromSeconds(1), // the deadline below is the bound; this only backs it up
                 };
                 client = await McpClient.CreateAsync(Transport(), options, loggers, deadline.Token);
                 var tools = await client.ListToolsAsync(cancellationToken: deadline.Token);
                 current = new Session(client, tools.Select(t => t.ProtocolTool).ToList());
                 Starts++;
+                lastFailure = null;
                 log.LogInformation("MCP server {Server} {Action}: {Tools} tools", spec.Name, Starts == 1 ? "started" : "restarted", current.Tools.Count);
                 return current;
             }
@@ -147,11 +162,18 @@ sealed class McpServerConnection(McpServerSpec spec, ILoggerFactory loggers) : I
             {
                 if (client is not null) await Close(client);
                 var what = spec.Url is not null ? $"at {spec.Url} could not be reached" : $"could not be started ('{spec.Command} {string.Join(' ', spec.Args)}' in {spec.Cwd ?? Environment.CurrentDirectory})";
-                var why = e is OperationCanceledException ? $"no answer within {StartTimeout.TotalSeconds:0} s" : e.Message;
+                var why = e is OperationCanceledException or TimeoutException || deadline.IsCancellationRequested ? $"no answer within {StartTimeout.TotalSeconds:0} s" : e.Message;
+                lastFailure = (DateTime.UtcNow + FailureMemory, $"{what}: {why}");
                 throw new McpServerUnavailableException(spec.Name, $"{what}: {why}", e);
             }
         }
         finally { gate.Release(); }
+    }
+
+    void ThrowIfRecentlyFailed()
+    {
+        if (lastFailure is { } f && DateTime.UtcNow < f.Until)
+            throw new McpServerUnavailableException(spec.Name, $"{f.Reason} (a start within the last {FailureMemory.TotalSeconds:0} s failed; it is tried again after {f.Until:HH:mm:ss} UTC).");
     }
 
     IClientTransport Transport() => spec.Url is string url

@@ -1,0 +1,43 @@
+using System.Diagnostics;
+using Orleans.Rft.Agents.Tools;
+
+namespace Orleans.Rft.Agents.Tests;
+
+/// <summary>A server that hangs at start-up costs the silo one start timeout, not one per rollout.</summary>
+public sealed class McpStartFailureTests : IAsyncLifetime
+{
+    static readonly TimeSpan Start = TimeSpan.FromSeconds(2);
+    readonly McpToolbox toolbox = new() { StartTimeout = Start };
+
+    public Task InitializeAsync() => Task.CompletedTask;
+    public async Task DisposeAsync() => await toolbox.DisposeAsync();
+
+    static ToolsAgentSpec Hanging() =>
+        new(4, 1, [new McpServerSpec("sleeper", "python3", ["-c", "import time; time.sleep(3600)"], new Dictionary<string, string>(), null)]);
+
+    [Fact]
+    public async Task Rollouts_waiting_on_a_hanging_start_fail_with_its_error_once_it_times_out_and_new_ones_fail_at_once()
+    {
+        var agent = new ToolsAgent(Hanging(), toolbox);
+        var watch = Stopwatch.StartNew();
+        var ended = await Task.WhenAll(Enumerable.Range(0, 3).Select(async i =>
+        {
+            var t = await agent.RunAsync(new ScriptedPolicy(["x"]).Rollout("Hi.", id: $"r{i}"), CancellationToken.None);
+            return (Trajectory: t, At: watch.Elapsed);
+        }));
+        foreach (var (t, at) in ended)
+        {
+            Assert.Equal(AgentFailureKinds.ToolServer, t.FailureKind);
+            Assert.True(t.Failure!.Contains("no answer within 2 s"), t.Failure);
+            // One attempt: the start timeout plus up to 2 s to stop the process (the transport's shutdown timeout).
+            // Without remembering the failure each waiter makes its own attempt in turn: ~4, ~8, ~12 s.
+            Assert.True(at < Start + TimeSpan.FromSeconds(3.5), $"a rollout ended after {at}; the start timeout is {Start}");
+        }
+
+        var again = Stopwatch.StartNew();
+        var late = await agent.RunAsync(new ScriptedPolicy(["x"]).Rollout("Hi.", id: "r3"), CancellationToken.None);
+        Assert.Equal(AgentFailureKinds.ToolServer, late.FailureKind);
+        Assert.Contains("no answer within 2 s", late.Failure);
+        Assert.True(again.Elapsed < TimeSpan.FromSeconds(0.5), $"a rollout after the failed start waited {again.Elapsed}");
+    }
+}
