@@ -10,14 +10,36 @@ namespace Orleans.Rft.Agents.Tools;
 /// messages and sample again — until a final answer (a turn without calls), <c>max_turns</c> model
 /// calls, or a full context. A malformed call, an unknown tool, a tool error or a timeout becomes a
 /// <c>tool</c> message the model can read and recover from; only a dead MCP server fails the rollout.
-/// Tool calls are awaited I/O: the device keeps decoding other sequences meanwhile.
+/// Tool calls are awaited I/O: the device keeps decoding other sequences meanwhile. The whole rollout
+/// ends at <c>timeout_seconds</c> as <see cref="AgentFailureKinds.Deadline"/>, with the calls made so far.
 /// </summary>
 public sealed class ToolsAgent(ToolsAgentSpec spec, McpToolbox toolbox) : IAgent
 {
     public async Task<AgentTrajectory> RunAsync(AgentRollout rollout, CancellationToken cancellation)
     {
+        // The whole rollout's deadline (timeout_seconds): a tool that hangs turn after turn must not outlast the step's worker call.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        deadline.CancelAfter(TimeSpan.FromSeconds(spec.TimeoutSeconds));
+        var progress = new Progress();
+        try { return await RunAsync(rollout, progress, deadline.Token); }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellation.IsCancellationRequested)
+        {
+            return new AgentTrajectory(rollout.Policy.Calls, progress.Added, progress.ToolCalls, progress.ToolErrors, AgentFailureKinds.Deadline,
+                $"the rollout did not finish within timeout_seconds ({spec.TimeoutSeconds:0.###} s); it had made {rollout.Policy.Calls.Count} model calls and {progress.ToolCalls} tool calls.");
+        }
+    }
+
+    /// <summary>What the rollout has done so far, kept for a rollout that ends at its deadline.</summary>
+    sealed class Progress
+    {
+        public readonly JsonArray Added = new();
+        public int ToolCalls, ToolErrors;
+    }
+
+    async Task<AgentTrajectory> RunAsync(AgentRollout rollout, Progress progress, CancellationToken cancellation)
+    {
         var policy = rollout.Policy;
-        var added = new JsonArray();
+        var added = progress.Added;
         if (ToolCallParsers.DetectName(policy.Template) is not string format)
             return AgentTrajectory.Failed(AgentFailureKinds.AgentError,
                 $"the model's chat template ({policy.Template.Name}) shows no tool-call format (hermes <tool_call>, llama3 JSON, mistral [TOOL_CALLS], pythonic); tools agents need a template that renders tools.");
@@ -28,8 +50,7 @@ public sealed class ToolsAgent(ToolsAgentSpec spec, McpToolbox toolbox) : IAgent
         var tools = offered.Functions.Count > 0 ? offered.Functions : null;
         var conversation = rollout.Messages.ToList();
         var prompt = policy.Render(conversation, tools);
-        int toolCalls = 0, toolErrors = 0;
-        AgentTrajectory Result(string? kind = null, string? why = null) => new(policy.Calls, added, toolCalls, toolErrors, kind, why);
+        AgentTrajectory Result(string? kind = null, string? why = null) => new(policy.Calls, added, progress.ToolCalls, progress.ToolErrors, kind, why);
 
         for (int turn = 1; ; turn++)
         {
@@ -50,8 +71,8 @@ public sealed class ToolsAgent(ToolsAgentSpec spec, McpToolbox toolbox) : IAgent
             {
                 conversation.Add(message);
                 added.Add(ToJson(message));
-                toolCalls++;
-                if (error) toolErrors++;
+                progress.ToolCalls++;
+                if (error) progress.ToolErrors++;
             }
             (prompt, _) = NextTurnPrompt.Build(policy, tools, before, call, conversation);
             if (prompt.Length + policy.Options.MaxTokens > policy.MaxContextTokens)

@@ -164,4 +164,22 @@ public sealed class ToolsAgentTests : IAsyncLifetime
         Assert.Contains("/nonexistent/mcp-server", t.Failure);
         Assert.Empty(t.Calls);
     }
+
+    [Fact]
+    public async Task A_rollout_that_keeps_calling_a_hanging_tool_ends_at_its_deadline_as_deadline_with_its_calls_so_far()
+    {
+        var policy = new ScriptedPolicy([ToolCall("hang", "{}"), ToolCall("hang", "{}"), ToolCall("hang", "{}"), ToolCall("hang", "{}"), "never sampled"]);
+        var spec = new ToolsAgentSpec(64, 1.5, [McpTestServer.Spec()], TimeoutSeconds: 4);
+        await OfferedTools.ResolveAsync(spec.McpServers, toolbox, null, CancellationToken.None); // the server's start is not the rollout's
+        var watch = Stopwatch.StartNew();
+        var t = await new ToolsAgent(spec, toolbox).RunAsync(policy.Rollout("Wait."), CancellationToken.None);
+        watch.Stop();
+
+        Assert.Equal(AgentFailureKinds.Deadline, t.FailureKind);
+        Assert.Contains("timeout_seconds (4 s)", t.Failure);
+        Assert.Equal(3, t.Calls.Count);                                     // hangs of 1.5 s each: the third call's tool runs into the deadline
+        Assert.Equal((2, 2), (t.ToolCalls, t.ToolErrors));
+        Assert.Equal(["assistant", "tool", "assistant", "tool", "assistant"], t.Messages.Select(m => m!["role"]!.GetValue<string>()));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5.5), $"the rollout took {watch.Elapsed}; its deadline is 4 s");
+    }
 }
