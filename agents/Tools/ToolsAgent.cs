@@ -15,6 +15,13 @@ namespace Orleans.Rft.Agents.Tools;
 /// </summary>
 public sealed class ToolsAgent(ToolsAgentSpec spec, McpToolbox toolbox) : IAgent
 {
+    /// <summary>
+    /// The most of one tool result the model reads (64 Ki characters): a tool that returns megabytes
+    /// would otherwise fill the context and the recorded rollout (which crosses the cluster in one
+    /// message page) for nothing; the rest is cut with a note the model can read.
+    /// </summary>
+    public const int MaxToolResultChars = 64 << 10;
+
     public async Task<AgentTrajectory> RunAsync(AgentRollout rollout, CancellationToken cancellation)
     {
         // The whole rollout's deadline (timeout_seconds): a tool that hangs turn after turn must not outlast the step's worker call.
@@ -92,7 +99,15 @@ public sealed class ToolsAgent(ToolsAgentSpec spec, McpToolbox toolbox) : IAgent
             var arguments = JsonNode.Parse(call.Function.Arguments) as JsonObject ?? new JsonObject();
             result = await toolbox.CallAsync(server, name, arguments, TimeSpan.FromSeconds(spec.ToolTimeoutSeconds), cancellation);
         }
-        return (new ChatMessage("tool", result.Text, ToolCallId: call.Id, Name: name), result.IsError);
+        return (new ChatMessage("tool", Capped(result.Text), ToolCallId: call.Id, Name: name), result.IsError);
+    }
+
+    /// <summary>A tool result of at most <see cref="MaxToolResultChars"/> characters plus a note saying how much was cut.</summary>
+    public static string Capped(string text)
+    {
+        if (text.Length <= MaxToolResultChars) return text;
+        int keep = char.IsHighSurrogate(text[MaxToolResultChars - 1]) ? MaxToolResultChars - 1 : MaxToolResultChars; // never split a surrogate pair
+        return $"{text[..keep]}\n[cut: the tool returned {text.Length} characters; only the first {keep} are shown]";
     }
 
     /// <summary>An OpenAI <c>tool</c> message: <c>{"role": "tool", "tool_call_id"?, "name"?, "content"}</c>.</summary>

@@ -182,4 +182,16 @@ public sealed class ToolsAgentTests : IAsyncLifetime
         Assert.Equal(["assistant", "tool", "assistant", "tool", "assistant"], t.Messages.Select(m => m!["role"]!.GetValue<string>()));
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5.5), $"the rollout took {watch.Elapsed}; its deadline is 4 s");
     }
+
+    [Fact]
+    public async Task A_tool_result_over_64_KiB_is_cut_with_a_note_the_model_reads()
+    {
+        var policy = new ScriptedPolicy([ToolCall("big", """{"n": 1000000}"""), "Long."], maxContextTokens: 1 << 20);
+        var t = await new ToolsAgent(McpTestServer.Agent(), toolbox).RunAsync(policy.Rollout("Say x."), CancellationToken.None);
+
+        var result = Content(t.Messages[1]);
+        Assert.StartsWith(new string('x', ToolsAgent.MaxToolResultChars), result);
+        Assert.EndsWith("[cut: the tool returned 1000000 characters; only the first 65536 are shown]", result);
+        Assert.True(result.Length < ToolsAgent.MaxToolResultChars + 200, $"the tool message has {result.Length} characters");
+    }
 }
