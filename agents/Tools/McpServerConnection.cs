@@ -32,7 +32,7 @@ sealed class McpServerConnection(McpServerSpec spec, ILoggerFactory loggers, Tim
     /// <summary>How long a failed call waits for the session to report its end before it is judged a tool error (the transport closes a moment after the process dies).</summary>
     static readonly TimeSpan DeathGrace = TimeSpan.FromMilliseconds(500);
 
-    sealed record Session(McpClient Client, IReadOnlyList<Tool> Tools);
+    sealed record Session(McpClient Client, IReadOnlyList<Tool> Tools, McpStdioProcess? Process);
 
     readonly SemaphoreSlim gate = new(1, 1);
     readonly ILogger log = loggers.CreateLogger<McpToolbox>();
@@ -102,7 +102,7 @@ sealed class McpServerConnection(McpServerSpec spec, ILoggerFactory loggers, Tim
         await gate.WaitAsync();
         try { if (ReferenceEquals(current, session)) current = null; }
         finally { gate.Release(); }
-        await Close(session.Client);
+        await Close(session);
     }
 
     static async Task<bool> Ended(Session session)
@@ -111,19 +111,12 @@ sealed class McpServerConnection(McpServerSpec spec, ILoggerFactory loggers, Tim
         return await Task.WhenAny(completion, Task.Delay(DeathGrace)) == completion;
     }
 
-    static string Describe(Session session) => session.Client.Completion.IsCompletedSuccessfully
+    static string Describe(Session session) => session.Process is { } p ? p.Describe() : session.Client.Completion.IsCompletedSuccessfully
         ? session.Client.Completion.Result switch
         {
-            StdioClientCompletionDetails d => $"exit code {d.ExitCode?.ToString() ?? "unknown"}{Tail(d.StandardErrorTail)}",
             var d => d.Exception?.Message ?? "session closed",
         }
         : "session closed";
-
-    static string Tail(IEnumerable<string>? lines)
-    {
-        var tail = lines?.TakeLast(3).ToList();
-        return tail is { Count: > 0 } ? $"; stderr: {string.Join(" | ", tail)}" : "";
-    }
 
     /// <summary>The live session, opening one when there is none or the last has ended.</summary>
     async Task<Session> SessionAsync(CancellationToken cancellation)
@@ -139,10 +132,11 @@ sealed class McpServerConnection(McpServerSpec spec, ILoggerFactory loggers, Tim
             ObjectDisposedException.ThrowIf(disposed, this);
             if (current is not null && !current.Client.Completion.IsCompleted) return current;
             ThrowIfRecentlyFailed(); // the start this caller waited for failed: its error, now
-            if (current is not null) { await Close(current.Client); current = null; }
+            if (current is not null) { await Close(current); current = null; }
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
             deadline.CancelAfter(StartTimeout);
             McpClient? client = null;
+            McpStdioProcess? process = null;
             try
             {
                 var options = new McpClientOptions
@@ -150,9 +144,13 @@ sealed class McpServerConnection(McpServerSpec spec, ILoggerFactory loggers, Tim
                     ClientInfo = new Implementation { Name = "orleans-rft", Version = typeof(McpServerConnection).Assembly.GetName().Version?.ToString() ?? "0" },
                     InitializationTimeout = StartTimeout + TimeSpan.FromSeconds(1), // the deadline below is the bound; this only backs it up
                 };
-                client = await McpClient.CreateAsync(Transport(), options, loggers, deadline.Token);
+                IClientTransport transport;
+                if (spec.Url is string url)
+                    transport = new HttpClientTransport(new HttpClientTransportOptions { Endpoint = new Uri(url), TransportMode = HttpTransportMode.StreamableHttp, Name = spec.Name, ConnectionTimeout = StartTimeout }, loggers);
+                else transport = (process = McpStdioProcess.Start(spec, loggers)).Transport;
+                client = await McpClient.CreateAsync(transport, options, loggers, deadline.Token);
                 var tools = await client.ListToolsAsync(cancellationToken: deadline.Token);
-                current = new Session(client, tools.Select(t => t.ProtocolTool).ToList());
+                current = new Session(client, tools.Select(t => t.ProtocolTool).ToList(), process);
                 Starts++;
                 lastFailure = null;
                 log.LogInformation("MCP server {Server} {Action}: {Tools} tools", spec.Name, Starts == 1 ? "started" : "restarted", current.Tools.Count);
@@ -161,8 +159,11 @@ sealed class McpServerConnection(McpServerSpec spec, ILoggerFactory loggers, Tim
             catch (Exception e) when (!cancellation.IsCancellationRequested)
             {
                 if (client is not null) await Close(client);
+                string? died = null;
+                if (process is not null) { await process.DisposeAsync(); died = process.Describe(); }
                 var what = spec.Url is not null ? $"at {spec.Url} could not be reached" : $"could not be started ('{spec.Command} {string.Join(' ', spec.Args)}' in {spec.Cwd ?? Environment.CurrentDirectory})";
                 var why = e is OperationCanceledException or TimeoutException || deadline.IsCancellationRequested ? $"no answer within {StartTimeout.TotalSeconds:0} s" : e.Message;
+                if (died is not null && died != "session closed") why = $"{why} ({died})";
                 lastFailure = (DateTime.UtcNow + FailureMemory, $"{what}: {why}");
                 throw new McpServerUnavailableException(spec.Name, $"{what}: {why}", e);
             }
@@ -175,18 +176,6 @@ sealed class McpServerConnection(McpServerSpec spec, ILoggerFactory loggers, Tim
         if (lastFailure is { } f && DateTime.UtcNow < f.Until)
             throw new McpServerUnavailableException(spec.Name, $"{f.Reason} (a start within the last {FailureMemory.TotalSeconds:0} s failed; it is tried again after {f.Until:HH:mm:ss} UTC).");
     }
-
-    IClientTransport Transport() => spec.Url is string url
-        ? new HttpClientTransport(new HttpClientTransportOptions { Endpoint = new Uri(url), TransportMode = HttpTransportMode.StreamableHttp, Name = spec.Name, ConnectionTimeout = StartTimeout }, loggers)
-        : new StdioClientTransport(new StdioClientTransportOptions
-        {
-            Name = spec.Name,
-            Command = spec.Command!,
-            Arguments = spec.Args.ToList(),
-            EnvironmentVariables = spec.Env.ToDictionary(e => e.Key, e => (string?)e.Value),
-            WorkingDirectory = spec.Cwd,
-            ShutdownTimeout = TimeSpan.FromSeconds(2),
-        }, loggers);
 
     /// <summary>The text the model reads: text blocks joined; other blocks named; structured content when there is nothing else.</summary>
     static string Text(CallToolResult result)
@@ -201,6 +190,12 @@ sealed class McpServerConnection(McpServerSpec spec, ILoggerFactory loggers, Tim
         return sb.ToString();
     }
 
+    static async Task Close(Session session)
+    {
+        await Close(session.Client);
+        if (session.Process is { } p) await p.DisposeAsync();
+    }
+
     static async Task Close(McpClient client)
     {
         try { await client.DisposeAsync(); }
@@ -213,7 +208,7 @@ sealed class McpServerConnection(McpServerSpec spec, ILoggerFactory loggers, Tim
         try
         {
             disposed = true;
-            if (current is not null) await Close(current.Client);
+            if (current is not null) await Close(current);
             current = null;
         }
         finally { gate.Release(); }

@@ -40,4 +40,19 @@ public sealed class McpStartFailureTests : IAsyncLifetime
         Assert.Contains("no answer within 2 s", late.Failure);
         Assert.True(again.Elapsed < TimeSpan.FromSeconds(0.5), $"a rollout after the failed start waited {again.Elapsed}");
     }
+
+    [Fact]
+    public async Task A_server_writing_a_line_over_16_MiB_is_stopped_at_once_and_fails_the_rollout_as_tool_server()
+    {
+        var toolbox = new McpToolbox(); // the real 30 s start timeout: the limit, not the timeout, must end this
+        await using var _ = toolbox;
+        var script = "import sys, time; sys.stdout.write('x' * (40 << 20)); sys.stdout.flush(); time.sleep(3600)";
+        var spec = new ToolsAgentSpec(4, 1, [new McpServerSpec("flood", "python3", ["-c", script], new Dictionary<string, string>(), null)]);
+        var watch = Stopwatch.StartNew();
+        var t = await new ToolsAgent(spec, toolbox).RunAsync(new ScriptedPolicy(["x"]).Rollout("Hi."), CancellationToken.None);
+
+        Assert.Equal(AgentFailureKinds.ToolServer, t.FailureKind);
+        Assert.True(t.Failure!.Contains("line of more than 16 MiB"), t.Failure);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(15), $"the rollout took {watch.Elapsed}; the start timeout is 30 s");
+    }
 }
