@@ -30,13 +30,20 @@ public abstract record AgentSpec
 /// <summary>One MCP server: a stdio command started once per silo (and restarted if it dies) in <see cref="Cwd"/> (the job file's folder unless given), or a streamable-HTTP URL.</summary>
 public sealed record McpServerSpec(string Name, string? Command, IReadOnlyList<string> Args, IReadOnlyDictionary<string, string> Env, string? Url, string? Cwd = null);
 
-/// <summary><c>agent: {type: tools, max_turns, tool_timeout_seconds, mcp_servers}</c>.</summary>
-public sealed record ToolsAgentSpec(int MaxTurns, double ToolTimeoutSeconds, IReadOnlyList<McpServerSpec> McpServers) : AgentSpec
+/// <summary><c>agent: {type: tools, max_turns, tool_timeout_seconds, timeout_seconds, mcp_servers}</c>.</summary>
+public sealed record ToolsAgentSpec(int MaxTurns, double ToolTimeoutSeconds, IReadOnlyList<McpServerSpec> McpServers, double TimeoutSeconds = ToolsAgentSpec.DefaultTimeoutSeconds) : AgentSpec
 {
+    public const double DefaultTimeoutSeconds = 300;
+
     internal static ToolsAgentSpec Read(SpecReader r)
     {
         var maxTurns = r.Int("max_turns", 4, 1, 64);
-        var timeout = r.Double("tool_timeout_seconds", 10, 0.001, 3600);
+        // A whole rollout's deadline: a step's rollouts are one grain call of at most 10 minutes
+        // (IRolloutWorkerGrain.Generate), so a rollout ends well inside it, as a remote agent's does.
+        var deadline = r.Double("timeout_seconds", DefaultTimeoutSeconds, 1, RemoteAgentSpec.MaxTimeoutSeconds);
+        var timeout = r.Double("tool_timeout_seconds", 10, 0.001, RemoteAgentSpec.MaxTimeoutSeconds);
+        if (timeout > deadline)
+            throw new SpecException(r.At("tool_timeout_seconds"), $"{timeout} s is longer than {r.At("timeout_seconds")} ({deadline} s), the whole rollout's deadline; lower tool_timeout_seconds or raise timeout_seconds (at most {RemoteAgentSpec.MaxTimeoutSeconds}).");
         var servers = new List<McpServerSpec>();
         if (r.Raw("mcp_servers") is JsonNode list)
         {
@@ -64,7 +71,7 @@ public sealed record ToolsAgentSpec(int MaxTurns, double ToolTimeoutSeconds, IRe
             }
         }
         if (servers.Count == 0) throw new SpecException(r.At("mcp_servers"), "is required: at least one MCP server ({name, command, args} or {name, url}).");
-        return new ToolsAgentSpec(maxTurns, timeout, servers);
+        return new ToolsAgentSpec(maxTurns, timeout, servers, deadline);
     }
 }
 

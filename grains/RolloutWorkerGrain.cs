@@ -145,7 +145,7 @@ public sealed class RolloutWorkerGrain(DeviceRegistry devices, ModelHost host, I
             AgentTrajectory trajectory;
             try { trajectory = await agent.RunAsync(rollout, CancellationToken.None); }
             catch (Exception e) { trajectory = AgentTrajectory.Failed("agent_error", $"the agent failed: {e.Message}", policy.Calls); }
-            return AgentCompletions.From(trajectory, prompt);
+            return AgentCompletions.From(trajectory, prompt, limits.PageBytes);
         }));
         return new GenerateResult(completions, r.AdapterVersion, watch.Elapsed.TotalSeconds, null, 0, completions.Length);
     }

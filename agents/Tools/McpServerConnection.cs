@@ -15,19 +15,29 @@ namespace Orleans.Rft.Agents.Tools;
 /// and reads the tools again; the call that met the dead session fails with
 /// <see cref="McpServerUnavailableException"/>.
 /// </summary>
-sealed class McpServerConnection(McpServerSpec spec, ILoggerFactory loggers) : IAsyncDisposable
+sealed class McpServerConnection(McpServerSpec spec, ILoggerFactory loggers, TimeSpan startTimeout) : IAsyncDisposable
 {
     /// <summary>Starting a server and listing its tools (an interpreter's start-up, imports): generous, but bounded.</summary>
-    public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan DefaultStartTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long a failed start is remembered: the rollouts that waited on it, and those that come
+    /// within this time, get its error at once instead of each making its own start attempt in turn
+    /// (a server that hangs at start-up would otherwise cost every rollout a whole start timeout).
+    /// </summary>
+    public static readonly TimeSpan FailureMemory = TimeSpan.FromSeconds(30);
+
+    TimeSpan StartTimeout => startTimeout;
 
     /// <summary>How long a failed call waits for the session to report its end before it is judged a tool error (the transport closes a moment after the process dies).</summary>
     static readonly TimeSpan DeathGrace = TimeSpan.FromMilliseconds(500);
 
-    sealed record Session(McpClient Client, IReadOnlyList<Tool> Tools);
+    sealed record Session(McpClient Client, IReadOnlyList<Tool> Tools, McpStdioProcess? Process);
 
     readonly SemaphoreSlim gate = new(1, 1);
     readonly ILogger log = loggers.CreateLogger<McpToolbox>();
     Session? current;
+    (DateTime Until, string Reason)? lastFailure;
     bool disposed;
 
     public string Name => spec.Name;
@@ -92,7 +102,7 @@ sealed class McpServerConnection(McpServerSpec spec, ILoggerFactory loggers) : I
         await gate.WaitAsync();
         try { if (ReferenceEquals(current, session)) current = null; }
         finally { gate.Release(); }
-        await Close(session.Client);
+        await Close(session);
     }
 
     static async Task<bool> Ended(Session session)
@@ -101,70 +111,71 @@ sealed class McpServerConnection(McpServerSpec spec, ILoggerFactory loggers) : I
         return await Task.WhenAny(completion, Task.Delay(DeathGrace)) == completion;
     }
 
-    static string Describe(Session session) => session.Client.Completion.IsCompletedSuccessfully
+    static string Describe(Session session) => session.Process is { } p ? p.Describe() : session.Client.Completion.IsCompletedSuccessfully
         ? session.Client.Completion.Result switch
         {
-            StdioClientCompletionDetails d => $"exit code {d.ExitCode?.ToString() ?? "unknown"}{Tail(d.StandardErrorTail)}",
             var d => d.Exception?.Message ?? "session closed",
         }
         : "session closed";
-
-    static string Tail(IEnumerable<string>? lines)
-    {
-        var tail = lines?.TakeLast(3).ToList();
-        return tail is { Count: > 0 } ? $"; stderr: {string.Join(" | ", tail)}" : "";
-    }
 
     /// <summary>The live session, opening one when there is none or the last has ended.</summary>
     async Task<Session> SessionAsync(CancellationToken cancellation)
     {
         var s = Volatile.Read(ref current);
         if (s is not null && !s.Client.Completion.IsCompleted) return s;
-        await gate.WaitAsync(cancellation);
+        ThrowIfRecentlyFailed();
+        // Bounded: the holder's start attempt ends within the start timeout, so a longer wait means it is stuck.
+        if (!await gate.WaitAsync(StartTimeout + TimeSpan.FromSeconds(5), cancellation))
+            throw new McpServerUnavailableException(spec.Name, $"another rollout's start of it did not finish within {StartTimeout.TotalSeconds:0} s.");
         try
         {
             ObjectDisposedException.ThrowIf(disposed, this);
             if (current is not null && !current.Client.Completion.IsCompleted) return current;
-            if (current is not null) { await Close(current.Client); current = null; }
+            ThrowIfRecentlyFailed(); // the start this caller waited for failed: its error, now
+            if (current is not null) { await Close(current); current = null; }
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
             deadline.CancelAfter(StartTimeout);
             McpClient? client = null;
+            McpStdioProcess? process = null;
             try
             {
                 var options = new McpClientOptions
                 {
                     ClientInfo = new Implementation { Name = "orleans-rft", Version = typeof(McpServerConnection).Assembly.GetName().Version?.ToString() ?? "0" },
-                    InitializationTimeout = StartTimeout,
+                    InitializationTimeout = StartTimeout + TimeSpan.FromSeconds(1), // the deadline below is the bound; this only backs it up
                 };
-                client = await McpClient.CreateAsync(Transport(), options, loggers, deadline.Token);
+                IClientTransport transport;
+                if (spec.Url is string url)
+                    transport = new HttpClientTransport(new HttpClientTransportOptions { Endpoint = new Uri(url), TransportMode = HttpTransportMode.StreamableHttp, Name = spec.Name, ConnectionTimeout = StartTimeout }, loggers);
+                else transport = (process = McpStdioProcess.Start(spec, loggers)).Transport;
+                client = await McpClient.CreateAsync(transport, options, loggers, deadline.Token);
                 var tools = await client.ListToolsAsync(cancellationToken: deadline.Token);
-                current = new Session(client, tools.Select(t => t.ProtocolTool).ToList());
+                current = new Session(client, tools.Select(t => t.ProtocolTool).ToList(), process);
                 Starts++;
+                lastFailure = null;
                 log.LogInformation("MCP server {Server} {Action}: {Tools} tools", spec.Name, Starts == 1 ? "started" : "restarted", current.Tools.Count);
                 return current;
             }
             catch (Exception e) when (!cancellation.IsCancellationRequested)
             {
                 if (client is not null) await Close(client);
+                string? died = null;
+                if (process is not null) { await process.DisposeAsync(); died = process.Describe(); }
                 var what = spec.Url is not null ? $"at {spec.Url} could not be reached" : $"could not be started ('{spec.Command} {string.Join(' ', spec.Args)}' in {spec.Cwd ?? Environment.CurrentDirectory})";
-                var why = e is OperationCanceledException ? $"no answer within {StartTimeout.TotalSeconds:0} s" : e.Message;
+                var why = e is OperationCanceledException or TimeoutException || deadline.IsCancellationRequested ? $"no answer within {StartTimeout.TotalSeconds:0} s" : e.Message;
+                if (died is not null && died != "session closed") why = $"{why} ({died})";
+                lastFailure = (DateTime.UtcNow + FailureMemory, $"{what}: {why}");
                 throw new McpServerUnavailableException(spec.Name, $"{what}: {why}", e);
             }
         }
         finally { gate.Release(); }
     }
 
-    IClientTransport Transport() => spec.Url is string url
-        ? new HttpClientTransport(new HttpClientTransportOptions { Endpoint = new Uri(url), TransportMode = HttpTransportMode.StreamableHttp, Name = spec.Name, ConnectionTimeout = StartTimeout }, loggers)
-        : new StdioClientTransport(new StdioClientTransportOptions
-        {
-            Name = spec.Name,
-            Command = spec.Command!,
-            Arguments = spec.Args.ToList(),
-            EnvironmentVariables = spec.Env.ToDictionary(e => e.Key, e => (string?)e.Value),
-            WorkingDirectory = spec.Cwd,
-            ShutdownTimeout = TimeSpan.FromSeconds(2),
-        }, loggers);
+    void ThrowIfRecentlyFailed()
+    {
+        if (lastFailure is { } f && DateTime.UtcNow < f.Until)
+            throw new McpServerUnavailableException(spec.Name, $"{f.Reason} (a start within the last {FailureMemory.TotalSeconds:0} s failed; it is tried again after {f.Until:HH:mm:ss} UTC).");
+    }
 
     /// <summary>The text the model reads: text blocks joined; other blocks named; structured content when there is nothing else.</summary>
     static string Text(CallToolResult result)
@@ -179,6 +190,12 @@ sealed class McpServerConnection(McpServerSpec spec, ILoggerFactory loggers) : I
         return sb.ToString();
     }
 
+    static async Task Close(Session session)
+    {
+        await Close(session.Client);
+        if (session.Process is { } p) await p.DisposeAsync();
+    }
+
     static async Task Close(McpClient client)
     {
         try { await client.DisposeAsync(); }
@@ -191,7 +208,7 @@ sealed class McpServerConnection(McpServerSpec spec, ILoggerFactory loggers) : I
         try
         {
             disposed = true;
-            if (current is not null) await Close(current.Client);
+            if (current is not null) await Close(current);
             current = null;
         }
         finally { gate.Release(); }

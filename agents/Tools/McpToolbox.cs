@@ -16,7 +16,10 @@ public sealed class McpToolbox(ILoggerFactory? loggers = null) : IAsyncDisposabl
     readonly ConcurrentDictionary<string, McpServerConnection> servers = new();
     readonly ILoggerFactory loggers = loggers ?? NullLoggerFactory.Instance;
 
-    McpServerConnection For(McpServerSpec spec) => servers.GetOrAdd(McpServerConnection.Key(spec), _ => new McpServerConnection(spec, loggers));
+    /// <summary>How long a server may take to start and list its tools before its start fails (and is remembered as failed for a while).</summary>
+    public TimeSpan StartTimeout { get; init; } = McpServerConnection.DefaultStartTimeout;
+
+    McpServerConnection For(McpServerSpec spec) => servers.GetOrAdd(McpServerConnection.Key(spec), _ => new McpServerConnection(spec, loggers, StartTimeout));
 
     /// <summary>The server's tools (from the current session; a dead or new server is started first).</summary>
     public Task<IReadOnlyList<Tool>> ToolsAsync(McpServerSpec server, CancellationToken cancellation) => For(server).ToolsAsync(cancellation);

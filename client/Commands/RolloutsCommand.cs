@@ -53,12 +53,13 @@ public static class RolloutsCommand
 
     public static void Write(TextWriter output, Rollout r)
     {
-        output.WriteLine($"── step {r.Step} row {r.Row} sample {r.Sample} (policy v{r.PolicyVersion}) reward {r.Reward:F3}{(r.IsScoreValid ? "" : " INVALID")} advantage {r.Advantage:+0.00;-0.00} {r.FinishReason}");
+        output.WriteLine($"── step {r.Step} row {r.Row} sample {r.Sample} (policy v{r.PolicyVersion}) reward {r.Reward:F3}{(r.IsScoreValid ? "" : " INVALID")} advantage {r.Advantage:+0.00;-0.00} {Jobs.TerminalText.Safe(r.FinishReason)}");
         if (r.Agent is { } agent)
             foreach (var line in Jobs.AgentRolloutView.Lines(agent, r.ExtraSamples)) output.WriteLine($"   {line.Replace("\n", "\n   ")}");
-        output.WriteLine($"   completion: {r.Completion.Replace("\n", "\n               ")}");
-        output.WriteLine($"   reason: {r.Reason}");
-        if (r.Metrics.Count > 0) output.WriteLine($"   metrics: {string.Join(", ", r.Metrics.Select(m => $"{m.Key}={m.Value:F3}"))}");
+        // What the model, tools and evaluators wrote is shown with its control characters replaced: no escape sequence reaches the terminal.
+        output.WriteLine($"   completion: {Jobs.TerminalText.Safe(r.Completion).Replace("\n", "\n               ")}");
+        output.WriteLine($"   reason: {Jobs.TerminalText.Safe(r.Reason)}");
+        if (r.Metrics.Count > 0) output.WriteLine($"   metrics: {string.Join(", ", r.Metrics.Select(m => $"{Jobs.TerminalText.Safe(m.Key)}={m.Value:F3}"))}");
     }
 
     /// <summary>The rollout as the record serialises, with an agent's report replaced by its readable form under <c>agent</c> (snake_case).</summary>

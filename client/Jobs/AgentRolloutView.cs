@@ -14,7 +14,10 @@ public static class AgentRolloutView
     /// <summary>Characters of one message shown in the terminal; <c>--json</c> keeps everything.</summary>
     public const int MaxShownChars = 2000;
 
-    public static List<string> Lines(AgentReport agent, int extraSamples)
+    /// <summary>The rollout's lines for a terminal, with control characters from the job replaced (<see cref="TerminalText"/>).</summary>
+    public static List<string> Lines(AgentReport agent, int extraSamples) => RawLines(agent, extraSamples).Select(TerminalText.Safe).ToList();
+
+    static List<string> RawLines(AgentReport agent, int extraSamples)
     {
         var lines = new List<string>();
         var summary = $"agent: {Count(agent.ModelCalls, "model call")}, {Count(agent.ToolCalls, "tool call")}";

@@ -27,7 +27,8 @@ public static class GenerateResultPages
         + (c.Extra?.Sum(s => 6L * (s.PromptIds.Length + s.CompletionIds.Length) + 5L * s.LogProbs.Length + 2L * s.Mask.Length + 64) ?? 0)
         + (c.Agent is { } a ? Encoding.UTF8.GetByteCount(a.MessagesJson) + Encoding.UTF8.GetByteCount(a.Failure ?? "") + Encoding.UTF8.GetByteCount(a.ReportedReason ?? "") + 96 : 0);
 
-    static long Bytes(int[] promptIds) => 6L * promptIds.Length + 16;
+    /// <summary>A prompt's ids as they cross with a page (see <see cref="Bytes(GeneratedCompletion)"/>).</summary>
+    public static long Bytes(int[] promptIds) => 6L * promptIds.Length + 16;
 
     /// <summary>
     /// Pages of one answer; completion j belongs to prompt j / n. A prompt's ids ride with its first

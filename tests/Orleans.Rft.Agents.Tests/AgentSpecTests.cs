@@ -11,7 +11,7 @@ public sealed class AgentSpecTests
     public void Tools_and_remote_specs_read_with_their_defaults()
     {
         var tools = Assert.IsType<ToolsAgentSpec>(AgentSpec.Parse("""{"type":"tools","mcp_servers":[{"name":"calc","command":"python3","args":["calc.py"]},{"name":"web","url":"http://localhost:9000/mcp"}]}"""));
-        Assert.Equal((4, 10.0), (tools.MaxTurns, tools.ToolTimeoutSeconds));
+        Assert.Equal((4, 10.0, 300.0), (tools.MaxTurns, tools.ToolTimeoutSeconds, tools.TimeoutSeconds));
         Assert.Equal(["calc.py"], tools.McpServers[0].Args);
         Assert.Equal("http://localhost:9000/mcp", tools.McpServers[1].Url);
         var remote = Assert.IsType<RemoteAgentSpec>(AgentSpec.Parse("""{"type":"remote","url":"http://agent:8000/","headers":{"X-Team":"a"}}"""));
@@ -29,6 +29,8 @@ public sealed class AgentSpecTests
     [InlineData("""{"type":"tools","mcp_servers":[{"name":"a","command":"x","url":"http://h"}]}""", "agent.mcp_servers[0]")]
     [InlineData("""{"type":"tools","mcp_servers":[{"name":"a","command":"x","argz":[]}]}""", "agent.mcp_servers[0].argz")]
     [InlineData("""{"type":"tools","mcp_servers":[{"name":"a","url":"ftp://h"}]}""", "agent.mcp_servers[0].url")]
+    [InlineData("""{"type":"tools","timeout_seconds":541,"mcp_servers":[{"name":"a","command":"x"}]}""", "agent.timeout_seconds")]
+    [InlineData("""{"type":"tools","tool_timeout_seconds":3600,"mcp_servers":[{"name":"a","command":"x"}]}""", "agent.tool_timeout_seconds")]
     [InlineData("""{"type":"remote"}""", "agent.url")]
     [InlineData("""{"type":"remote","url":"agent:8000"}""", "agent.url")]
     [InlineData("""{"type":"remote","url":"http://a","timeout_seconds":0}""", "agent.timeout_seconds")]
@@ -46,5 +48,15 @@ public sealed class AgentSpecTests
     {
         var e = Assert.Throws<SpecException>(() => AgentSpec.Read(JsonNode.Parse(json)));
         Assert.Equal(path, e.Path);
+    }
+
+    [Fact]
+    public void A_tool_timeout_longer_than_the_rollouts_deadline_is_refused_naming_both_fields()
+    {
+        var e = Assert.Throws<SpecException>(() => AgentSpec.Parse("""{"type":"tools","timeout_seconds":60,"tool_timeout_seconds":120,"mcp_servers":[{"name":"a","command":"x"}]}"""));
+        Assert.Equal("agent.tool_timeout_seconds", e.Path);
+        Assert.Contains("agent.timeout_seconds", e.Message);
+        var ok = Assert.IsType<ToolsAgentSpec>(AgentSpec.Parse("""{"type":"tools","timeout_seconds":540,"tool_timeout_seconds":540,"mcp_servers":[{"name":"a","command":"x"}]}"""));
+        Assert.Equal(540.0, ok.TimeoutSeconds);
     }
 }

@@ -164,4 +164,34 @@ public sealed class ToolsAgentTests : IAsyncLifetime
         Assert.Contains("/nonexistent/mcp-server", t.Failure);
         Assert.Empty(t.Calls);
     }
+
+    [Fact]
+    public async Task A_rollout_that_keeps_calling_a_hanging_tool_ends_at_its_deadline_as_deadline_with_its_calls_so_far()
+    {
+        var policy = new ScriptedPolicy([ToolCall("hang", "{}"), ToolCall("hang", "{}"), ToolCall("hang", "{}"), ToolCall("hang", "{}"), "never sampled"]);
+        var spec = new ToolsAgentSpec(64, 1.5, [McpTestServer.Spec()], TimeoutSeconds: 4);
+        await OfferedTools.ResolveAsync(spec.McpServers, toolbox, null, CancellationToken.None); // the server's start is not the rollout's
+        var watch = Stopwatch.StartNew();
+        var t = await new ToolsAgent(spec, toolbox).RunAsync(policy.Rollout("Wait."), CancellationToken.None);
+        watch.Stop();
+
+        Assert.Equal(AgentFailureKinds.Deadline, t.FailureKind);
+        Assert.Contains("timeout_seconds (4 s)", t.Failure);
+        Assert.Equal(3, t.Calls.Count);                                     // hangs of 1.5 s each: the third call's tool runs into the deadline
+        Assert.Equal((2, 2), (t.ToolCalls, t.ToolErrors));
+        Assert.Equal(["assistant", "tool", "assistant", "tool", "assistant"], t.Messages.Select(m => m!["role"]!.GetValue<string>()));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5.5), $"the rollout took {watch.Elapsed}; its deadline is 4 s");
+    }
+
+    [Fact]
+    public async Task A_tool_result_over_64_KiB_is_cut_with_a_note_the_model_reads()
+    {
+        var policy = new ScriptedPolicy([ToolCall("big", """{"n": 1000000}"""), "Long."], maxContextTokens: 1 << 20);
+        var t = await new ToolsAgent(McpTestServer.Agent(), toolbox).RunAsync(policy.Rollout("Say x."), CancellationToken.None);
+
+        var result = Content(t.Messages[1]);
+        Assert.StartsWith(new string('x', ToolsAgent.MaxToolResultChars), result);
+        Assert.EndsWith("[cut: the tool returned 1000000 characters; only the first 65536 are shown]", result);
+        Assert.True(result.Length < ToolsAgent.MaxToolResultChars + 200, $"the tool message has {result.Length} characters");
+    }
 }

@@ -82,4 +82,26 @@ public sealed class RolloutsAgentViewTests
         Assert.Equal("80779853376", turns[1]!["content"]!.GetValue<string>());
         Assert.Equal(0.9, json["Reward"]!.GetValue<double>()); // the rollout's own fields stay as they were
     }
+
+    [Fact]
+    public void Control_characters_from_tools_agents_and_evaluators_never_reach_the_terminal_but_newlines_and_tabs_do()
+    {
+        const string esc = "\u001b]8;;http://evil\u0007click\u001b[2J\r\u009b31m";
+        var messages = new JsonArray
+        {
+            new JsonObject { ["role"] = "assistant", ["content"] = "a\tb " + esc, ["tool_calls"] = new JsonArray(new JsonObject { ["id"] = "c1", ["function"] = new JsonObject { ["name"] = "x" + esc, ["arguments"] = "{\"q\":\"" + "\\u001b[1m" + "\"}" } }) },
+            new JsonObject { ["role"] = "tool", ["tool_call_id"] = "c1", ["content"] = "line1\nline2" + esc },
+        }.ToJsonString();
+        var r = Of(new AgentReport(2, 1, 0, messages, "tool_server", "died" + esc, 0.5, "why" + esc)) with { Completion = "done" + esc, Reason = "r" + esc };
+        var text = Text(r);
+
+        foreach (var c in text)
+            Assert.False(c is (< ' ' and not '\n' and not '\t') or '\u007f' or (>= '\u0080' and <= '\u009f'), $"control character U+{(int)c:X4} printed: {text}");
+        Assert.Contains("a\tb ", text);                                       // a tab stays
+        Assert.Contains("line1\n", text);                                     // a newline stays (then indented)
+        Assert.Contains("\uFFFD]8;;http://evil\uFFFDclick\uFFFD[2J\uFFFD\uFFFD31m", text);
+        Assert.Contains("failed: tool_server: died\uFFFD", text);
+        Assert.Contains("completion: done\uFFFD", text);
+        Assert.Contains("reason: r\uFFFD", text);
+    }
 }

@@ -5,7 +5,7 @@ server answers `initialize` with the client's protocolVersion when it supports i
 `server/discover` (the 2026 handshake-free probe) is not supported, so it gets "method not found" and
 the client falls back to `initialize`.
 
-Tools: add, multiply (numbers a, b), fail (a tool error: isError), hang (never answers),
+Tools: add, multiply (numbers a, b), fail (a tool error: isError), hang (never answers), big (n characters of x),
 crash (the process exits), pid (this process's id, to tell a restart).
 
 With `--http`, the same server speaks streamable HTTP instead: each POSTed JSON-RPC message gets its
@@ -34,6 +34,7 @@ for name, text in [("add", "Adds a and b."), ("multiply", "Multiplies a by b.")]
     TOOLS.append(t)
 for name, text in [("fail", "Always reports an error."), ("hang", "Never answers."), ("crash", "Stops the server."), ("pid", "The server's process id.")]:
     TOOLS.append({"name": name, "description": text, "inputSchema": {"type": "object", "properties": {}}})
+TOOLS.append({"name": "big", "description": "n characters of x.", "inputSchema": {"type": "object", "properties": {"n": {"type": "integer"}}}})
 
 
 def send(message):
@@ -60,6 +61,8 @@ def call_tool(params):
         return text_result(str(number(a + b if name == "add" else a * b)))
     if name == "fail":
         return text_result("this tool always fails", True)
+    if name == "big":
+        return text_result("x" * int(args.get("n", 0)))
     if name == "pid":
         return text_result(str(os.getpid()))
     if name == "hang":
