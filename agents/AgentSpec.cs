@@ -14,6 +14,9 @@ public abstract record AgentSpec
         if (node is not JsonObject o) throw new SpecException(at, $"must be a mapping with a 'type' ({string.Join(", ", Types)}).");
         var r = new SpecReader(o, at);
         var type = r.RequiredString("type");
+        // A misspelled key is named (with its likely spelling) before any "is required" it causes.
+        if (type == "tools") RejectUnknownFirst(r, "max_turns", "tool_timeout_seconds", "timeout_seconds", "mcp_servers");
+        else if (type == "remote") RejectUnknownFirst(r, "url", "timeout_seconds", "max_concurrent_rollouts", "poll_interval_seconds", "headers");
         AgentSpec spec = type switch
         {
             "tools" => ToolsAgentSpec.Read(r),
@@ -25,6 +28,13 @@ public abstract record AgentSpec
     }
 
     public static AgentSpec Parse(string json) => Read(JsonNode.Parse(json));
+
+    /// <summary>Marks <paramref name="known"/> as used and refuses any other key now, before the reads that would report a missing one instead.</summary>
+    internal static void RejectUnknownFirst(SpecReader r, params string[] known)
+    {
+        foreach (var k in known) r.Has(k);
+        r.RejectUnknownKeys();
+    }
 }
 
 /// <summary>One MCP server: a stdio command started once per silo (and restarted if it dies) in <see cref="Cwd"/> (the job file's folder unless given), or a streamable-HTTP URL.</summary>
@@ -53,6 +63,7 @@ public sealed record ToolsAgentSpec(int MaxTurns, double ToolTimeoutSeconds, IRe
                 var at = $"{r.At("mcp_servers")}[{i}]";
                 if (items[i] is not JsonObject item) throw new SpecException(at, "must be a mapping {name, command, args, env} or {name, url}.");
                 var s = new SpecReader(item, at);
+                RejectUnknownFirst(s, "name", "command", "args", "env", "url", "cwd");
                 var name = s.RequiredString("name");
                 var command = s.String("command");
                 var url = s.String("url");
@@ -60,6 +71,8 @@ public sealed record ToolsAgentSpec(int MaxTurns, double ToolTimeoutSeconds, IRe
                 if (url is not null && !(Uri.TryCreate(url, UriKind.Absolute, out var u) && u.Scheme is "http" or "https"))
                     throw new SpecException(s.At("url"), $"'{url}' is not an http(s) URL.");
                 var args = s.StringList("args") ?? [];
+                if (command is not null && args.Count == 0 && command.Trim().Contains(' ') && !File.Exists(command))
+                    throw new SpecException(s.At("command"), $"'{command}' is one string; the command is run without a shell, so give its arguments as a list: command: {command.Trim().Split(' ')[0]}, args: [{string.Join(", ", command.Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1))}].");
                 var cwd = s.String("cwd");
                 var env = new Dictionary<string, string>();
                 if (s.Object("env") is JsonObject e)
