@@ -61,8 +61,8 @@ public static class RolloutConversation
 
     static string? Text(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 
-    /// <summary>A message's content: a string, or the text parts of a content list.</summary>
-    static string Content(JsonNode? node) => node switch
+    /// <summary>A message's content: a string, or the text parts of a content list (OpenAI's two forms).</summary>
+    public static string Content(JsonNode? node) => node switch
     {
         null => "",
         JsonValue v when v.TryGetValue<string>(out var s) => s,

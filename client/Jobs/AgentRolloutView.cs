@@ -95,11 +95,5 @@ public static class AgentRolloutView
 
     static string? Text(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 
-    static string Content(JsonNode? node) => node switch
-    {
-        null => "",
-        JsonValue v when v.TryGetValue<string>(out var s) => s,
-        JsonArray parts => string.Concat(parts.Select(p => Text(p?["text"]) ?? "")),
-        _ => node.ToJsonString(),
-    };
+    static string Content(JsonNode? node) => Evaluators.RolloutConversation.Content(node);
 }
