@@ -18,6 +18,24 @@ public sealed class ToolsAgentJobTests(ClusterFixture fixture)
     static string Server => Path.Combine(AppContext.BaseDirectory, "Fixtures", "mcp_test_server.py");
 
     [Fact]
+    public async Task A_job_whose_every_rollout_fails_in_its_agent_fails_with_what_the_agents_reported_instead_of_training_on_nothing()
+    {
+        // A tool server that cannot start fails every rollout: the step is retried like a transient fault
+        // (2+4+8+16 s of backoff), then the job fails saying why, rather than completing with nothing learned.
+        var agent = new JsonObject
+        {
+            ["type"] = "tools",
+            ["mcp_servers"] = new JsonArray(new JsonObject { ["name"] = "calc", ["command"] = "python3", ["args"] = new JsonArray("-u", "no_such_server.py"), ["cwd"] = AppContext.BaseDirectory }),
+        }.ToJsonString();
+        var spec = fixture.Spec("tools-agent-broken", trainers: 1, maxSteps: 2) with { AgentJson = agent };
+        var snapshot = await fixture.RunToEnd("tools-agent-broken", spec);
+        Assert.Equal(JobStatus.Failed, snapshot.Status);
+        Assert.Contains("every rollout of step 0 failed in its agent", snapshot.LastError);
+        Assert.Contains("tool_server", snapshot.LastError);
+        Assert.Equal(0, snapshot.Step);
+    }
+
+    [Fact]
     public async Task A_tools_agent_job_trains_a_step_and_each_rollout_log_entry_carries_its_agent_report()
     {
         var agent = new JsonObject
