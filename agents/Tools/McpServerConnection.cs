@@ -51,10 +51,54 @@ sealed class McpServerConnection(McpServerSpec spec, ILoggerFactory loggers, Tim
         s.Name, s.Command, s.Args, s.Env.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => new[] { e.Key, e.Value }), s.Url, s.Cwd,
     });
 
-    public async Task<IReadOnlyList<Tool>> ToolsAsync(CancellationToken cancellation) => (await SessionAsync(cancellation)).Tools;
+    int inFlight;                                      // uses between their start and their end: an idle stop waits for none
+    long lastUsed = Environment.TickCount64;
+
+    public async Task<IReadOnlyList<Tool>> ToolsAsync(CancellationToken cancellation)
+    {
+        Interlocked.Increment(ref inFlight);
+        try { return (await SessionAsync(cancellation)).Tools; }
+        finally { Used(); }
+    }
 
     /// <summary>Calls <paramref name="tool"/>; a timeout, a tool error or an error answer is a result the model reads, a dead server an exception.</summary>
     public async Task<McpToolResult> CallAsync(string tool, JsonObject arguments, TimeSpan timeout, CancellationToken cancellation)
+    {
+        Interlocked.Increment(ref inFlight);
+        try { return await CallInSessionAsync(tool, arguments, timeout, cancellation); }
+        finally { Used(); }
+    }
+
+    void Used()
+    {
+        Volatile.Write(ref lastUsed, Environment.TickCount64);
+        Interlocked.Decrement(ref inFlight);
+    }
+
+    /// <summary>
+    /// Stops the session when nothing has used it for <paramref name="idle"/> (the jobs that named the server
+    /// have ended, say): its process exits and the next use starts it again. The session is taken out of use
+    /// first and put back if a use began meanwhile, so a call never meets a session closed under it.
+    /// </summary>
+    public async Task<bool> StopIfIdleAsync(TimeSpan idle)
+    {
+        if (Volatile.Read(ref inFlight) > 0 || Environment.TickCount64 - Volatile.Read(ref lastUsed) < idle.TotalMilliseconds || Volatile.Read(ref current) is null) return false;
+        await gate.WaitAsync();
+        Session? stopped;
+        try
+        {
+            stopped = current;
+            if (stopped is null || disposed) return false;
+            Volatile.Write(ref current, null);                 // a use that starts now waits on the gate for a session
+            if (Volatile.Read(ref inFlight) > 0) { Volatile.Write(ref current, stopped); return false; } // one began: keep it
+        }
+        finally { gate.Release(); }
+        log.LogInformation("MCP server {Server} stopped after {Minutes:0.#} idle minutes; its next use starts it again", spec.Name, idle.TotalMinutes);
+        await Close(stopped);
+        return true;
+    }
+
+    async Task<McpToolResult> CallInSessionAsync(string tool, JsonObject arguments, TimeSpan timeout, CancellationToken cancellation)
     {
         var session = await SessionAsync(cancellation);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);

@@ -9,7 +9,8 @@ namespace Orleans.Rft.Agents.Tools;
 /// <summary>
 /// The silo's MCP servers (one per distinct spec), shared by every tools rollout on the silo: a stdio
 /// server is started once, on first use, and restarted by the next use after it dies; a streamable-HTTP
-/// server is connected by URL. Tool lists are cached per session. Disposing stops the child processes.
+/// server is connected by URL. Tool lists are cached per session. A server unused for <see cref="IdleTimeout"/>
+/// is stopped (a job that named it has ended) and started again by its next use. Disposing stops the child processes.
 /// </summary>
 public sealed class McpToolbox(ILoggerFactory? loggers = null) : IAsyncDisposable
 {
@@ -19,7 +20,31 @@ public sealed class McpToolbox(ILoggerFactory? loggers = null) : IAsyncDisposabl
     /// <summary>How long a server may take to start and list its tools before its start fails (and is remembered as failed for a while).</summary>
     public TimeSpan StartTimeout { get; init; } = McpServerConnection.DefaultStartTimeout;
 
-    McpServerConnection For(McpServerSpec spec) => servers.GetOrAdd(McpServerConnection.Key(spec), _ => new McpServerConnection(spec, loggers, StartTimeout));
+    /// <summary>A server nothing has used for this long is stopped (its jobs have ended, say); the next use starts it again.</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How often idle servers are looked for.</summary>
+    public TimeSpan IdleCheckInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+    Timer? sweeper;
+
+    McpServerConnection For(McpServerSpec spec)
+    {
+        if (Volatile.Read(ref sweeper) is null)
+        {
+            var timer = new Timer(_ => _ = StopIdle(), null, Timeout.Infinite, Timeout.Infinite);
+            if (Interlocked.CompareExchange(ref sweeper, timer, null) is null) timer.Change(IdleCheckInterval, IdleCheckInterval);
+            else timer.Dispose();
+        }
+        return servers.GetOrAdd(McpServerConnection.Key(spec), _ => new McpServerConnection(spec, loggers, StartTimeout));
+    }
+
+    async Task StopIdle()
+    {
+        foreach (var server in servers.Values)
+            try { await server.StopIfIdleAsync(IdleTimeout); }
+            catch (Exception) { } // a session that fails while closing is gone either way; the next use opens a new one
+    }
 
     /// <summary>The server's tools (from the current session; a dead or new server is started first).</summary>
     public Task<IReadOnlyList<Tool>> ToolsAsync(McpServerSpec server, CancellationToken cancellation) => For(server).ToolsAsync(cancellation);
@@ -33,6 +58,7 @@ public sealed class McpToolbox(ILoggerFactory? loggers = null) : IAsyncDisposabl
 
     public async ValueTask DisposeAsync()
     {
+        if (sweeper is { } timer) await timer.DisposeAsync();
         foreach (var server in servers.Values) await server.DisposeAsync();
         servers.Clear();
     }
