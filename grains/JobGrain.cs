@@ -182,6 +182,7 @@ public sealed partial class JobGrain(
     async Task Validate()
     {
         var spec = S.Spec!;
+        if (spec.AgentJson is not null) CheckAgent(Agents.AgentSpec.Parse(spec.AgentJson));
         var baseModel = await artifacts.LocalPathAsync(spec.BaseModel, "base_model");
         if (!File.Exists(Path.Combine(baseModel, "config.json")))
             throw new FileNotFoundException($"base_model: '{spec.BaseModel}' has no config.json; point it at a Hugging Face model folder.");
@@ -189,6 +190,18 @@ public sealed partial class JobGrain(
         EvaluatorFactory.Create(JsonNode.Parse(spec.EvaluatorJson)!.AsObject(), "evaluator", artifacts.LocalFolderOrNull(spec.BaseDirectory), EvaluatorGrain.OwnEndpoint(ServiceProvider));
         await LoadData();
         S.TotalSteps = DatasetCursor.TotalSteps(rows.Count, spec.Training.BatchPrompts, spec.Training.Epochs, spec.Training.MaxSteps);
+    }
+
+    /// <summary>
+    /// A stdio MCP server is a program on the silos' disk run in a folder there (the job file's folder when
+    /// the spec came from <c>rft run</c>): like a dataset path, only where the silos may read local paths.
+    /// Refused up front, since otherwise every rollout of every step would fail to start it.
+    /// </summary>
+    void CheckAgent(Agents.AgentSpec agent)
+    {
+        if (agent is Agents.ToolsAgentSpec tools && !artifacts.AllowLocalPaths && tools.McpServers.FirstOrDefault(s => s.Command is not null) is { } stdio)
+            throw new ArgumentException($"agent.mcp_servers: '{stdio.Name}' is a stdio server ('{stdio.Command}', a program on the silos' disk), and this cluster reads only uploaded files; "
+                + "give it a url (a streamable-HTTP MCP server), or let the silos run local programs with Rft:AllowLocalPaths=true and put the server on their disk or image.");
     }
 
     /// <summary>Reads the datasets (materialized first when they were uploaded to the artifact store).</summary>

@@ -34,6 +34,25 @@ public sealed class InputSafetyClusterTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task On_a_cluster_that_does_not_allow_local_paths_a_tools_job_with_a_stdio_server_fails_at_once_naming_the_server_and_the_fix()
+    {
+        var options = fixture.LocalOptions();
+        options.AllowLocalPaths = false;
+        var cluster = ClusterFixture.BuildCluster(1, options);
+        await cluster.DeployAsync();
+        try
+        {
+            var agent = """{"type":"tools","mcp_servers":[{"name":"calc","command":"python3","args":["calc.py"],"cwd":"/home/someone/job"}]}""";
+            var snapshot = await ClusterFixture.RunToEnd(cluster.Client, "stdio-remote", fixture.Spec("stdio-remote", trainers: 1, maxSteps: 1) with { AgentJson = agent });
+            Assert.Equal(JobStatus.Failed, snapshot.Status);
+            Assert.StartsWith("agent.mcp_servers: 'calc' is a stdio server", snapshot.LastError);
+            Assert.Contains("Rft:AllowLocalPaths", snapshot.LastError);
+            Assert.Equal(0, snapshot.Step);
+        }
+        finally { await cluster.DisposeAsync(); }
+    }
+
+    [Fact]
     public async Task An_artifact_reference_other_than_an_upload_is_refused_naming_the_field_so_no_job_reads_another_jobs_outputs_or_the_whole_store()
     {
         var store = new Grains.Services.LocalArtifactStore(Path.Combine(fixture.Root, "artifacts"));
