@@ -37,7 +37,7 @@ public sealed class TrainerGrain(DeviceRegistry devices, IArtifactStore artifact
     LanguageModel? model;
     ArtifactLease? baseModelFiles;
     PolicyTrainer? trainer;
-    TrainerSetup setup = null!;
+    TrainerSetup? setup;           // null on an activation that Initialize never reached
     ITrainerGrain[] peers = [];
     float[] localGradient = [];   // this step's gradient over the whole vector (before reduction)
     float[] reducedShard = [];    // Σ over ranks, this rank's slice only
@@ -87,7 +87,7 @@ public sealed class TrainerGrain(DeviceRegistry devices, IArtifactStore artifact
     {
         var t0 = Trainer;
         if (stagedStep != step || Enumerable.Range(0, parts).Any(p => !staged.ContainsKey(p)))
-            throw new InvalidOperationException($"rank {setup.Rank} has {(stagedStep == step ? staged.Count : 0)} of the {parts} sample parts of step {step}.");
+            throw new InvalidOperationException($"rank {Setup.Rank} has {(stagedStep == step ? staged.Count : 0)} of the {parts} sample parts of step {step}.");
         var samples = TrainBatchParts.Join(Enumerable.Range(0, parts).Select(p => staged[p]));
         staged.Clear();
         return device.RunAsync(() =>
@@ -138,7 +138,7 @@ public sealed class TrainerGrain(DeviceRegistry devices, IArtifactStore artifact
         var full = new float[Trainer.ParameterCount];
         for (int r = 0; r < peers.Length; r++)
         {
-            var (start, length) = FlatParameters.Shard(Trainer.ParameterCount, setup.Ranks, r);
+            var (start, length) = FlatParameters.Shard(Trainer.ParameterCount, Setup.Ranks, r);
             for (long offset = 0; offset < length; offset += ChunkFloats)
             {
                 int count = (int)Math.Min(ChunkFloats, length - offset);
@@ -155,22 +155,23 @@ public sealed class TrainerGrain(DeviceRegistry devices, IArtifactStore artifact
 
     public Task<float[]> GetGradientSlice(int step, long start, int length)
     {
-        if (step != gradientStep) throw new InvalidOperationException($"rank {setup.Rank} holds the gradient of step {gradientStep}, not {step}.");
+        // A peer asking a fresh activation (released or collected: no setup, no gradient) learns the rank is lost, not a null reference.
+        if (step != gradientStep) throw setup is null ? Lost() : new InvalidOperationException($"rank {Setup.Rank} holds the gradient of step {gradientStep}, not {step}.");
         return Task.FromResult(localGradient.AsSpan((int)start, length).ToArray());
     }
 
     public Task<float[]> GetParameterSlice(int step, long start, int length)
     {
-        if (step != updateStep) throw new InvalidOperationException($"rank {setup.Rank} holds the update of step {updateStep}, not {step}.");
+        if (step != updateStep) throw setup is null ? Lost() : new InvalidOperationException($"rank {Setup.Rank} holds the update of step {updateStep}, not {step}.");
         var offset = start - Trainer.Optimizer.Start;
-        if (offset < 0 || offset + length > updatedShard.Length) throw new ArgumentOutOfRangeException(nameof(start), $"rank {setup.Rank} owns [{Trainer.Optimizer.Start}, +{updatedShard.Length}).");
+        if (offset < 0 || offset + length > updatedShard.Length) throw new ArgumentOutOfRangeException(nameof(start), $"rank {Setup.Rank} owns [{Trainer.Optimizer.Start}, +{updatedShard.Length}).");
         return Task.FromResult(updatedShard.AsSpan((int)offset, length).ToArray());
     }
 
     public async Task<string> PublishAdapter(string prefix)
     {
-        var local = Path.Combine(Path.GetTempPath(), "orleans-rft", "publish", setup.JobId, Path.GetFileName(prefix));
-        await device.RunAsync(() => PeftAdapter.Save(model!, local, setup.Spec.BaseModelDisplayName));
+        var local = Path.Combine(Path.GetTempPath(), "orleans-rft", "publish", Setup.JobId, Path.GetFileName(prefix));
+        await device.RunAsync(() => PeftAdapter.Save(model!, local, Setup.Spec.BaseModelDisplayName));
         try { await artifacts.UploadDirectoryAsync(local, prefix); }
         finally { Directory.Delete(local, recursive: true); } // one per version: a long job would fill /tmp
         return prefix;
@@ -179,22 +180,19 @@ public sealed class TrainerGrain(DeviceRegistry devices, IArtifactStore artifact
     public async Task SaveOptimizer(string checkpoint)
     {
         var state = await device.RunAsync(() => OptimizerShard.Write(Trainer.Optimizer.Export()));
-        await artifacts.WriteAsync(OptimizerShard.Path(checkpoint, setup.Rank), state);
+        await artifacts.WriteAsync(OptimizerShard.Path(checkpoint, Setup.Rank), state);
     }
 
     public Task<float[]> GetFlatParameters() =>
         device.RunAsync(() => { using var flat = FlatParameters.Flatten(Trainer.Parameters); return flat.cpu().data<float>().ToArray(); });
 
     /// <summary>The trainer; a fresh activation (collected, released or never initialised) says so.</summary>
-    PolicyTrainer Trainer
-    {
-        get
-        {
-            if (trainer is null)
-                throw new TrainerRankLostException($"trainer rank {this.GetPrimaryKeyString()} holds no model: its activation was collected or released (or Initialize never ran); the job re-initialises its ranks from the last checkpoint.");
-            return trainer;
-        }
-    }
+    PolicyTrainer Trainer => trainer ?? throw Lost();
+
+    /// <summary>What Initialize was given; a fresh activation says the rank is lost.</summary>
+    TrainerSetup Setup => setup ?? throw Lost();
+
+    TrainerRankLostException Lost() => new($"trainer rank {this.GetPrimaryKeyString()} holds no model: its activation was collected or released (or Initialize never ran); the job re-initialises its ranks from the last checkpoint.");
 
     DeviceWorker device => deviceWorker ?? throw new TrainerRankLostException($"trainer rank {this.GetPrimaryKeyString()} has no device: its activation was collected or released (or Initialize never ran); the job re-initialises its ranks from the last checkpoint.");
 

@@ -25,6 +25,9 @@ public sealed class TrainerRankTests(ClusterFixture fixture)
         await Assert.ThrowsAsync<TrainerRankLostException>(() => rank.GetFlatParameters());
         await Assert.ThrowsAsync<TrainerRankLostException>(() => rank.ReduceScatter(0));
         await Assert.ThrowsAsync<TrainerRankLostException>(() => rank.StageSamples(0, 0, new TrainBatchPart([], [], [])));
+        // Peers pull slices from a rank during the exchange: a released rank's fresh activation must say it is lost too.
+        await Assert.ThrowsAsync<TrainerRankLostException>(() => rank.GetGradientSlice(3, 0, 4));
+        await Assert.ThrowsAsync<TrainerRankLostException>(() => rank.GetParameterSlice(3, 0, 4));
     }
 
     [Fact]
