@@ -87,7 +87,7 @@ public static class RemoteAgentBenchmark
             var remote = await Load(c, rounds, i => Remote(agent, i));
             var after = await Load(c, rounds, InCluster);
             var cluster = before.Seconds <= after.Seconds ? before : after;
-            rows.Add(new RemoteAgentRow(c, c * rounds, remote.Seconds, cluster.Seconds, Percentile(remote.LatenciesMs, 50), Percentile(cluster.LatenciesMs, 50)));
+            rows.Add(new RemoteAgentRow(c, c * rounds, remote.Seconds, cluster.Seconds, ClientLoad.Percentile(remote.LatenciesMs, 50), ClientLoad.Percentile(cluster.LatenciesMs, 50)));
             Console.Error.WriteLine($"{c} concurrent: {rows[^1].RolloutsPerSecond:F1} rollouts/s remote, {rows[^1].ClusterPerSecond:F1} generations/s in-cluster (runs {before.Seconds:F2} s / {after.Seconds:F2} s)");
         }
         try { agentServer.Kill(); } catch (InvalidOperationException) { }
@@ -122,22 +122,9 @@ public static class RemoteAgentBenchmark
         return clock.Elapsed.TotalMilliseconds;
     }
 
-    /// <summary><paramref name="concurrency"/> workers, each doing <paramref name="rounds"/> in a row.</summary>
     static async Task<Measured> Load(int concurrency, int rounds, Func<int, Task<double>> one)
     {
-        var clock = Stopwatch.StartNew();
-        var all = await Task.WhenAll(Enumerable.Range(0, concurrency).Select(c => Task.Run(async () =>
-        {
-            var mine = new List<double>();
-            for (int r = 0; r < rounds; r++) mine.Add(await one(r * concurrency + c));
-            return mine;
-        })));
-        return new Measured(clock.Elapsed.TotalSeconds, all.SelectMany(a => a).ToList());
-    }
-
-    static double Percentile(List<double> values, double p)
-    {
-        var sorted = values.Order().ToList();
-        return sorted[(int)Math.Clamp(Math.Ceiling(p / 100 * sorted.Count) - 1, 0, sorted.Count - 1)];
+        var (seconds, latencies) = await ClientLoad.Run(concurrency, rounds, one);
+        return new Measured(seconds, latencies);
     }
 }

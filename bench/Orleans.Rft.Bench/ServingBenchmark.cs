@@ -87,8 +87,8 @@ public static class ServingBenchmark
             var plain = await Load(c, rounds, i => Complete(http, conversations[i], maxTokens, i));
             var streamed = await Load(c, rounds, i => Stream(http, conversations[i], maxTokens, i, _ => { }));
             rows.Add(new ServingRow(c, c * rounds, c * rounds / plain.Seconds, plain.Tokens / plain.Seconds,
-                Percentile(plain.LatenciesMs, 50), Percentile(plain.LatenciesMs, 95),
-                Percentile(streamed.TtftsMs, 50), Percentile(streamed.TtftsMs, 95),
+                ClientLoad.Percentile(plain.LatenciesMs, 50), ClientLoad.Percentile(plain.LatenciesMs, 95),
+                ClientLoad.Percentile(streamed.TtftsMs, 50), ClientLoad.Percentile(streamed.TtftsMs, 95),
                 engine[c].TokensPerSecond, engine[c].BatchMs));
             Console.Error.WriteLine($"{c} client(s): {rows[^1].TokensPerSecond:F0} tok/s served, {rows[^1].EngineTokensPerSecond:F0} engine");
         }
@@ -136,7 +136,7 @@ public static class ServingBenchmark
         lock (gaps) during = gaps.Skip(from).ToList();
         stop.Cancel();
         await Task.WhenAll(background);
-        return new ArrivalProbe(decoding, probe.TtftMs, Percentile(during, 50), engineStepMs);
+        return new ArrivalProbe(decoding, probe.TtftMs, ClientLoad.Percentile(during, 50), engineStepMs);
     }
 
     sealed record Measured(double Seconds, long Tokens, List<double> LatenciesMs, List<double> TtftsMs);
@@ -145,15 +145,8 @@ public static class ServingBenchmark
     /// <summary><paramref name="clients"/> concurrent clients, each sending <paramref name="rounds"/> requests one after another.</summary>
     static async Task<Measured> Load(int clients, int rounds, Func<int, Task<Answer>> send)
     {
-        var clock = Stopwatch.StartNew();
-        var answers = await Task.WhenAll(Enumerable.Range(0, clients).Select(c => Task.Run(async () =>
-        {
-            var mine = new List<Answer>();
-            for (int r = 0; r < rounds; r++) mine.Add(await send(r * clients + c));
-            return mine;
-        })));
-        var all = answers.SelectMany(a => a).ToList();
-        return new Measured(clock.Elapsed.TotalSeconds, all.Sum(a => a.Tokens), all.Select(a => a.LatencyMs).ToList(), all.Select(a => a.TtftMs).ToList());
+        var (seconds, all) = await ClientLoad.Run(clients, rounds, send);
+        return new Measured(seconds, all.Sum(a => a.Tokens), all.Select(a => a.LatencyMs).ToList(), all.Select(a => a.TtftMs).ToList());
     }
 
     static JsonObject Request(IReadOnlyList<ChatMessage> conversation, int maxTokens, long seed, bool stream)
@@ -218,14 +211,6 @@ public static class ServingBenchmark
             times.Add(clock.Elapsed.TotalSeconds);
             if (Environment.GetEnvironmentVariable("RFT_BENCH_DEBUG") == "1") Console.Error.WriteLine($"engine run {i}: {times[^1] * 1000:F0} ms");
         }
-        return Percentile(times, 50);
-    }
-
-    /// <summary>Nearest-rank percentile.</summary>
-    static double Percentile(List<double> values, double p)
-    {
-        if (values.Count == 0) return double.NaN;
-        var sorted = values.Order().ToList();
-        return sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Count) - 1, 0, sorted.Count - 1)];
+        return ClientLoad.Percentile(times, 50);
     }
 }
