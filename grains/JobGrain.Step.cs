@@ -82,7 +82,7 @@ public sealed partial class JobGrain
             spec.Inference.Temperature), runner!.Evaluate).Complete(rollouts, cursor, spec.Seed * 100_003 + step);
         (rollouts, cursor, rolloutSeconds) = (filled.Rollouts, filled.Cursor, rolloutSeconds + filled.RolloutSeconds);
         var (outcomes, evaluationSeconds) = (filled.Outcomes, filled.EvaluationSeconds);
-        if (rollouts.Count > 0 && rollouts.All(r => r.Completion.Agent?.FailureKind is string kind && kind != Agents.AgentFailureKinds.Context))
+        if (rollouts.Count > 0 && rollouts.All(r => Services.AgentCompletions.Failed(r.Completion.Agent)))
             throw AgentRolloutsFailedException.Of(step, rollouts);
 
         // 4. advantages

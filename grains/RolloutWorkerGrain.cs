@@ -93,17 +93,10 @@ public sealed class RolloutWorkerGrain(DeviceRegistry devices, ModelHost host, I
         {
             var model = host.ForGeneration(device, baseModel);
             var kwargs = JsonNode.Parse(r.ChatTemplateKwargsJson) as JsonObject; // the job's inference.chat_template_kwargs
-            return r.PromptsJson.Select(json =>
-            {
-                var row = JsonNode.Parse(json)!.AsObject();
-                var messages = ChatMessage.ParseList(row["messages"], "messages");
-                if (messages.Count > 0 && messages[^1].Role == "assistant") messages.RemoveAt(messages.Count - 1);
-                var tools = (row["tools"] as JsonArray)?.Select(t => (JsonObject)t!.DeepClone()).ToList();
-                return model.Template.Encode(model.Tokenizer, messages, tools, kwargs: kwargs).Ids;
-            }).ToList();
+            return r.PromptsJson.Select(json => RowPrompt.Render(model, json, kwargs).Ids).ToList();
         });
         var options = new SamplingOptions(r.Temperature, r.TopP, r.TopK, r.MaxTokens, r.Stop, null, null);
-        var adapterKey = adapter is null ? null : $"{r.AdapterPath}@{r.AdapterVersion}";
+        var adapterKey = AdapterKey(r, adapter);
         var rows = Enumerable.Range(0, prompts.Count * r.N).Select(j =>
             new SequenceRequest(baseModel, adapter, adapterKey, prompts[j / r.N], options with { Seed = SamplingOptions.RowSeed(r.Seed, r.FirstRow + j) })).ToList();
         var sequences = await generation.GenerateManyAsync(device.Name, rows); // the rows join one step together: a rerun sees the same batches
@@ -123,17 +116,9 @@ public sealed class RolloutWorkerGrain(DeviceRegistry devices, ModelHost host, I
         var (template, tokenizer, rows) = await device.RunAsync(() =>
         {
             var model = host.ForGeneration(device, baseModel);
-            var parsed = r.PromptsJson.Select(json =>
-            {
-                var row = JsonNode.Parse(json)!.AsObject();
-                var messages = ChatMessage.ParseList(row["messages"], "messages");
-                if (messages.Count > 0 && messages[^1].Role == "assistant") messages.RemoveAt(messages.Count - 1);
-                var tools = (row["tools"] as JsonArray)?.Select(t => (JsonObject)t!.DeepClone()).ToList();
-                return (Row: row, Messages: messages, Tools: tools, Prompt: model.Template.Encode(model.Tokenizer, messages, tools, kwargs: kwargs).Ids);
-            }).ToList();
-            return (model.Template, model.Tokenizer, parsed);
+            return (model.Template, model.Tokenizer, r.PromptsJson.Select(json => RowPrompt.Render(model, json, kwargs)).ToList());
         });
-        var adapterKey = adapter is null ? null : $"{r.AdapterPath}@{r.AdapterVersion}";
+        var adapterKey = AdapterKey(r, adapter);
         var completions = await Task.WhenAll(Enumerable.Range(0, rows.Count * r.N).Select(async j =>
         {
             var (row, messages, tools, prompt) = rows[j / r.N];
@@ -144,9 +129,25 @@ public sealed class RolloutWorkerGrain(DeviceRegistry devices, ModelHost host, I
             var rollout = new AgentRollout(rolloutId, row, messages, tools, policy, ids);
             AgentTrajectory trajectory;
             try { trajectory = await agent.RunAsync(rollout, CancellationToken.None); }
-            catch (Exception e) { trajectory = AgentTrajectory.Failed("agent_error", $"the agent failed: {e.Message}", policy.Calls); }
+            catch (Exception e) { trajectory = AgentTrajectory.Failed(AgentFailureKinds.AgentError, $"the agent failed: {e.Message}", policy.Calls); }
             return AgentCompletions.From(trajectory, prompt, limits.PageBytes);
         }));
         return new GenerateResult(completions, r.AdapterVersion, watch.Elapsed.TotalSeconds, null, 0, completions.Length);
+    }
+
+    /// <summary>Names an adapter's loaded weights: its artifact path and policy version (null without an adapter).</summary>
+    static string? AdapterKey(GenerateRequest r, string? adapter) => adapter is null ? null : $"{r.AdapterPath}@{r.AdapterVersion}";
+
+    /// <summary>A dataset row as a prompt: its messages (a trailing assistant turn, the reference answer, removed), its tools, and their rendering with the job's chat_template_kwargs.</summary>
+    sealed record RowPrompt(JsonObject Row, List<ChatMessage> Messages, List<JsonObject>? Tools, int[] Ids)
+    {
+        public static RowPrompt Render(Engine.Models.LanguageModel model, string json, JsonObject? kwargs)
+        {
+            var row = JsonNode.Parse(json)!.AsObject();
+            var messages = ChatMessage.ParseList(row["messages"], "messages");
+            if (messages.Count > 0 && messages[^1].Role == "assistant") messages.RemoveAt(messages.Count - 1);
+            var tools = (row["tools"] as JsonArray)?.Select(t => (JsonObject)t!.DeepClone()).ToList();
+            return new RowPrompt(row, messages, tools, model.Template.Encode(model.Tokenizer, messages, tools, kwargs: kwargs).Ids);
+        }
     }
 }

@@ -107,8 +107,9 @@ public sealed class JobStepRunner(JobSpec spec, IReadOnlyList<DatasetRow> rows, 
         var scored = new List<int>();
         for (int i = 0; i < all.Length; i++)
         {
-            if (rollouts[i].Completion.Agent is { FailureKind: string kind } a && kind != AgentFailureKinds.Context) // a full context is an ending, scored and trained
-                outcomes[i] = new EvaluateOutcome(0, false, $"agent {kind}: {a.Failure}", new Dictionary<string, double>(), kind == "deadline", false);
+            var agent = rollouts[i].Completion.Agent;
+            if (AgentCompletions.Failed(agent))
+                outcomes[i] = new EvaluateOutcome(0, false, $"agent {agent!.FailureKind}: {agent.Failure}", new Dictionary<string, double>(), agent.FailureKind == AgentFailureKinds.Deadline, false);
             else scored.Add(i);
         }
         if (scored.Count < all.Length)

@@ -8,6 +8,9 @@ namespace Orleans.Rft.Grains.Services;
 /// <summary>An agent rollout as the step sees it: its merged sequences (<see cref="TrajectoryMerge"/>) with their masks, and what happened.</summary>
 public static class AgentCompletions
 {
+    /// <summary>True when the rollout's agent failed: it is not scored and stays out of the baseline. A full context is an ending, not a failure.</summary>
+    public static bool Failed(AgentReport? agent) => agent is { FailureKind: string kind } && kind != AgentFailureKinds.Context;
+
     /// <summary>
     /// The most of a rollout's messages that is recorded (256 KiB of JSON): what <c>rft rollouts</c>
     /// shows and the evaluator reads, not the training data (the calls' ids); an agent with hundreds of
