@@ -65,12 +65,8 @@ public static class ChatCompletionsApi
     }
 
     /// <summary>The assistant message of a finished choice and its finish reason (<c>tool_calls</c> when the parser found calls).</summary>
-    static (JsonObject Message, string Finish) Message(GeneratedSequence sequence, ToolCallParser? parser)
-    {
-        if (parser is null) return (new JsonObject { ["role"] = "assistant", ["content"] = sequence.Text }, sequence.FinishReason);
-        var parsed = parser.Parse(sequence.Text);
-        return (parsed.ToJson(), parsed.ToolCalls.Count > 0 ? "tool_calls" : sequence.FinishReason);
-    }
+    static (JsonObject Message, string Finish) Message(GeneratedSequence sequence, ToolCallParser? parser) =>
+        ResponseJson.AssistantMessage(sequence.Text, sequence.FinishReason, parser);
 
     static async Task Stream(HttpContext http, ResponseHeader header, SamplingRequest s, int[] prompt, ModelFiles files, ToolCallParser? parser,
         IAsyncEnumerable<ChoiceEvent> events, CancellationToken cancellation)
@@ -129,10 +125,5 @@ public static class ChatCompletionsApi
         await sse.EndAsync(s.IncludeUsage ? header.UsageChunk("chat.completion.chunk", prompt.Length, completionTokens) : null, cancellation);
     }
 
-    static JsonObject Chunk(ResponseHeader header, int index, JsonObject delta, string? finish = null)
-    {
-        var chunk = header.Json("chat.completion.chunk");
-        chunk["choices"] = new JsonArray(new JsonObject { ["index"] = index, ["delta"] = delta, ["logprobs"] = null, ["finish_reason"] = finish });
-        return chunk;
-    }
+    static JsonObject Chunk(ResponseHeader header, int index, JsonObject delta, string? finish = null) => ResponseJson.ChatChunk(header, index, delta, finish);
 }

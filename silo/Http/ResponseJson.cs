@@ -21,6 +21,22 @@ public sealed record ResponseHeader(string Id, long Created, string Model)
 /// <summary>Pieces of OpenAI's response JSON that chat and text completions share.</summary>
 public static class ResponseJson
 {
+    /// <summary>A finished chat answer as its assistant message and finish reason: <c>tool_calls</c> when the template's parser found calls in <paramref name="text"/>.</summary>
+    public static (JsonObject Message, string Finish) AssistantMessage(string text, string finishReason, Engine.Chat.ToolCalls.ToolCallParser? parser)
+    {
+        if (parser is null) return (new JsonObject { ["role"] = "assistant", ["content"] = text }, finishReason);
+        var parsed = parser.Parse(text);
+        return (parsed.ToJson(), parsed.ToolCalls.Count > 0 ? "tool_calls" : finishReason);
+    }
+
+    /// <summary>One <c>chat.completion.chunk</c> carrying <paramref name="delta"/> for choice <paramref name="index"/>.</summary>
+    public static JsonObject ChatChunk(ResponseHeader header, int index, JsonObject delta, string? finish = null)
+    {
+        var chunk = header.Json("chat.completion.chunk");
+        chunk["choices"] = new JsonArray(new JsonObject { ["index"] = index, ["delta"] = delta, ["logprobs"] = null, ["finish_reason"] = finish });
+        return chunk;
+    }
+
     public static JsonArray Ids(IEnumerable<int> ids) => new(ids.Select(i => (JsonNode)i).ToArray());
 
     public static JsonObject Usage(int prompt, int completion) => new()

@@ -111,20 +111,9 @@ public static class RolloutsApi
         await http.Response.WriteAsJsonAsync(response, http.RequestAborted);
     }
 
-    /// <summary>The assistant message of a call and its finish reason (<c>tool_calls</c> when the template's parser found calls).</summary>
-    static (JsonObject Message, string Finish) Answer(ModelCall call, ToolCallParser? parser)
-    {
-        if (parser is null) return (new JsonObject { ["role"] = "assistant", ["content"] = call.Text }, call.FinishReason);
-        var parsed = parser.Parse(call.Text);
-        return (parsed.ToJson(), parsed.ToolCalls.Count > 0 ? "tool_calls" : call.FinishReason);
-    }
+    static (JsonObject Message, string Finish) Answer(ModelCall call, ToolCallParser? parser) => ResponseJson.AssistantMessage(call.Text, call.FinishReason, parser);
 
-    static JsonObject Chunk(ResponseHeader header, JsonObject delta, string? finish = null)
-    {
-        var chunk = header.Json("chat.completion.chunk");
-        chunk["choices"] = new JsonArray(new JsonObject { ["index"] = 0, ["delta"] = delta, ["logprobs"] = null, ["finish_reason"] = finish });
-        return chunk;
-    }
+    static JsonObject Chunk(ResponseHeader header, JsonObject delta, string? finish = null) => ResponseJson.ChatChunk(header, 0, delta, finish);
 
     static IResult Models(HttpContext http, string rolloutId, RemoteRolloutRegistry registry)
     {
