@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry;
 using OpenTelemetry.Exporter;
@@ -11,7 +13,9 @@ namespace Orleans.Rft.Silo;
 /// <summary>
 /// Exports the <c>Orleans.Rft</c> step metrics and <c>rft.step</c> traces, with Orleans' own meter
 /// and grain-call activities, to an OTLP collector when one is configured
-/// (<see cref="RftSiloOptions.OtlpEndpoint"/> or <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>).
+/// (<see cref="RftSiloOptions.OtlpEndpoint"/> or <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>), and, on a silo
+/// with an HTTP endpoint, the same meters to a Prometheus scraper at <c>GET /metrics</c>
+/// (<see cref="AddRftPrometheus"/>; both readers hang off the one meter provider).
 /// </summary>
 public static class RftOpenTelemetry
 {
@@ -51,4 +55,21 @@ public static class RftOpenTelemetry
                 .AddOtlpExporter(o => Configure(o, "traces")));
         return true;
     }
+
+    /// <summary>The scrape path (behind the API key when keys are configured: Http/DashboardAuth).</summary>
+    public const string PrometheusPath = "/metrics";
+
+    /// <summary>A Prometheus reader on the host's meter provider, for the meters the OTLP export carries.</summary>
+    public static IServiceCollection AddRftPrometheus(this IServiceCollection services, RftSiloOptions options)
+    {
+        services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService(options.ServiceId, serviceInstanceId: $"{Environment.MachineName}:{options.SiloPort}"))
+            .WithMetrics(m => m
+            .AddMeter([RftTelemetry.Name, .. OrleansMeters])
+            .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 1000)); // scrapes within a second share one rendering
+        return services;
+    }
+
+    /// <summary><c>GET /metrics</c> in Prometheus' text format.</summary>
+    public static IEndpointConventionBuilder MapRftPrometheus(this IEndpointRouteBuilder app) => app.MapPrometheusScrapingEndpoint(PrometheusPath);
 }

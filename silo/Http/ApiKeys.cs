@@ -44,11 +44,23 @@ public sealed class ApiKeys
         return match;
     }
 
-    /// <summary>An endpoint filter: a request without an accepted key gets OpenAI's 401.</summary>
+    /// <summary>The operators' keys' digests (not the internal key): what a dashboard login cookie is derived from (<see cref="DashboardSession"/>).</summary>
+    internal IReadOnlyList<byte[]> OperatorDigests => digests;
+
+    /// <summary>The digest of <paramref name="key"/> when it is one of the operators' keys (compared in fixed time against every key), else null.</summary>
+    internal byte[]? OperatorDigest(string key)
+    {
+        var presented = SHA256.HashData(Encoding.UTF8.GetBytes(key.Trim()));
+        byte[]? found = null;
+        foreach (var d in digests) if (CryptographicOperations.FixedTimeEquals(d, presented)) found = d;
+        return found;
+    }
+
+    /// <summary>An endpoint filter: a request without an accepted key (or, for the dashboard's reads of /v1/rft, its login cookie: <see cref="DashboardAuth"/>) gets OpenAI's 401.</summary>
     public static ValueTask<object?> Filter(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var keys = context.HttpContext.RequestServices.GetService(typeof(ApiKeys)) as ApiKeys;
-        if (keys is null || !keys.Required || keys.Accepts(context.HttpContext.Request.Headers.Authorization)) return next(context);
+        if (keys is null || !keys.Required || keys.Accepts(context.HttpContext.Request.Headers.Authorization) || DashboardAuth.SessionOpens(context.HttpContext)) return next(context);
         var error = new OpenAIError(StatusCodes.Status401Unauthorized,
             "Missing or incorrect API key: send 'Authorization: Bearer <key>' with a key from the silo's Rft:ApiKeys.", null, "invalid_request_error", "invalid_api_key");
         return ValueTask.FromResult<object?>(error.ToResult());

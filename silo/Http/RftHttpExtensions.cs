@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Orleans.Dashboard;
 
 namespace Orleans.Rft.Silo.Http;
 
@@ -16,7 +17,8 @@ namespace Orleans.Rft.Silo.Http;
 /// builder.UseOrleans(silo =&gt; silo.AddRft(options));
 /// builder.AddRftHttp(options);      // Kestrel on Rft:HttpPort (loopback only without API keys) + services
 /// var app = builder.Build();
-/// app.MapRftHttp();                 // /healthz, /readyz, /v1/models, /v1/chat/completions, /v1/completions, /rollouts/{id}/v1/…, /logs
+/// app.MapRftHttp();                 // /healthz, /readyz, /v1/models, /v1/chat/completions, /v1/completions, /rollouts/{id}/v1/…, /logs,
+///                                   // the dashboard at /, the Orleans dashboard at /orleans, Prometheus at /metrics
 /// await app.RunAsync();
 /// </code>
 /// </summary>
@@ -45,6 +47,11 @@ public static class RftHttpExtensions
         services.AddSingleton(sp => new DeviceBalancer(sp.GetRequiredService<Orleans.Rft.Grains.Services.DeviceRegistry>()));
         services.AddSingleton<ChoiceGeneration>();
         services.AddHostedService<HttpStartLog>();
+        // Browser surfaces (DashboardApi, /orleans, /metrics), behind the same keys (DashboardAuth).
+        services.AddSingleton<DashboardAssets>();
+        services.AddSingleton<DashboardSession>();
+        services.AddRftPrometheus(options);
+        builder.UseOrleans(silo => silo.AddDashboard()); // the same silo builder as the host's UseOrleans(AddRft): Orleans keeps one per host
         return builder;
     }
 
@@ -54,6 +61,14 @@ public static class RftHttpExtensions
     /// </summary>
     public static IEndpointRouteBuilder MapRftHttp(this IEndpointRouteBuilder app)
     {
+        // The key check of /, /dashboard, /orleans and /metrics runs on the request pipeline (see DashboardAuth for why);
+        // a host that is not a pipeline would serve them open, so it is refused instead.
+        if (app is not IApplicationBuilder pipeline)
+            throw new InvalidOperationException("MapRftHttp needs the WebApplication itself (it adds the dashboard's key check to the request pipeline).");
+        pipeline.Use(DashboardAuth.Middleware);
+        app.MapDashboardApi();
+        app.MapOrleansDashboard(DashboardAuth.OrleansPath);
+        app.MapRftPrometheus();
         app.MapHealthApi();
         var v1 = app.MapGroup("/v1");
         v1.AddEndpointFilter((context, next) => ApiKeys.Filter(context, next));
