@@ -76,6 +76,7 @@ public static class RftHttpExtensions
         v1.MapModelsApi();
         v1.MapChatCompletionsApi();
         v1.MapCompletionsApi();
+        v1.MapJobsApi();
         v1.MapFallback("{*path}", UnknownPath); // behind the key check too, so it tells nothing to a caller without one
         // Remote agents: outside the key check, each route checks the rollout's own token (or, for logs, an Rft:AgentLogKeys key).
         app.MapRolloutsApi();
