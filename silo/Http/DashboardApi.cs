@@ -109,6 +109,7 @@ public static class DashboardApi
         response.Headers.ContentSecurityPolicy = ContentSecurityPolicy;
         response.Headers.XContentTypeOptions = "nosniff";
         response.Headers.XFrameOptions = "DENY";
-        response.Headers["Referrer-Policy"] = "no-referrer";
+        // not no-referrer: under it a browser sends "Origin: null" on the login post, which SameOrigin must refuse
+        response.Headers["Referrer-Policy"] = "same-origin";
     }
 }

@@ -42,8 +42,10 @@ public sealed class DashboardBrowserTests(DashboardFixture fx, ITestOutputHelper
     async Task<IPage> OpenPage()
     {
         var page = await browser.NewPageAsync();
-        page.Console += (_, m) => { if (m.Type == "error") lock (errors) errors.Add("console: " + m.Text); };
+        // (the login page's 401 for the wrong key the test types is expected)
+        page.Console += (_, m) => { if (m.Type == "error" && !m.Location.Contains("/dashboard/login")) lock (errors) errors.Add($"console: {m.Text} ({m.Location})"); };
         page.PageError += (_, e) => { lock (errors) errors.Add("page: " + e); };
+        page.Response += (_, r) => { if (r.Status >= 400 && !r.Url.Contains("/dashboard/login")) lock (errors) errors.Add($"HTTP {r.Status} {r.Request.Method} {r.Url}"); };
         return page;
     }
 
@@ -96,7 +98,8 @@ public sealed class DashboardBrowserTests(DashboardFixture fx, ITestOutputHelper
         await Expect(page.Locator("#job-live")).ToHaveTextAsync("live");
 
         // the rollout browser: the best and worst samples of a step, one opened
-        await Expect(page.Locator("#rollouts-best li button").First).ToBeVisibleAsync();
+        await Expect(page.Locator("#rollout-summary")).ToContainTextAsync("rollouts");
+        Assert.True(await page.Locator("#rollouts-best li button").CountAsync() > 0, await page.Locator("#rollout-summary").TextContentAsync() + " | " + string.Join("\n", errors));
         var step = int.Parse(await page.InputValueAsync("#rollout-step"));
         var k = int.Parse(await page.InputValueAsync("#rollout-k"));
         var api = await fx.GetJson($"/v1/rft/jobs/{DashboardFixture.RunningJobId}/rollouts?step={step}&best={k}&worst={k}");
@@ -116,7 +119,7 @@ public sealed class DashboardBrowserTests(DashboardFixture fx, ITestOutputHelper
         await page.ScreenshotAsync(new() { Path = shot, FullPage = true });
         output.WriteLine($"screenshots: {shot} and jobs.png beside it; plotted {later.Steps.Length} steps, rollouts of step {step}");
         Assert.Empty(offOrigin);
-        Assert.Empty(errors);
+        Assert.True(errors.Count == 0, string.Join("\n", errors));
     }
 
     [Fact]
@@ -136,7 +139,7 @@ public sealed class DashboardBrowserTests(DashboardFixture fx, ITestOutputHelper
         Assert.Equal(0, await page.Locator("#job-view img, #job-view script").CountAsync());
         Assert.Null(await page.EvaluateAsync<int?>("() => window.rftXss ?? null"));
         Assert.Empty(offOrigin);
-        Assert.Empty(errors);
+        Assert.True(errors.Count == 0, string.Join("\n", errors));
     }
 
     /// <summary>The rows a chart should show: each step's fields as the API returns them.</summary>
