@@ -181,6 +181,22 @@
 
   function chartWidth(box) { return Math.max(300, box.clientWidth - 12); }
 
+  /** 12000 → "12k": axis labels that fit the axis. */
+  function compact(v) {
+    if (v === null || v === undefined) return "";
+    const a = Math.abs(v);
+    if (a >= 1e6) return +(v / 1e6).toFixed(2) + "M";
+    if (a >= 1e4) return +(v / 1e3).toFixed(1) + "k";
+    return +v.toFixed(4) + "";
+  }
+
+  /** A y range with some room; a flat series (KL of 0 while the policy has not moved) gets a small band around it, not 0–100. */
+  function yRange(u, min, max) {
+    if (min === null || max === null) return [0, 1];
+    if (min === max) { const pad = Math.abs(min) > 0 ? Math.abs(min) * 0.5 : 1; return [min >= 0 && min - pad < 0 ? 0 : min - pad, max + pad]; }
+    return uPlot.rangeNum(min, max, 0.1, true);
+  }
+
   function drawChart(def, rows) {
     const box = $("chart-" + def.id) || $("charts").appendChild(el("div", { className: "chart", id: "chart-" + def.id }, el("h3", { text: def.title })));
     const data = chartData(def, rows);
@@ -191,12 +207,13 @@
     if (sameShape) { existing.setData(data.data); return; }
     if (existing) existing.destroy();
     box.querySelectorAll(".empty").forEach(n => n.remove());
-    if (def.series.length === 0) { box.append(el("p", { className: "empty", text: "no metrics yet" })); delete state.charts[def.id]; return; }
-    const axes = [{ label: "step" }, { scale: "y" }];
-    if (def.series.some(s => s.scale === "count")) axes.push({ scale: "count", side: 1, grid: { show: false } });
+    if (def.series.length === 0) { box.append(el("p", { className: "empty", text: "the evaluator reports no metrics of its own" })); delete state.charts[def.id]; return; }
+    const yAxis = (scale, side) => ({ scale, side, size: 56, values: (u, splits) => splits.map(compact), grid: { show: side === 3 } });
+    const axes = [{ label: "step" }, yAxis("y", 3)];
+    if (def.series.some(s => s.scale === "count")) axes.push(yAxis("count", 1));
     const chart = new uPlot({
       width: chartWidth(box), height: 220,
-      scales: { x: { time: false } },
+      scales: { x: { time: false }, y: { range: yRange }, count: { range: yRange } },
       series: [{ label: "step" }, ...chartSeries(def)],
       axes,
       legend: { live: true },
