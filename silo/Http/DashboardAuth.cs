@@ -37,6 +37,9 @@ public static class DashboardAuth
     public static async Task Middleware(HttpContext http, RequestDelegate next)
     {
         if (!Guards(http.Request.Path)) { await next(http); return; }
+        // no other site may frame these pages (clickjacking), nor a browser guess a type (the Orleans dashboard's pages set neither)
+        http.Response.Headers.XFrameOptions = "DENY";
+        http.Response.Headers.XContentTypeOptions = "nosniff";
         var keys = http.RequestServices.GetRequiredService<ApiKeys>();
         if (!keys.Required || keys.Accepts(http.Request.Headers.Authorization) || SessionOpens(http)) { await next(http); return; }
         if (HttpMethods.IsGet(http.Request.Method) && http.Request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase))

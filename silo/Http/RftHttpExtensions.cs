@@ -51,7 +51,9 @@ public static class RftHttpExtensions
         services.AddSingleton<DashboardAssets>();
         services.AddSingleton<DashboardSession>();
         services.AddRftPrometheus(options);
-        builder.UseOrleans(silo => silo.AddDashboard()); // the same silo builder as the host's UseOrleans(AddRft): Orleans keeps one per host
+        // The same silo builder as the host's UseOrleans(AddRft) (Orleans keeps one per host). Its live log
+        // stream is off: serving clients hold the same keys, and those logs are not redacted like the console's.
+        builder.UseOrleans(silo => silo.AddDashboard(d => d.HideTrace = true));
         return builder;
     }
 

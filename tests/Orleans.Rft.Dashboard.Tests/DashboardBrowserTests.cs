@@ -142,6 +142,20 @@ public sealed class DashboardBrowserTests(DashboardFixture fx, ITestOutputHelper
         Assert.True(errors.Count == 0, string.Join("\n", errors));
     }
 
+    [Fact]
+    public async Task TheOrleansDashboardUnderOrleansRendersTheClusterWithTheLoginCookie()
+    {
+        var page = await OpenPage();
+        await LogIn(page);
+        await page.GotoAsync(fx.BaseUrl + "orleans/");
+        // its script reads the dashboard's own API under /orleans with the cookie, and shows this silo as the one active
+        await Expect(page.Locator(".info-box-content:has-text('Active Silos') .info-box-number")).ToHaveTextAsync("1");
+        await Expect(page.Locator("#content")).ToContainTextAsync("RolloutWorkerGrain"); // the running job's grain calls, profiled
+        await page.ScreenshotAsync(new() { Path = Path.Combine(DashboardFixture.ScreenshotDir, "orleans.png") });
+        Assert.Empty(offOrigin);
+        Assert.True(errors.Count == 0, string.Join("\n", errors));
+    }
+
     /// <summary>The rows a chart should show: each step's fields as the API returns them.</summary>
     static Dictionary<int, JsonObject> Rows(JsonNode metrics) =>
         metrics["data"]!.AsArray().Select(m => m!.AsObject()).ToDictionary(m => (int)m["step"]!);
