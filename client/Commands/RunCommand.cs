@@ -1,3 +1,4 @@
+using Orleans.Rft.Grains.Jobs.Spec;
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
