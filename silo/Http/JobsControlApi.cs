@@ -26,7 +26,7 @@ public static class JobsControlApi
     {
         var before = await JobsGrainCalls.Snapshot(grains, id, cancellation);
         if (before.Status.IsFinal())
-            throw new OpenAIError(StatusCodes.Status409Conflict, $"Job {id} already ended ({RftJson.Serialize(before.Status).Trim('"')}); there is nothing to {verb}.", "id", "invalid_request_error", "job_ended");
+            throw new OpenAIError(StatusCodes.Status409Conflict, $"Job {id} already ended ({RftJson.Name(before.Status)}); there is nothing to {verb}.", "id", "invalid_request_error", "job_ended");
         var job = grains.GetGrain<IJobGrain>(id);
         var after = await JobsGrainCalls.Call(id, () => verb switch { "cancel" => job.Cancel(), "pause" => job.Pause(), _ => job.Resume() }, cancellation);
         return TypedResults.Json(after, RftJson.Options);
