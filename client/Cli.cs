@@ -59,7 +59,7 @@ public static class Cli
     /// <summary>Errors the user can fix in their input: exit code 2.</summary>
     public static bool IsInputError(Exception e) =>
         e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException or ArgumentException or NotSupportedException or JsonException
-            or Jobs.JobSpecException or Orleans.Rft.Evaluators.SpecException;
+            or Orleans.Rft.Grains.Jobs.Spec.JobSpecException or Orleans.Rft.Evaluators.SpecException;
 
     public static void PrintJson(JsonNode node) => Console.WriteLine(node.ToJsonString(Indented));
 

@@ -44,5 +44,8 @@ public static class RftJson
 
     public static JsonObject ToObject<T>(T value) => ToNode(value).AsObject();
 
+    /// <summary>An enum value as the JSON shows it (<c>Completed</c> → <c>completed</c>), for messages that quote it.</summary>
+    public static string Name<TEnum>(TEnum value) where TEnum : struct, Enum => JsonNamingPolicy.SnakeCaseLower.ConvertName(value.ToString());
+
     public static T Deserialize<T>(string json) => JsonSerializer.Deserialize<T>(json, Options) ?? throw new JsonException($"expected a {typeof(T).Name}, got null.");
 }

@@ -1,3 +1,4 @@
+using Orleans.Rft.Grains.Jobs.Spec;
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Rft.Client.Jobs;

@@ -17,8 +17,8 @@ public static class ChatCommand
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "served model: a base model's name, a deployment, or jobs/<id>", Required = true };
-        var url = new Option<string?>("--url") { Description = $"the endpoint's base URL (env RFT_URL, default {DefaultUrl})" };
-        var apiKey = new Option<string?>("--api-key") { Description = "bearer API key (env RFT_API_KEY)" };
+        var url = Jobs.ClusterConnection.Url; // shared with the cluster commands: one RFT_URL serves them all
+        var apiKey = Jobs.ClusterConnection.ApiKey;
         var system = new Option<string?>("--system") { Description = "system message that starts the history (kept by /reset)" };
         var temperature = new Option<double?>("--temperature") { Description = "sampling temperature (the server's default when left out)" };
         var maxTokens = new Option<int?>("--max-tokens") { Description = "most tokens per answer (the server's default when left out)" };
@@ -103,8 +103,14 @@ public static class ChatCommand
 
     static JsonObject Message(string role, string content) => new() { ["role"] = role, ["content"] = content };
 
-    static Uri ParseUrl(string value) =>
-        Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
-            ? uri
-            : throw new ArgumentException($"--url '{value}' is not an http(s) URL; give the endpoint's base URL such as {DefaultUrl}.");
+    /// <summary>
+    /// The OpenAI base URL: as given (<c>…/v1</c>, or any OpenAI-compatible server's path), or, for a bare host
+    /// such as the cluster commands take (<c>http://silo:8080</c>), its <c>/v1</c>.
+    /// </summary>
+    public static Uri ParseUrl(string value)
+    {
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            throw new ArgumentException($"--url '{value}' is not an http(s) URL; give the endpoint's base URL such as {DefaultUrl}.");
+        return uri.AbsolutePath is "/" or "" ? new Uri(uri, "v1") : uri;
+    }
 }

@@ -1,3 +1,4 @@
+using Orleans.Rft.Grains.Jobs.Spec;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json.Nodes;

@@ -1,13 +1,15 @@
 using System.CommandLine;
-using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.Hosting;
 using Orleans.Rft.Client.Jobs;
 using Orleans.Rft.GrainInterfaces;
+using Orleans.Rft.Grains.Jobs.Spec;
 
 namespace Orleans.Rft.Client.Commands;
 
-/// <summary><c>rft submit | jobs | status | watch | cancel | pause | resume</c>: jobs on a running cluster.</summary>
+/// <summary>
+/// <c>rft submit | jobs | status | watch | cancel | pause | resume</c>: jobs on a running cluster, reached through
+/// an Orleans gateway or, with <c>--url</c>, over its HTTP endpoint (<see cref="IRftCluster"/>).
+/// </summary>
 public static class JobCommands
 {
     public static IEnumerable<Command> Create()
@@ -19,12 +21,11 @@ public static class JobCommands
         foreach (var verb in new[] { "cancel", "pause", "resume" }) yield return Control(verb);
     }
 
-    /// <summary>Connects, runs <paramref name="action"/> with the grain factory, disconnects.</summary>
-    public static async Task<int> WithCluster(ParseResult p, CancellationToken cancellation, Func<IGrainFactory, Task<int>> action)
+    /// <summary>Connects (gateway or HTTP, as the command line says), runs <paramref name="action"/>, disconnects.</summary>
+    public static async Task<int> WithCluster(ParseResult p, CancellationToken cancellation, Func<IRftCluster, Task<int>> action)
     {
-        using var host = await ClusterConnection.ConnectAsync(p, cancellation);
-        try { return await action(ClusterConnection.Grains(host)); }
-        finally { await host.StopAsync(CancellationToken.None); }
+        await using var cluster = await ClusterConnection.OpenAsync(p, cancellation);
+        return await action(cluster);
     }
 
     static Command Submit()
@@ -37,29 +38,25 @@ public static class JobCommands
         var command = new Command("submit", "validate a job spec, upload its inputs and submit it to the cluster") { file, noUpload };
         command.SetAction((p, c) =>
         {
-            var spec = JobSpecParser.Parse(p.GetValue(file)!);
+            var (spec, document) = JobSpecParser.ParseDocument(p.GetValue(file)!);
             bool json = p.GetValue(Cli.Json);
-            return WithCluster(p, c, async grains =>
+            return WithCluster(p, c, async cluster =>
             {
-                if (!p.GetValue(noUpload))
-                    spec = await new ArtifactUploader(grains, json ? null : line => Console.Error.WriteLine(line)).UploadInputs(spec, c);
-                var id = JobIds.New(spec.Name);
-                var s = await grains.GetGrain<IJobGrain>(id).Submit(spec).WaitAsync(TimeSpan.FromSeconds(60), c);
+                var s = await cluster.Submit(spec, document, !p.GetValue(noUpload), json ? null : line => Console.Error.WriteLine(line), c);
                 if (json) Cli.PrintJson(ToJson(s));
-                else Console.WriteLine($"submitted {id} ({s.Status}); follow it with: rft watch {id}");
+                else Console.WriteLine($"submitted {s.JobId} ({s.Status}); follow it with: rft watch {s.JobId}");
                 return Cli.Ok;
             });
         });
-        return command;
+        return command.WithHttpOptions();
     }
 
     static Command Jobs()
     {
         var command = new Command("jobs", "list jobs");
-        command.SetAction((p, c) => WithCluster(p, c, async grains =>
+        command.SetAction((p, c) => WithCluster(p, c, async cluster =>
         {
-            var ids = await grains.GetGrain<IJobRegistryGrain>(0).List().WaitAsync(TimeSpan.FromSeconds(30), c);
-            var snapshots = await Task.WhenAll(ids.Select(id => grains.GetGrain<IJobGrain>(id).GetSnapshot().WaitAsync(TimeSpan.FromSeconds(30), c)));
+            var snapshots = await cluster.Jobs(c);
             if (p.GetValue(Cli.Json)) Cli.PrintJson(new JsonArray(snapshots.Select(s => (JsonNode)ToJson(s)).ToArray()));
             else
             {
@@ -69,16 +66,16 @@ public static class JobCommands
             }
             return Cli.Ok;
         }));
-        return command;
+        return command.WithHttpOptions();
     }
 
     static Command Status()
     {
         var id = new Argument<string>("ID");
         var command = new Command("status", "a job's state and latest metrics") { id };
-        command.SetAction((p, c) => WithCluster(p, c, async grains =>
+        command.SetAction((p, c) => WithCluster(p, c, async cluster =>
         {
-            var s = await Get(grains, p.GetValue(id)!, c);
+            var s = await cluster.Get(p.GetValue(id)!, c);
             if (p.GetValue(Cli.Json)) Cli.PrintJson(ToJson(s));
             else
             {
@@ -94,50 +91,48 @@ public static class JobCommands
             }
             return s.Status == JobStatus.Failed ? Cli.Failure : Cli.Ok;
         }));
-        return command;
+        return command.WithHttpOptions();
     }
 
     static Command Watch()
     {
         var id = new Argument<string>("ID");
         var command = new Command("watch", "follow a job live until it ends") { id };
-        command.SetAction((p, c) => WithCluster(p, c, async grains =>
+        command.SetAction((p, c) => WithCluster(p, c, async cluster =>
         {
-            var job = grains.GetGrain<IJobGrain>(p.GetValue(id)!);
-            await Get(grains, p.GetValue(id)!, c);
-            var final = await JobDisplay.Follow(job, Console.Out, p.GetValue(Cli.Json), c);
-            if (p.GetValue(Cli.Json)) Cli.PrintJson(ToJson(final));
-            else Console.Write(JobDisplay.Chart(await job.GetHistory(0)));
+            bool json = p.GetValue(Cli.Json);
+            var display = new JobDisplay(Console.Out);
+            var started = DateTime.UtcNow;
+            JobSnapshot? final = null;
+            await foreach (var update in cluster.Follow(p.GetValue(id)!, c))
+            {
+                if (!json) display.Show(update.Snapshot, update.NewSteps, DateTime.UtcNow - started);
+                final = update.Snapshot;
+            }
+            if (final is null) throw new Jobs.ClusterUnavailableException($"the cluster sent nothing about {p.GetValue(id)}.");
+            if (json) Cli.PrintJson(ToJson(final));
+            else Console.Write(JobDisplay.Chart(await cluster.History(final.JobId, 0, c)));
             return final.Status == JobStatus.Completed ? Cli.Ok : Cli.Failure;
         }));
-        return command;
+        return command.WithHttpOptions();
     }
 
     static Command Control(string verb)
     {
         var id = new Argument<string>("ID");
         var command = new Command(verb, $"{verb} a job") { id };
-        command.SetAction((p, c) => WithCluster(p, c, async grains =>
+        command.SetAction((p, c) => WithCluster(p, c, async cluster =>
         {
-            var before = await Get(grains, p.GetValue(id)!, c);
-            if (before.Status.IsFinal())
-                throw new ArgumentException($"job {before.JobId} already ended ({before.Status}); there is nothing to {verb}.");
-            var job = grains.GetGrain<IJobGrain>(p.GetValue(id)!);
-            var s = await (verb switch { "cancel" => job.Cancel(), "pause" => job.Pause(), _ => job.Resume() }).WaitAsync(TimeSpan.FromSeconds(30), c);
+            var s = await cluster.Control(p.GetValue(id)!, verb, c);
             if (p.GetValue(Cli.Json)) Cli.PrintJson(ToJson(s));
             else if (verb != "resume" && !s.Status.IsFinal() && s.Status != JobStatus.Paused)
                 Console.WriteLine($"{s.JobId}: {s.Status}, {verb} requested: it takes effect when the current step ends (`rft status {s.JobId}`)");
             else Console.WriteLine($"{s.JobId}: {s.Status}");
             return Cli.Ok;
         }));
-        return command;
+        return command.WithHttpOptions();
     }
 
-    public static async Task<JobSnapshot> Get(IGrainFactory grains, string id, CancellationToken c)
-    {
-        try { return await grains.GetGrain<IJobGrain>(id).GetSnapshot().WaitAsync(TimeSpan.FromSeconds(30), c); }
-        catch (KeyNotFoundException) { throw new ArgumentException($"no job '{id}'; `rft jobs` lists them."); }
-    }
-
-    public static JsonObject ToJson(JobSnapshot s) => JsonNode.Parse(JsonSerializer.Serialize(s))!.AsObject();
+    /// <summary>The snapshot as every <c>--json</c> output and the jobs API show it (<see cref="RftJson"/>).</summary>
+    public static JsonObject ToJson(JobSnapshot s) => RftJson.ToObject(s);
 }

@@ -1,6 +1,6 @@
 using System.CommandLine;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using Orleans.Rft.Client.Jobs;
 using Orleans.Rft.GrainInterfaces;
 
 namespace Orleans.Rft.Client.Commands;
@@ -31,13 +31,13 @@ public static class RolloutsCommand
                 if (local.Error is string error) { Console.Error.WriteLine($"error: {error}"); return Cli.Failure; }
                 return Show(p, local.Rollouts!, worst, best);
             }
-            return await JobCommands.WithCluster(p, c, async grains =>
+            return await JobCommands.WithCluster(p, c, async cluster =>
             {
-                await JobCommands.Get(grains, p.GetValue(id)!, c);
-                return Show(p, await Jobs.RolloutReader.ReadAllAsync(grains.GetGrain<IJobGrain>(p.GetValue(id)!), p.GetValue(step), c), worst, best);
+                await cluster.Get(p.GetValue(id)!, c);
+                return Show(p, await Jobs.RolloutReader.ReadAllAsync(cluster, p.GetValue(id)!, p.GetValue(step), c), worst, best);
             });
         });
-        return command;
+        return command.WithHttpOptions();
     }
 
     static int Show(ParseResult p, IEnumerable<Rollout> rollouts, Option<int?> worst, Option<int?> best)
@@ -62,12 +62,11 @@ public static class RolloutsCommand
         if (r.Metrics.Count > 0) output.WriteLine($"   metrics: {string.Join(", ", r.Metrics.Select(m => $"{Jobs.TerminalText.Safe(m.Key)}={m.Value:F3}"))}");
     }
 
-    /// <summary>The rollout as the record serialises, with an agent's report replaced by its readable form under <c>agent</c> (snake_case).</summary>
+    /// <summary>The rollout as the jobs API serialises it (<see cref="RftJson"/>), with an agent's report replaced by its readable form under <c>agent</c>.</summary>
     public static JsonObject Json(Rollout r)
     {
-        var o = JsonNode.Parse(JsonSerializer.Serialize(r))!.AsObject();
-        o.Remove(nameof(Rollout.Agent));
-        if (r.Agent is { } agent) o["agent"] = Jobs.AgentRolloutView.Json(agent, r.ExtraSamples);
+        var o = RftJson.ToObject(r);
+        o["agent"] = r.Agent is { } agent ? Jobs.AgentRolloutView.Json(agent, r.ExtraSamples) : null;
         return o;
     }
 }

@@ -1,3 +1,4 @@
+using Orleans.Rft.Grains.Jobs.Spec;
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -44,7 +45,7 @@ public static class RunCommand
                 Cli.PrintJson(new JsonObject
                 {
                     ["job_id"] = id,
-                    ["status"] = final.Status.ToString(),
+                    ["status"] = RftJson.Name(final.Status),
                     ["steps"] = final.Step,
                     ["baseline_eval_reward"] = final.BaselineEvalReward,
                     ["final_eval_reward"] = final.LatestEvalReward,
@@ -52,7 +53,7 @@ public static class RunCommand
                     ["wall_seconds"] = Math.Round(wall.TotalSeconds, 1),
                     ["adapter"] = adapter is null ? null : Path.GetFullPath(outDir),
                     ["error"] = final.LastError is null ? null : Cli.Redact(final.LastError),
-                    ["history"] = JsonNode.Parse(JsonSerializer.Serialize(history)),
+                    ["history"] = RftJson.ToNode(history),
                 });
             else
             {

@@ -7,14 +7,14 @@ namespace Orleans.Rft.Client.Jobs;
 
 /// <summary>
 /// Uploads a job's local inputs — dataset, eval dataset, base model folder — to the cluster's
-/// artifact store through <see cref="IArtifactUploadGrain"/> and rewrites the spec to
+/// artifact store and rewrites the spec to
 /// <see cref="ArtifactReference"/>s (and the evaluator's files inlined), so silos on other machines
 /// need no shared volume. Paths are content-addressed (SHA-256), so resubmitting the same files
-/// sends nothing.
+/// sends nothing. How the bytes travel is the <see cref="IArtifactSink"/>'s business (grain calls or HTTP).
 /// </summary>
-public sealed class ArtifactUploader(IGrainFactory grains, Action<string>? progress = null)
+public sealed class ArtifactUploader(IArtifactSink sink, Action<string>? progress = null)
 {
-    static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(60);
+    public ArtifactUploader(IGrainFactory grains, Action<string>? progress = null) : this(new GrainArtifactSink(grains), progress) { }
 
     public long BytesSent { get; private set; }
 
@@ -60,39 +60,8 @@ public sealed class ArtifactUploader(IGrainFactory grains, Action<string>? progr
         await Upload(stream, sha, Path.GetFileName(path), cancellation);
     }
 
-    /// <summary>A lost activation (a silo restart) forgets a session's bytes; past this many fresh starts of one file the upload fails.</summary>
-    const int MaxRestarts = 3;
-
-    /// <summary>
-    /// Sends <paramref name="stream"/> to the upload grain of its SHA-256 under a session of its own,
-    /// from wherever an interrupted upload stopped; a chunk the grain refuses (its activation was lost,
-    /// so it expects another offset) makes the client ask again where to resume.
-    /// </summary>
-    async Task Upload(Stream stream, string sha, string label, CancellationToken cancellation)
-    {
-        var upload = grains.GetGrain<IArtifactUploadGrain>(sha);
-        var session = Guid.NewGuid();
-        var size = stream.Length;
-        var offset = await upload.Begin(session, sha, size).WaitAsync(CallTimeout, cancellation);
-        if (offset == size && size > 0) { progress?.Invoke($"{label}: already in the cluster"); return; }
-        var buffer = new byte[MessageLimits.MaxChunkBytes];
-        for (int restarts = 0; offset < size;)
-        {
-            stream.Position = offset;
-            var read = await stream.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, size - offset)), cancellation);
-            try { await upload.Append(session, offset, buffer[..read]).WaitAsync(CallTimeout, cancellation); }
-            catch (InvalidOperationException) when (++restarts <= MaxRestarts)
-            {
-                offset = await upload.Begin(session, sha, size).WaitAsync(CallTimeout, cancellation);
-                if (offset == size) return; // stored meanwhile by another client
-                continue;
-            }
-            offset += read;
-            BytesSent += read;
-        }
-        await upload.Complete(session).WaitAsync(TimeSpan.FromMinutes(5), cancellation);
-        progress?.Invoke($"{label}: uploaded {size:N0} bytes");
-    }
+    async Task Upload(Stream stream, string sha, string label, CancellationToken cancellation) =>
+        BytesSent += await sink.Upload(stream, sha, label, progress, cancellation);
 
     static async Task<string> Sha256(string path, CancellationToken cancellation)
     {

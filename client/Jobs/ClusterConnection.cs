@@ -21,6 +21,39 @@ public static class ClusterConnection
     public static readonly Option<string?> AzureStorage = new("--azure-storage") { Description = "Azure Storage connection string for Azure Table clustering (env RFT_AZURE_STORAGE)", Recursive = true };
     public static readonly Option<string> ClusterId = new("--cluster-id") { Description = "Orleans cluster id", DefaultValueFactory = _ => "rft", Recursive = true };
 
+    public static readonly Option<string?> Url = new("--url")
+    {
+        Description = "the cluster's HTTP endpoint, e.g. http://silo:8080 (env RFT_URL): speak HTTP (the jobs API) instead of joining through an Orleans gateway",
+    };
+    public static readonly Option<string?> ApiKey = new("--api-key") { Description = "bearer API key for --url (env RFT_API_KEY)" };
+
+    /// <summary>Gives a cluster command <c>--url</c> and <c>--api-key</c> (shared instances: each command parses them on its own).</summary>
+    public static Command WithHttpOptions(this Command command)
+    {
+        command.Add(Url);
+        command.Add(ApiKey);
+        return command;
+    }
+
+    /// <summary>
+    /// The cluster as the command line names it: over HTTP with <c>--url</c> (or <c>RFT_URL</c> when no gateway
+    /// option is given), else as an Orleans client through the gateway (<see cref="ConnectAsync"/>).
+    /// </summary>
+    public static async Task<IRftCluster> OpenAsync(ParseResult p, CancellationToken cancellation)
+    {
+        var url = p.GetResult(Url) is not null ? p.GetValue(Url) : null;
+        bool gateway = p.GetResult(GatewayPort) is { Implicit: false } || p.GetResult(AzureStorage) is { Implicit: false };
+        if (url is not null && gateway)
+            throw new ArgumentException("--url speaks HTTP to the cluster, --gateway-port / --azure-storage join it through an Orleans gateway; give one or the other.");
+        if (url is null && !gateway) url = Environment.GetEnvironmentVariable("RFT_URL");
+        if (!string.IsNullOrWhiteSpace(url))
+        {
+            var key = (p.GetResult(ApiKey) is not null ? p.GetValue(ApiKey) : null) ?? Environment.GetEnvironmentVariable("RFT_API_KEY");
+            return new Http.HttpCluster(new Http.RftHttpClient(Http.RftHttpClient.ParseRoot(url), key));
+        }
+        return new GrainCluster(await ConnectAsync(p, cancellation));
+    }
+
     public static async Task<IHost> ConnectAsync(ParseResult p, CancellationToken cancellation)
     {
         var builder = Host.CreateApplicationBuilder();

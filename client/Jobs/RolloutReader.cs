@@ -19,4 +19,18 @@ public static class RolloutReader
             if (page.Rollouts.Length == 0 || all.Count >= page.Total) return all;
         }
     }
+
+    /// <summary>The same through <see cref="IRftCluster"/> (grains or HTTP, whose pages hold at most 100).</summary>
+    public static async Task<List<Rollout>> ReadAllAsync(IRftCluster cluster, string id, int? step, CancellationToken cancellation = default)
+    {
+        var all = new List<Rollout>();
+        int? at = step;
+        while (true)
+        {
+            var page = await cluster.Rollouts(id, at, all.Count, PageCount, cancellation);
+            at = page.Step;
+            all.AddRange(page.Rollouts);
+            if (page.Rollouts.Length == 0 || all.Count >= page.Total) return all;
+        }
+    }
 }

@@ -25,7 +25,12 @@ public static class JobsApi
     /// <summary>best/worst read the whole step page by page; a step past this many rollouts is ranked on its first ones only (said in the answer's <c>scanned</c>).</summary>
     public const int MaxRolloutsRanked = 20_000;
 
-    public static RouteGroupBuilder MapJobsApi(this IEndpointRouteBuilder v1)
+    /// <summary>
+    /// The whole <c>/v1/rft</c> surface: jobs (reads here, <see cref="JobsSubmitApi"/>, <see cref="JobsControlApi"/>,
+    /// <see cref="JobsAdapterApi"/>, <see cref="JobEventsApi"/>), <see cref="ArtifactsApi"/>, <see cref="DeploymentsApi"/>
+    /// and the OpenAPI document describing them (<see cref="JobsOpenApi"/>).
+    /// </summary>
+    public static IEndpointRouteBuilder MapJobsApi(this IEndpointRouteBuilder v1)
     {
         var jobs = v1.MapGroup("/rft/jobs");
         jobs.MapGet("", List);
@@ -33,7 +38,13 @@ public static class JobsApi
         jobs.MapGet("/{id}/metrics", Metrics);
         jobs.MapGet("/{id}/rollouts", Rollouts);
         jobs.MapJobEventsApi();
-        return jobs;
+        jobs.MapJobsSubmitApi();
+        jobs.MapJobsControlApi();
+        jobs.MapJobsAdapterApi();
+        v1.MapArtifactsApi();
+        v1.MapDeploymentsApi();
+        v1.MapJobsOpenApi();
+        return v1;
     }
 
     static async Task<JsonHttpResult<JobList>> List(IGrainFactory grains, CancellationToken cancellation)

@@ -13,17 +13,21 @@ public static class JobsGrainCalls
     /// <summary>Reads of small state (snapshot, control) answer in milliseconds; this is the bound when a silo is lost.</summary>
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
-    public static async Task<T> Call<T>(string jobId, Func<Task<T>> call, CancellationToken cancellation, string? param = null)
+    public static async Task<T> Call<T>(string jobId, Func<Task<T>> call, CancellationToken cancellation, string? param = null, TimeSpan? timeout = null, string conflictCode = "job_state")
     {
-        try { return await call().WaitAsync(Timeout, cancellation); }
+        try { return await call().WaitAsync(timeout ?? Timeout, cancellation); }
         catch (KeyNotFoundException) { throw NotFound(jobId); }
         catch (TimeoutException) when (!cancellation.IsCancellationRequested)
         {
-            throw new OpenAIError(StatusCodes.Status504GatewayTimeout, $"Job '{jobId}' did not answer within {Timeout.TotalSeconds:F0} s (its silo may be restarting); try again.", null, "server_error", "job_timeout");
+            throw new OpenAIError(StatusCodes.Status504GatewayTimeout, $"'{jobId}' did not answer within {(timeout ?? Timeout).TotalSeconds:F0} s (its silo may be restarting); try again.", null, "server_error", "grain_timeout");
         }
+        catch (InvalidDataException e) { throw new OpenAIError(StatusCodes.Status400BadRequest, Secrets.Redact(e.Message), param, "invalid_request_error", "invalid_data"); }
         catch (ArgumentException e) { throw OpenAIError.BadRequest(Secrets.Redact(e.Message), param); }
-        catch (InvalidOperationException e) { throw new OpenAIError(StatusCodes.Status409Conflict, Secrets.Redact(e.Message), param, "invalid_request_error", "job_state"); }
+        catch (InvalidOperationException e) { throw new OpenAIError(StatusCodes.Status409Conflict, Secrets.Redact(e.Message), param, "invalid_request_error", conflictCode); }
     }
+
+    public static Task Call(string subject, Func<Task> call, CancellationToken cancellation, string? param = null, TimeSpan? timeout = null, string conflictCode = "job_state") =>
+        Call(subject, async () => { await call(); return true; }, cancellation, param, timeout, conflictCode);
 
     public static Task<JobSnapshot> Snapshot(IGrainFactory grains, string jobId, CancellationToken cancellation) =>
         Call(CheckedId(jobId), () => grains.GetGrain<IJobGrain>(jobId).GetSnapshot(), cancellation);

@@ -1,3 +1,4 @@
+using Orleans.Rft.Grains.Jobs.Spec;
 using System.Text.Json.Nodes;
 using Orleans.Rft.Client.Jobs;
 using Orleans.Rft.Engine.Presets;

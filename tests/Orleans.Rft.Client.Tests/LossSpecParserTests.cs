@@ -1,3 +1,4 @@
+using Orleans.Rft.Grains.Jobs.Spec;
 using Orleans.Rft.Client.Jobs;
 using Orleans.Rft.Engine.Presets;
 using Orleans.Rft.GrainInterfaces;

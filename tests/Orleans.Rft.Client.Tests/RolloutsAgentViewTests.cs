@@ -80,7 +80,8 @@ public sealed class RolloutsAgentViewTests
         Assert.Equal("call_1", turns[1]!["tool_call_id"]!.GetValue<string>());
         Assert.Equal("multiply", turns[1]!["name"]!.GetValue<string>());
         Assert.Equal("80779853376", turns[1]!["content"]!.GetValue<string>());
-        Assert.Equal(0.9, json["Reward"]!.GetValue<double>()); // the rollout's own fields stay as they were
+        Assert.Equal(0.9, json["reward"]!.GetValue<double>()); // the rollout's own fields in the jobs API's shape (RftJson: snake_case)
+        Assert.Null(json["Reward"]);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Orleans.Rft.Grains.Jobs.Spec;
 using Orleans.Rft.Client.Commands;
 using Orleans.Rft.Client.Jobs;
 

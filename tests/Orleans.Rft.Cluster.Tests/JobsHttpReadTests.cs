@@ -26,10 +26,10 @@ public sealed class JobsHttpReadTests(JobsHttpFixture fx)
     public async Task A_job_reads_back_with_snake_case_keys_and_its_status_as_a_name_not_a_number()
     {
         using var http = fx.Http();
-        var (status, body, text) = await Get(http, $"v1/rft/jobs/{JobsHttpFixture.DoneJobId}");
+        var (status, body, text) = await Get(http, $"v1/rft/jobs/{fx.DoneJobId}");
         Assert.Equal(200, status);
         Assert.Equal("completed", body["status"]!.GetValue<string>());
-        Assert.Equal(JobsHttpFixture.DoneJobId, body["job_id"]!.GetValue<string>());
+        Assert.Equal(fx.DoneJobId, body["job_id"]!.GetValue<string>());
         Assert.Equal(JobsHttpFixture.DoneSteps, body["total_steps"]!.GetValue<int>());
         Assert.Equal(JobsHttpFixture.DoneSteps, body["latest"]!["step"]!.GetValue<int>());
         Assert.NotNull(body["latest"]!["reward_mean"]);
@@ -44,7 +44,7 @@ public sealed class JobsHttpReadTests(JobsHttpFixture fx)
         using var http = fx.Http();
         var (status, body, _) = await Get(http, "v1/rft/jobs");
         Assert.Equal(200, status);
-        var job = body["data"]!.AsArray().Single(j => j!["job_id"]!.GetValue<string>() == JobsHttpFixture.DoneJobId)!;
+        var job = body["data"]!.AsArray().Single(j => j!["job_id"]!.GetValue<string>() == fx.DoneJobId)!;
         Assert.Equal("completed", job["status"]!.GetValue<string>());
     }
 
@@ -52,10 +52,10 @@ public sealed class JobsHttpReadTests(JobsHttpFixture fx)
     public async Task Metrics_from_N_hold_exactly_the_steps_from_N_to_the_last()
     {
         using var http = fx.Http();
-        var (status, body, _) = await Get(http, $"v1/rft/jobs/{JobsHttpFixture.DoneJobId}/metrics?from=2");
+        var (status, body, _) = await Get(http, $"v1/rft/jobs/{fx.DoneJobId}/metrics?from=2");
         Assert.Equal(200, status);
         Assert.Equal(Enumerable.Range(2, JobsHttpFixture.DoneSteps - 1), body["data"]!.AsArray().Select(m => m!["step"]!.GetValue<int>()));
-        var (_, all, _) = await Get(http, $"v1/rft/jobs/{JobsHttpFixture.DoneJobId}/metrics");
+        var (_, all, _) = await Get(http, $"v1/rft/jobs/{fx.DoneJobId}/metrics");
         Assert.Equal(Enumerable.Range(1, JobsHttpFixture.DoneSteps), all["data"]!.AsArray().Select(m => m!["step"]!.GetValue<int>()));
         Assert.All(all["data"]!.AsArray(), m => Assert.True(m!["metric_means"] is JsonObject));
     }
@@ -64,7 +64,7 @@ public sealed class JobsHttpReadTests(JobsHttpFixture fx)
     public async Task Rollouts_page_in_order_and_best_worst_are_the_highest_and_lowest_rewards_of_the_step()
     {
         using var http = fx.Http();
-        var (status, page, _) = await Get(http, $"v1/rft/jobs/{JobsHttpFixture.DoneJobId}/rollouts?step=1&offset=2&limit=3");
+        var (status, page, _) = await Get(http, $"v1/rft/jobs/{fx.DoneJobId}/rollouts?step=1&offset=2&limit=3");
         Assert.Equal(200, status);
         Assert.Equal(1, page["step"]!.GetValue<int>());
         Assert.Equal(2, page["offset"]!.GetValue<int>());
@@ -73,13 +73,13 @@ public sealed class JobsHttpReadTests(JobsHttpFixture fx)
         Assert.Equal(3, page["data"]!.AsArray().Count);
         Assert.All(page["data"]!.AsArray(), r => Assert.Equal(1, r!["step"]!.GetValue<int>()));
 
-        var (_, whole, _) = await Get(http, $"v1/rft/jobs/{JobsHttpFixture.DoneJobId}/rollouts?step=1&limit=100");
+        var (_, whole, _) = await Get(http, $"v1/rft/jobs/{fx.DoneJobId}/rollouts?step=1&limit=100");
         var all = whole["data"]!.AsArray().Select(r => (Row: r!["row"]!.GetValue<int>(), Sample: r["sample"]!.GetValue<int>(), Reward: r["reward"]!.GetValue<double>())).ToList();
         Assert.Equal(total, all.Count);
         // best: highest reward first, ties by row then sample; worst: lowest likewise, less those already in best
         var best = all.OrderByDescending(r => r.Reward).ThenBy(r => r.Row).ThenBy(r => r.Sample).Take(2).ToList();
         var worst = all.OrderBy(r => r.Reward).ThenBy(r => r.Row).ThenBy(r => r.Sample).Take(2).Except(best);
-        var (_, ranked, _) = await Get(http, $"v1/rft/jobs/{JobsHttpFixture.DoneJobId}/rollouts?step=1&best=2&worst=2");
+        var (_, ranked, _) = await Get(http, $"v1/rft/jobs/{fx.DoneJobId}/rollouts?step=1&best=2&worst=2");
         var data = ranked["data"]!.AsArray().Select(r => (Row: r!["row"]!.GetValue<int>(), Sample: r["sample"]!.GetValue<int>(), Reward: r["reward"]!.GetValue<double>())).ToList();
         Assert.Equal(best.Concat(worst), data);
         Assert.Equal(total, ranked["scanned"]!.GetValue<int>());
@@ -89,7 +89,7 @@ public sealed class JobsHttpReadTests(JobsHttpFixture fx)
     public async Task The_events_of_an_ended_job_are_a_snapshot_its_metrics_and_an_end_then_the_stream_closes()
     {
         using var http = fx.Http();
-        using var response = await http.GetAsync($"v1/rft/jobs/{JobsHttpFixture.DoneJobId}/events", HttpCompletionOption.ResponseHeadersRead);
+        using var response = await http.GetAsync($"v1/rft/jobs/{fx.DoneJobId}/events", HttpCompletionOption.ResponseHeadersRead);
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
         var text = await response.Content.ReadAsStringAsync(); // returns only because the server closes the stream
         var events = ServerSentEventsText.Parse(text);
@@ -123,7 +123,7 @@ public sealed class JobsHttpReadTests(JobsHttpFixture fx)
     public async Task A_bad_query_parameter_is_a_400_naming_it(string query, string param)
     {
         using var http = fx.Http();
-        var (status, body, _) = await Get(http, $"v1/rft/jobs/{JobsHttpFixture.DoneJobId}/{query}");
+        var (status, body, _) = await Get(http, $"v1/rft/jobs/{fx.DoneJobId}/{query}");
         Assert.Equal(400, status);
         AssertError(body, param);
     }
@@ -134,8 +134,8 @@ public sealed class JobsHttpReadTests(JobsHttpFixture fx)
     public async Task Every_jobs_read_without_an_accepted_key_is_a_401(string? key)
     {
         using var http = fx.Http(key);
-        foreach (var path in new[] { "v1/rft/jobs", $"v1/rft/jobs/{JobsHttpFixture.DoneJobId}", $"v1/rft/jobs/{JobsHttpFixture.DoneJobId}/metrics",
-                     $"v1/rft/jobs/{JobsHttpFixture.DoneJobId}/rollouts", $"v1/rft/jobs/{JobsHttpFixture.DoneJobId}/events" })
+        foreach (var path in new[] { "v1/rft/jobs", $"v1/rft/jobs/{fx.DoneJobId}", $"v1/rft/jobs/{fx.DoneJobId}/metrics",
+                     $"v1/rft/jobs/{fx.DoneJobId}/rollouts", $"v1/rft/jobs/{fx.DoneJobId}/events" })
         {
             var (status, body, _) = await Get(http, path);
             Assert.Equal(401, status);

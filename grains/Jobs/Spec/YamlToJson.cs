@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using YamlDotNet.RepresentationModel;
 
-namespace Orleans.Rft.Client.Jobs;
+namespace Orleans.Rft.Grains.Jobs.Spec;
 
 /// <summary>
 /// Converts a YAML document to JSON nodes (plain scalars typed by the YAML 1.2 core schema: null,

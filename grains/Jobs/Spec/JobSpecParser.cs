@@ -5,7 +5,7 @@ using Orleans.Rft.Engine.Training;
 using Orleans.Rft.Evaluators;
 using Orleans.Rft.GrainInterfaces;
 
-namespace Orleans.Rft.Client.Jobs;
+namespace Orleans.Rft.Grains.Jobs.Spec;
 
 /// <summary>
 /// The problems in a job file, each as <c>file:line: field: message</c> on its own line (the parser
@@ -33,7 +33,13 @@ public sealed record JobSpecError(string File, int Line, string Field, string Me
 /// </summary>
 public static class JobSpecParser
 {
-    public static JobSpec Parse(string path)
+    public static JobSpec Parse(string path) => ParseDocument(path).Spec;
+
+    /// <summary>
+    /// The job file's spec, and the file itself as JSON (what <c>rft submit --url</c> sends, with its
+    /// inputs replaced by <c>artifact:</c> references, for the silo to validate with this same parser).
+    /// </summary>
+    public static (JobSpec Spec, JsonObject Document) ParseDocument(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"job file '{path}' does not exist.");
         var full = Path.GetFullPath(path);
@@ -50,9 +56,22 @@ public static class JobSpecParser
             return 0;
         }
         var errors = new List<SpecException>();
-        var spec = Build(o, full, dir, errors);
+        var spec = Build(o, Path.GetFileNameWithoutExtension(full), JobSpecInputs.Local(dir), errors);
         if (errors.Count > 0 || spec is null)
             throw new JobSpecException(errors.Select(e => new JobSpecError(path, LineOf(e.Path), e.Path, e.Message[(e.Path.Length + 2)..])).ToList());
+        return (spec, o);
+    }
+
+    /// <summary>
+    /// A spec sent as JSON (<c>POST /v1/rft/jobs</c>): the job file's keys, its inputs as <paramref name="inputs"/>
+    /// resolves them, all problems reported together with <see cref="JobSpecError.File"/> = <paramref name="source"/>.
+    /// </summary>
+    public static JobSpec FromJson(JsonObject document, JobSpecInputs inputs, string source = "request")
+    {
+        var errors = new List<SpecException>();
+        var spec = Build(document, "job", inputs, errors);
+        if (errors.Count > 0 || spec is null)
+            throw new JobSpecException(errors.Select(e => new JobSpecError(source, 0, e.Path, e.Message[(e.Path.Length + 2)..])).ToList());
         return spec;
     }
 
@@ -61,7 +80,7 @@ public static class JobSpecParser
     /// and the others are still read, so one run of the parser reports all of a file's problems.
     /// Returns null when any section failed.
     /// </summary>
-    static JobSpec? Build(JsonObject o, string file, string dir, List<SpecException> errors)
+    static JobSpec? Build(JsonObject o, string defaultName, JobSpecInputs inputs, List<SpecException> errors)
     {
         T? Section<T>(Func<T> read)
         {
@@ -69,33 +88,34 @@ public static class JobSpecParser
             catch (SpecException e) { errors.Add(e); return default; }
         }
         var r = new SpecReader(o, "");
-        string Resolve(string value) => Path.GetFullPath(Path.Combine(dir, value));
-        var name = Section(() => r.String("name")) ?? Path.GetFileNameWithoutExtension(file);
+        var name = Section(() => r.String("name")) ?? defaultName;
         var baseModel = Section(() =>
         {
-            var baseModel = Resolve(r.String("base_model") ?? throw new SpecException("base_model", "is required: a Hugging Face model folder."));
-            if (!File.Exists(Path.Combine(baseModel, "config.json"))) throw new SpecException("base_model", $"'{baseModel}' has no config.json; point it at a Hugging Face model folder.");
-            return baseModel;
+            var (check, keep) = inputs.Resolve("base_model", r.String("base_model") ?? throw new SpecException("base_model", "is required: a Hugging Face model folder."));
+            if (!File.Exists(Path.Combine(check, "config.json"))) throw new SpecException("base_model", $"'{keep}' has no config.json; point it at a Hugging Face model folder.");
+            return keep;
         });
+        var baseModelName = inputs.AcceptsBaseModelName ? Section(() => r.String("base_model_name")) : null;
         var dataset = Section(() =>
         {
-            var dataset = Resolve(r.String("dataset") ?? throw new SpecException("dataset", "is required: a JSONL file of prompts."));
-            CheckDataset(dataset, "dataset");
-            return dataset;
+            var (check, keep) = inputs.Resolve("dataset", r.String("dataset") ?? throw new SpecException("dataset", "is required: a JSONL file of prompts."));
+            CheckDataset(check, "dataset");
+            return keep;
         });
         var evalDataset = Section(() =>
         {
-            var evalDataset = r.String("eval_dataset") is string e ? Resolve(e) : null;
-            if (evalDataset is not null) CheckDataset(evalDataset, "eval_dataset");
-            return evalDataset;
+            if (r.String("eval_dataset") is not string e) return null;
+            var (check, keep) = inputs.Resolve("eval_dataset", e);
+            CheckDataset(check, "eval_dataset");
+            return keep;
         });
         var evaluator = Section(() =>
         {
             var evaluator = r.Object("evaluator") ?? throw new SpecException("evaluator", $"is required: a mapping with a 'type' ({string.Join(", ", EvaluatorFactory.Types)}).");
-            EvaluatorFactory.Create(evaluator, "evaluator", dir);
+            EvaluatorFactory.Create(evaluator, "evaluator", inputs.FilesDirectory);
             return evaluator;
         });
-        var agent = Section(() => r.Raw("agent") is JsonNode a ? AgentJson(a, dir) : null);
+        var agent = Section(() => r.Raw("agent") is JsonNode a ? AgentJson(a, inputs.BaseDirectory) : null);
         Section(() =>
         {
             // agent_reported has nothing to read unless a remote agent reports a score (info.score of its final status)
@@ -111,7 +131,7 @@ public static class JobSpecParser
         Section(() => { r.RejectUnknownKeys(); return 0; });
         if (errors.Count > 0) return null;
         return new JobSpec(name, baseModel!, dataset!, evalDataset, evaluator!.ToJsonString(), training!, inference!, loss!, checkpoint!,
-            eval.Every, eval.Seed, dir, AgentJson: agent);
+            eval.Every, eval.Seed, inputs.BaseDirectory, BaseModelName: baseModelName, AgentJson: agent);
     }
 
     static TrainingSpec ReadTraining(SpecReader r)
