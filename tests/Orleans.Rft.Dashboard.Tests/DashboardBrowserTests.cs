@@ -159,6 +159,45 @@ public sealed class DashboardBrowserTests(DashboardFixture fx, ITestOutputHelper
         Assert.True(errors.Count == 0, string.Join("\n", errors));
     }
 
+    [Fact]
+    public async Task ARolloutsModelWrittenTextAndAgentTurnsAreShownAsTextAndNeverRun()
+    {
+        var page = await OpenPage();
+        await LogIn(page);
+        await page.GotoAsync(fx.BaseUrl + "#/jobs/" + DashboardFixture.RunningJobId);
+        await page.WaitForFunctionAsync("() => window.rftDashboard.charts.reward");
+        // the page's own rendering of a rollout, given one whose every model-written field is markup (as the API would return it)
+        var turns = new JsonArray(
+            new JsonObject { ["role"] = "assistant", ["content"] = null, ["tool_calls"] = new JsonArray(new JsonObject
+            {
+                ["id"] = "c1", ["type"] = "function",
+                ["function"] = new JsonObject { ["name"] = "get<i>x</i>", ["arguments"] = "{\"a\": \"<svg onload=window.rftXss=5>\"}" },
+            }) },
+            new JsonObject { ["role"] = "tool", ["tool_call_id"] = "c1", ["content"] = "<iframe src=\"javascript:window.rftXss=6\"></iframe>" },
+            new JsonObject { ["role"] = "assistant", ["content"] = new JsonArray(new JsonObject { ["type"] = "text", ["text"] = "<img src=x onerror=\"window.rftXss=7\">" }) });
+        var rollout = new JsonObject
+        {
+            ["step"] = 1, ["row"] = 0, ["sample"] = 0, ["policy_version"] = 1, ["completion_ids"] = new JsonArray(1, 2),
+            ["completion"] = "<img src=x onerror=\"window.rftXss=3\">", ["finish_reason"] = "stop", ["reward"] = 0.5, ["is_score_valid"] = true,
+            ["reason"] = "<script>window.rftXss=4</script>", ["metrics"] = new JsonObject { ["<b>m</b>"] = 1 }, ["advantage"] = 0.1,
+            ["agent"] = new JsonObject { ["model_calls"] = 2, ["tool_calls"] = 1, ["tool_errors"] = 0, ["messages_json"] = turns.ToJsonString() },
+        };
+        await page.EvaluateAsync("json => window.rftDashboard.showRollout(JSON.parse(json), 'crafted')", rollout.ToJsonString());
+        var detail = page.Locator("#rollout-detail");
+        await Expect(detail.Locator("pre.completion")).ToHaveTextAsync("<img src=x onerror=\"window.rftXss=3\">");
+        await Expect(detail.Locator("pre.reason")).ToHaveTextAsync("<script>window.rftXss=4</script>");
+        await Expect(detail.Locator("table.metrics td").First).ToHaveTextAsync("<b>m</b>");
+        var shown = detail.Locator(".turn");
+        await Expect(shown).ToHaveCountAsync(3);
+        await Expect(shown.Nth(0).Locator("pre.tool-call")).ToHaveTextAsync("→ get<i>x</i>({\"a\": \"<svg onload=window.rftXss=5>\"})");
+        await Expect(shown.Nth(1)).ToContainTextAsync("<iframe src=\"javascript:window.rftXss=6\"></iframe>");
+        await Expect(shown.Nth(2).Locator("pre").First).ToHaveTextAsync("<img src=x onerror=\"window.rftXss=7\">");
+        Assert.Equal(0, await detail.Locator("img, script, svg, iframe, b, i").CountAsync());
+        Assert.Null(await page.EvaluateAsync<int?>("() => window.rftXss ?? null"));
+        Assert.Empty(offOrigin);
+        Assert.True(errors.Count == 0, string.Join("\n", errors));
+    }
+
     /// <summary>The rows a chart should show: each step's fields as the API returns them.</summary>
     static Dictionary<int, JsonObject> Rows(JsonNode metrics) =>
         metrics["data"]!.AsArray().Select(m => m!.AsObject()).ToDictionary(m => (int)m["step"]!);

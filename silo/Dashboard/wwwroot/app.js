@@ -440,6 +440,7 @@
     if (match) showJob(state.route.job); else showJobs();
   }
 
+  state.showRollout = showRollout; // the test renders crafted rollouts (markup in every model-written field, agent turns) with it
   window.addEventListener("hashchange", route);
   window.addEventListener("resize", () => {
     for (const [id, chart] of Object.entries(state.charts)) chart.setSize({ width: chartWidth($("chart-" + id)), height: 220 });
