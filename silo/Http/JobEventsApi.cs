@@ -50,9 +50,10 @@ public static class JobEventsApi
                     if (history.Count > 0)
                     {
                         await events.SendAsync("metrics", RftJson.ToNode(new MetricsList(history)), cancellation);
-                        sent = history[^1].Step;
                         quietSince = DateTime.UtcNow;
                     }
+                    // steps without metrics (none run yet, or older than the grain keeps) are not asked for again each poll
+                    sent = history.Count > 0 ? history[^1].Step : snapshot.Step;
                 }
                 if (snapshot.Status.IsFinal())
                 {

@@ -88,7 +88,7 @@ public static class RftHttpExtensions
 
     /// <summary>Any other <c>/v1</c> path or method: 404 in OpenAI's shape (ASP.NET's own 404/405 have no body).</summary>
     static IResult UnknownPath(HttpContext http) =>
-        new OpenAIError(StatusCodes.Status404NotFound, $"Unknown request URL: {http.Request.Method} {http.Request.Path}. This server serves GET /v1/models, POST /v1/chat/completions and POST /v1/completions.",
+        new OpenAIError(StatusCodes.Status404NotFound, $"Unknown request URL: {http.Request.Method} {http.Request.Path}. This server serves GET /v1/models, POST /v1/chat/completions, POST /v1/completions and the jobs API under /v1/rft (GET /v1/rft/openapi.json lists it).",
             null, "invalid_request_error", "unknown_url").ToResult();
 
     /// <summary>Says at start where the endpoint listens, and loudly when it is loopback-only for want of keys.</summary>
