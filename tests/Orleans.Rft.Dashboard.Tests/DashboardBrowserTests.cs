@@ -101,11 +101,13 @@ public sealed class DashboardBrowserTests(DashboardFixture fx, ITestOutputHelper
         await Expect(page.Locator("#job-live")).ToHaveTextAsync("live");
 
         // the rollout browser: the best and worst samples of a step, one opened
-        await Expect(page.Locator("#rollout-summary")).ToContainTextAsync("rollouts");
+        await Expect(page.Locator("#rollout-summary")).ToContainTextAsync("rollouts it trained on");
         Assert.True(await page.Locator("#rollouts-best li button").CountAsync() > 0, await page.Locator("#rollout-summary").TextContentAsync() + " | " + string.Join("\n", errors));
         var step = int.Parse(await page.InputValueAsync("#rollout-step"));
         var k = int.Parse(await page.InputValueAsync("#rollout-k"));
-        var api = await fx.GetJson($"/v1/rft/jobs/{DashboardFixture.RunningJobId}/rollouts?step={step}&best={k}&worst={k}");
+        // the page counts steps like the charts (trained steps from 1), the rollouts API the steps that produced them (from 0)
+        var api = await fx.GetJson($"/v1/rft/jobs/{DashboardFixture.RunningJobId}/rollouts?step={step - 1}&best={k}&worst={k}");
+        Assert.Equal(step - 1, (int)api["step"]!);
         var best = api["data"]!.AsArray().OrderByDescending(r => (double)r!["reward"]!).First()!;
         var worst = api["data"]!.AsArray().OrderBy(r => (double)r!["reward"]!).First()!;
         Assert.Equal(Math.Min(k, (int)api["total"]!), await page.Locator("#rollouts-best li").CountAsync());
@@ -116,7 +118,7 @@ public sealed class DashboardBrowserTests(DashboardFixture fx, ITestOutputHelper
         await Expect(detail.Locator("pre.completion")).ToHaveTextAsync((string)best["completion"]!);
         await Expect(detail.Locator("pre.reason")).ToHaveTextAsync((string)best["reason"]!);
         Assert.Equal(best["metrics"]!.AsObject().Count, await detail.Locator("table.metrics tr").CountAsync());
-        await Expect(detail.Locator("h3").First).ToContainTextAsync($"row {(int)best["row"]!}, sample {(int)best["sample"]!}");
+        await Expect(detail.Locator("h3").First).ToContainTextAsync($"step {step}, row {(int)best["row"]!}, sample {(int)best["sample"]!}");
 
         var shot = Path.Combine(DashboardFixture.ScreenshotDir, "job.png");
         await page.ScreenshotAsync(new() { Path = shot, FullPage = true });
@@ -229,7 +231,8 @@ public sealed class DashboardBrowserTests(DashboardFixture fx, ITestOutputHelper
     {
         Assert.True(plotted.Steps.Length >= before.Count, $"the chart shows {plotted.Steps.Length} steps, the API had {before.Count} before it was read");
         Assert.True(plotted.Steps.Length <= after.Count, $"the chart shows {plotted.Steps.Length} steps, the API has {after.Count}");
-        Assert.Equal(after.Keys.Order().Take(plotted.Steps.Length), plotted.Steps);
+        var expected = after.Keys.Order().Take(plotted.Steps.Length).ToArray();
+        Assert.True(expected.SequenceEqual(plotted.Steps), $"the chart's steps {string.Join(",", plotted.Steps)}, the API's {string.Join(",", expected)}");
         int evals = 0;
         for (int i = 0; i < plotted.Steps.Length; i++)
         {

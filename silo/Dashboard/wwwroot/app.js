@@ -306,7 +306,7 @@
             if (data.length === 0) continue;
             const payload = JSON.parse(data.join("\n"));
             if (event === "snapshot") showSnapshot(payload);
-            else if (event === "metrics") { addMetrics(payload.data || []); drawCharts(); }
+            else if (event === "metrics") { addMetrics(await withGapFilled(id, payload.data || [], signal)); drawCharts(); }
             else if (event === "end") { showSnapshot(payload); ended = true; }
             else if (event === "error") notice(`The job's event stream reported: ${(payload.error && payload.error.message) || "an error"}`);
           }
@@ -317,6 +317,23 @@
       }
       if (ended || (state.job && ["completed", "failed", "cancelled"].includes(state.job.status))) { setLive("ended", false); return; }
       await new Promise(r => setTimeout(r, RECONNECT_MS));
+    }
+  }
+
+  /**
+   * Rows that start past the next expected step (a stream that passed over a step, e.g. one whose snapshot
+   * moved on before its metrics were kept) are completed from GET /metrics, so a curve never skips a step
+   * the API has.
+   */
+  async function withGapFilled(id, rows, signal) {
+    const last = state.metrics.length ? state.metrics[state.metrics.length - 1].step : null;
+    if (rows.length === 0 || last === null || rows[0].step <= last + 1) return rows;
+    try {
+      const missing = await api(`/v1/rft/jobs/${encodeURIComponent(id)}/metrics?from=${last + 1}`, signal);
+      return (missing.data || []).filter(m => m.step < rows[0].step).concat(rows);
+    } catch (e) {
+      if (signal.aborted) throw e;
+      return rows; // drawn with the gap; the next page load fills it
     }
   }
 
@@ -360,13 +377,14 @@
     const step = parseInt($("rollout-step").value, 10);
     const k = Math.min(20, Math.max(1, parseInt($("rollout-k").value, 10) || 3));
     const query = new URLSearchParams({ best: k, worst: k });
-    if (Number.isInteger(step) && step >= 0) query.set("step", step);
+    // the input counts like the charts (trained steps, from 1); the rollout log counts the steps that produced them, from 0
+    if (Number.isInteger(step) && step >= 1) query.set("step", step - 1);
     let page;
     try { page = await api(`/v1/rft/jobs/${encodeURIComponent(id)}/rollouts?${query}`, following && following.signal); }
     catch (e) { $("rollout-summary").textContent = `Could not read rollouts: ${e.message}`; return; }
     const data = page.data || [];
-    $("rollout-step").value = page.step;
-    $("rollout-summary").textContent = `step ${page.step}: ${page.total} rollouts` + (page.scanned !== undefined && page.scanned !== null && page.scanned < page.total ? ` (ranked the first ${page.scanned})` : "");
+    $("rollout-step").value = page.step + 1;
+    $("rollout-summary").textContent = `step ${page.step + 1}: the ${page.total} rollouts it trained on` + (page.scanned !== undefined && page.scanned !== null && page.scanned < page.total ? ` (ranked the first ${page.scanned})` : "");
     const best = data.slice().sort((a, b) => b.reward - a.reward).slice(0, k);
     const worst = data.slice().sort((a, b) => a.reward - b.reward).slice(0, k);
     $("rollouts-best").replaceChildren(...best.map((r, i) => rolloutItem(r, `best ${i + 1}`)));
@@ -399,7 +417,7 @@
     const box = $("rollout-detail");
     const metrics = Object.entries(r.metrics || {});
     const parts = [
-      el("h3", { text: `${rank}: row ${r.row}, sample ${r.sample}` }),
+      el("h3", { text: `${rank}: step ${r.step + 1}, row ${r.row}, sample ${r.sample}` }),
       el("table", {}, el("tbody", {},
         [["reward", fmt(r.reward)], ["score valid", r.is_score_valid ? "yes" : "no"], ["advantage", fmt(r.advantage)],
          ["finish reason", r.finish_reason], ["policy version", r.policy_version], ["completion tokens", (r.completion_ids || []).length]]
