@@ -52,8 +52,9 @@ public static class JobEventsApi
                         await events.SendAsync("metrics", RftJson.ToNode(new MetricsList(history)), cancellation);
                         quietSince = DateTime.UtcNow;
                     }
-                    // steps without metrics (none run yet, or older than the grain keeps) are not asked for again each poll
-                    sent = history.Count > 0 ? history[^1].Step : snapshot.Step;
+                    // Only what went out counts as sent: the snapshot's step moves on before that step's metrics are kept
+                    // (its rollout log and evaluation are awaited first), so moving `sent` to it would skip that step for good.
+                    if (history.Count > 0) sent = history[^1].Step;
                 }
                 if (snapshot.Status.IsFinal())
                 {
