@@ -26,11 +26,15 @@ public static class RftKubernetes
             && !string.IsNullOrEmpty(environment(KubernetesHostingOptions.PodNamespaceEnvironmentVariable));
     }
 
-    /// <summary>Ports as configured, listening on every interface; the advertised address is left to the package (POD_IP).</summary>
+    /// <summary>Ports as configured, listening on every interface, advertising the pod's IP (POD_IP).</summary>
     public static ISiloBuilder UseRftKubernetesHosting(this ISiloBuilder silo, RftSiloOptions options)
     {
+        var podIp = Environment.GetEnvironmentVariable(KubernetesHostingOptions.PodIPEnvironmentVariable);
         silo.Configure<EndpointOptions>(e =>
         {
+            // Set here, not left to the package: Orleans fills the advertised address from the host name before
+            // the package's own step runs, which then keeps it (seen outside a pod, where the two differ).
+            if (IPAddress.TryParse(podIp, out var ip)) e.AdvertisedIPAddress = ip;
             e.SiloPort = options.SiloPort;
             e.GatewayPort = options.GatewayPort;
             e.SiloListeningEndpoint = new IPEndPoint(IPAddress.Any, options.SiloPort);

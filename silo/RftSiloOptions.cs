@@ -175,6 +175,10 @@ public sealed class RftSiloOptions
             Security.CertificateFiles.LoadWithKey(HttpsCertificatePath, HttpsCertificateKeyPath, HttpsCertificatePassword, "Rft:HttpsCertificatePath").Dispose(); // a wrong password fails at start
         if (HttpsCertificatePath is not null && HttpsPort == 0) throw new InvalidOperationException("Rft:HttpsCertificatePath is set but Rft:HttpsPort is 0; give the HTTPS port (e.g. 8443), or remove the certificate setting.");
         Tls.Validate();
+        if (Kubernetes == true && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_HOST")))
+            throw new InvalidOperationException("Rft:Kubernetes is on, but this process is not in a Kubernetes pod (KUBERNETES_SERVICE_HOST is unset, so the API server cannot be reached); leave Rft:Kubernetes unset or false outside Kubernetes.");
+        if (Kubernetes == true && !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("POD_IP")) && !System.Net.IPAddress.TryParse(Environment.GetEnvironmentVariable("POD_IP"), out _))
+            throw new InvalidOperationException($"POD_IP is '{Environment.GetEnvironmentVariable("POD_IP")}', not an IP address; pass the pod's status.podIP through the downward API.");
         if (Kubernetes == true && Clustering != "azure") throw new InvalidOperationException($"Rft:Kubernetes is on with Rft:Clustering '{Clustering}'; Kubernetes hosting keeps membership in Azure Table: set Rft:Clustering=azure.");
         if (ShutdownTimeoutSeconds < 1) throw new InvalidOperationException($"Rft:ShutdownTimeoutSeconds is {ShutdownTimeoutSeconds}; give the seconds a stopping silo may take (default {DefaultShutdownTimeoutSeconds}).");
     }

@@ -37,7 +37,7 @@ public sealed class KubernetesManifestTests
                     Assert.True(name.StartsWith("Rft__", StringComparison.Ordinal) || KubernetesHostingVariables.Contains(name),
                         $"{where} sets {name}, which is neither an Rft__ silo option nor a variable Microsoft.Orleans.Hosting.Kubernetes reads");
                 var options = Bind(environment.Variables, where);
-                var error = Record.Exception(options.Validate);
+                var error = Record.Exception(() => InPod(options.Validate));
                 Assert.True(error is null, $"{where}: the silo rejects this configuration: {error?.Message}");
                 Assert.True(RftKubernetes.Enabled(options, v => v == "KUBERNETES_SERVICE_HOST" ? "10.96.0.1" : environment.Variables.GetValueOrDefault(v)),
                     $"{where}: Kubernetes hosting would be off");
@@ -199,6 +199,18 @@ public sealed class KubernetesManifestTests
             .Build();
         try { return configuration.GetSection("Rft").Get<RftSiloOptions>(b => b.ErrorOnUnknownConfiguration = true) ?? new RftSiloOptions(); }
         catch (InvalidOperationException e) { throw new Xunit.Sdk.XunitException($"{where}: an Rft__ variable maps to no RftSiloOptions property: {e.Message}"); }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="action"/> with the variable Kubernetes gives every pod (the silo refuses Rft:Kubernetes
+    /// without it). Process-wide, so safe only because this assembly runs its tests one at a time (AssemblyInfo.cs).
+    /// </summary>
+    static void InPod(Action action)
+    {
+        var before = System.Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_HOST");
+        System.Environment.SetEnvironmentVariable("KUBERNETES_SERVICE_HOST", "10.96.0.1");
+        try { action(); }
+        finally { System.Environment.SetEnvironmentVariable("KUBERNETES_SERVICE_HOST", before); }
     }
 
     static string FindRepo()
