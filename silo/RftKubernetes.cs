@@ -42,6 +42,7 @@ public static class RftKubernetes
         });
         // Cluster and service id come from Rft:ClusterId / Rft:ServiceId; the package's ORLEANS_CLUSTER_ID /
         // ORLEANS_SERVICE_ID would override them, so the manifests leave those unset.
-        return silo.UseKubernetesHosting();
+        // The package leaves dead silos' pods running by default; deleting them lets the Deployment start fresh ones.
+        return silo.UseKubernetesHosting(o => o.Configure(k => k.DeleteDefunctSiloPods = true));
     }
 }

@@ -1,0 +1,93 @@
+using k8s;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Hosting.Kubernetes;
+using Orleans.Rft.Client.Jobs;
+using Orleans.Rft.Silo;
+using Orleans.Runtime;
+using Xunit.Abstractions;
+
+namespace Orleans.Rft.Cluster.Tests;
+
+/// <summary>
+/// The silo's Kubernetes hosting (Rft:Kubernetes, Azure Table membership on Azurite) against a fake Kubernetes
+/// API on loopback: what Microsoft.Orleans.Hosting.Kubernetes does through our wiring, without a cluster.
+/// </summary>
+public sealed class KubernetesHostingTests(AzuriteFixture azurite, ITestOutputHelper output) : IClassFixture<AzuriteFixture>
+{
+    [Fact]
+    public async Task Silos_are_named_after_their_pods_label_them_and_a_silo_whose_pod_is_gone_is_declared_dead_and_its_pod_deleted()
+    {
+        await using var api = await FakeKubernetesApi.StartAsync("rft-test");
+        var clusterId = "k8s-" + Guid.NewGuid().ToString("N")[..8];
+        api.AddPod("pod-a");
+        api.AddPod("pod-b");
+        using var a = await StartSilo("pod-a", clusterId, api);
+        using var b = await StartSilo("pod-b", clusterId, api);
+
+        // Each silo labelled its own pod with the cluster it belongs to, and took the pod's name.
+        foreach (var pod in new[] { "pod-a", "pod-b" })
+        {
+            Assert.Equal(clusterId, (string?)api.Labels(pod)?[KubernetesHostingOptions.ClusterIdLabel]);
+            Assert.Equal(RftSiloOptions.DefaultServiceId, (string?)api.Labels(pod)?[KubernetesHostingOptions.ServiceIdLabel]);
+        }
+        var membership = a.Services.GetRequiredService<IClusterMembershipService>();
+        Assert.Equal(["pod-a", "pod-b"], membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.Name).Order());
+
+        // pod-b is gone from Kubernetes (deleted while its process hangs on): a silo starting now finds an active
+        // silo without a pod and declares it dead, instead of waiting for it to miss its probes.
+        api.RemovePod("pod-b");
+        api.AddPod("pod-c");
+        using var c = await StartSilo("pod-c", clusterId, api);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (membership.CurrentSnapshot.Members.Values.SingleOrDefault(m => m.Name == "pod-b")?.Status != SiloStatus.Dead && DateTime.UtcNow < deadline)
+            await Task.Delay(250);
+        Assert.Equal(SiloStatus.Dead, membership.CurrentSnapshot.Members.Values.Single(m => m.Name == "pod-b").Status);
+        // Rft wiring turns on DeleteDefunctSiloPods (off in the package): a monitoring silo deletes the dead silo's pod.
+        var deletePodB = $"DELETE /api/v1/namespaces/{api.Namespace}/pods/pod-b";
+        deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!api.Calls.Any(c => c.Call == deletePodB) && DateTime.UtcNow < deadline) await Task.Delay(250);
+        foreach (var (call, _) in api.Calls) output.WriteLine(call);
+        Assert.Contains(api.Calls, c => c.Call == deletePodB);
+        Assert.DoesNotContain(api.Calls, c => c.Call.StartsWith("DELETE", StringComparison.Ordinal) && c.Call != deletePodB);
+        await c.StopAsync();
+        await a.StopAsync();
+        try { await b.StopAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token); } catch (Exception e) { output.WriteLine($"pod-b's silo (declared dead) stopped with {e.GetType().Name}"); }
+    }
+
+    /// <summary>
+    /// A silo in a "pod": the package reads POD_NAME and POD_NAMESPACE from the process environment when the silo
+    /// starts, so the variables are set around each start (tests in this assembly run one at a time).
+    /// </summary>
+    async Task<IHost> StartSilo(string pod, string clusterId, FakeKubernetesApi api)
+    {
+        var options = new RftSiloOptions
+        {
+            Clustering = "azure", AzureStorageConnectionString = azurite.ConnectionString, Kubernetes = true, ClusterId = clusterId,
+            Devices = "cpu", HttpPort = 0, SiloPort = ClusterConnection.FreePort(), GatewayPort = ClusterConnection.FreePort(),
+            ArtifactsPath = Path.Combine(Path.GetTempPath(), "orleans-rft-k8s-tests", clusterId),
+        };
+        var variables = new Dictionary<string, string?> { ["KUBERNETES_SERVICE_HOST"] = "127.0.0.1", ["POD_NAME"] = pod, ["POD_NAMESPACE"] = api.Namespace, ["POD_IP"] = "127.0.0.1" };
+        var before = variables.Keys.ToDictionary(k => k, Environment.GetEnvironmentVariable);
+        try
+        {
+            foreach (var (name, value) in variables) Environment.SetEnvironmentVariable(name, value);
+            var builder = Host.CreateApplicationBuilder();
+            builder.Logging.ClearProviders();
+            builder.UseOrleans(silo =>
+            {
+                silo.AddRft(options);
+                // The one thing a pod has that this process lacks: the API server's address and credentials.
+                silo.Services.Configure<KubernetesHostingOptions>(k => k.GetClientConfiguration = () => new KubernetesClientConfiguration { Host = api.Url.ToString() });
+            });
+            var host = builder.Build();
+            await host.StartAsync().WaitAsync(TimeSpan.FromSeconds(90));
+            return host;
+        }
+        finally
+        {
+            foreach (var (name, value) in before) Environment.SetEnvironmentVariable(name, value);
+        }
+    }
+}
