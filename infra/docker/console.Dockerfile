@@ -31,6 +31,8 @@ FROM mcr.microsoft.com/dotnet/aspnet:10.0-noble AS runtime
 RUN apt-get update && apt-get install -y --no-install-recommends python3 && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app ./
+# rft run writes .rft/ under the working directory: one the app user owns (mount a volume to keep it).
+RUN mkdir -p /work && chown "$APP_UID" /work
 USER $APP_UID
-WORKDIR /home/app
+WORKDIR /work
 ENTRYPOINT ["dotnet", "/app/rft.dll"]
