@@ -63,9 +63,10 @@ public static class CertificateFiles
         return chain.Build(certificate);
     }
 
+    /// <summary>PEM text has a BEGIN line near the start (after "Bag Attributes" lines when openssl wrote it); PKCS#12 and DER are binary.</summary>
     static bool IsPem(string path)
     {
-        Span<byte> head = stackalloc byte[64];
+        Span<byte> head = stackalloc byte[4096];
         using var file = File.OpenRead(path);
         var read = file.Read(head);
         return System.Text.Encoding.ASCII.GetString(head[..read]).Contains("-----BEGIN", StringComparison.Ordinal);
