@@ -17,7 +17,7 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
 {
     readonly WebApplication app;
     readonly ConcurrentDictionary<string, JsonObject> pods = new();
-    readonly Channel<string> watchEvents = Channel.CreateUnbounded<string>();
+    readonly ConcurrentDictionary<Guid, Channel<string>> watchers = new();
 
     public string Namespace { get; }
     public Uri Url { get; }
@@ -40,7 +40,15 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
     }
 
     public void AddPod(string name) => pods[name] = Pod(name, new JsonObject());
-    public void RemovePod(string name) => pods.TryRemove(name, out _);
+    /// <summary>The pod is deleted: gone from reads and lists, and every open watch gets a DELETED event, as from a real API server.</summary>
+    public void DeletePod(string name)
+    {
+        if (!pods.TryRemove(name, out var pod)) return;
+        var line = new JsonObject { ["type"] = "DELETED", ["object"] = pod }.ToJsonString();
+        foreach (var watcher in watchers.Values) watcher.Writer.TryWrite(line);
+    }
+
+    public int OpenWatches => watchers.Count;
     public JsonObject? Labels(string pod) => pods.TryGetValue(pod, out var p) ? p["metadata"]!["labels"]!.AsObject() : null;
 
     void Map()
@@ -74,15 +82,19 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
             // A watch: one JSON event per line, held open until the client goes.
             http.Response.ContentType = "application/json";
             await http.Response.Body.FlushAsync(http.RequestAborted);
+            var id = Guid.NewGuid();
+            var events = Channel.CreateUnbounded<string>();
+            watchers[id] = events;
             try
             {
-                await foreach (var line in watchEvents.Reader.ReadAllAsync(http.RequestAborted))
+                await foreach (var line in events.Reader.ReadAllAsync(http.RequestAborted))
                 {
                     await http.Response.WriteAsync(line + "\n", http.RequestAborted);
                     await http.Response.Body.FlushAsync(http.RequestAborted);
                 }
             }
             catch (OperationCanceledException) { }
+            finally { watchers.TryRemove(id, out _); }
         });
     }
 
@@ -102,7 +114,7 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        watchEvents.Writer.TryComplete();
+        foreach (var watcher in watchers.Values) watcher.Writer.TryComplete();
         await app.StopAsync();
         await app.DisposeAsync();
     }

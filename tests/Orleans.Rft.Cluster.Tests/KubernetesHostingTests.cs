@@ -35,10 +35,10 @@ public sealed class KubernetesHostingTests(AzuriteFixture azurite, ITestOutputHe
         var membership = a.Services.GetRequiredService<IClusterMembershipService>();
         Assert.Equal(["pod-a", "pod-b"], membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.Name).Order());
 
-        // pod-b is gone from Kubernetes (deleted while its process hangs on): a silo starting now finds an active
-        // silo without a pod and declares it dead, instead of waiting for it to miss its probes.
-        api.RemovePod("pod-b");
+        // pod-b is deleted while its process hangs on: the silos watching the pods, and a silo starting now (which
+        // finds an active silo without a pod), declare it dead instead of waiting for it to miss its probes.
         api.AddPod("pod-c");
+        api.DeletePod("pod-b");
         using var c = await StartSilo("pod-c", clusterId, api);
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (membership.CurrentSnapshot.Members.Values.SingleOrDefault(m => m.Name == "pod-b")?.Status != SiloStatus.Dead && DateTime.UtcNow < deadline)
@@ -75,6 +75,9 @@ public sealed class KubernetesHostingTests(AzuriteFixture azurite, ITestOutputHe
             foreach (var (name, value) in variables) Environment.SetEnvironmentVariable(name, value);
             var builder = Host.CreateApplicationBuilder();
             builder.Logging.ClearProviders();
+            builder.Logging.AddProvider(new OutputLoggerProvider(output, pod)); // the hosting package's own account of what it did
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            builder.Logging.AddFilter("Orleans.Hosting.Kubernetes", LogLevel.Information);
             builder.UseOrleans(silo =>
             {
                 silo.AddRft(options);
@@ -88,6 +91,24 @@ public sealed class KubernetesHostingTests(AzuriteFixture azurite, ITestOutputHe
         finally
         {
             foreach (var (name, value) in before) Environment.SetEnvironmentVariable(name, value);
+        }
+    }
+}
+
+/// <summary>Log lines into the test's output, prefixed with the silo's pod.</summary>
+sealed class OutputLoggerProvider(ITestOutputHelper output, string prefix) : ILoggerProvider
+{
+    public ILogger CreateLogger(string categoryName) => new Logger(output, $"{prefix} {categoryName}");
+    public void Dispose() { }
+
+    sealed class Logger(ITestOutputHelper output, string name) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel logLevel) => true;
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            try { output.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {logLevel} {name}: {formatter(state, exception)}{(exception is null ? "" : " " + exception.GetType().Name + ": " + exception.Message)}"); }
+            catch (InvalidOperationException) { } // the test has ended: nowhere to write
         }
     }
 }
