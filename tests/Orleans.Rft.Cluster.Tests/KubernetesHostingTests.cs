@@ -83,6 +83,8 @@ public sealed class KubernetesHostingTests(AzuriteFixture azurite, ITestOutputHe
                 silo.AddRft(options);
                 // The one thing a pod has that this process lacks: the API server's address and credentials.
                 silo.Services.Configure<KubernetesHostingOptions>(k => k.GetClientConfiguration = () => new KubernetesClientConfiguration { Host = api.Url.ToString() });
+                // A silo told it is dead ends its process (Environment.FailFast): here that process is the test host.
+                silo.Services.AddSingleton<IFatalErrorHandler>(new LoggedFatalError(output, pod));
             });
             var host = builder.Build();
             await host.StartAsync().WaitAsync(TimeSpan.FromSeconds(90));
@@ -110,5 +112,17 @@ sealed class OutputLoggerProvider(ITestOutputHelper output, string prefix) : ILo
             try { output.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {logLevel} {name}: {formatter(state, exception)}{(exception is null ? "" : " " + exception.GetType().Name + ": " + exception.Message)}"); }
             catch (InvalidOperationException) { } // the test has ended: nowhere to write
         }
+    }
+}
+
+/// <summary>Orleans' fatal errors (a silo declared dead) written to the test output instead of failing the whole test process fast.</summary>
+sealed class LoggedFatalError(ITestOutputHelper output, string pod) : IFatalErrorHandler
+{
+    public bool IsUnexpected(Exception exception) => true;
+
+    public void OnFatalException(object? sender = null, string? context = null, Exception? exception = null)
+    {
+        try { output.WriteLine($"{pod}: fatal error in {context}: {exception?.Message} (the silo stops here; the test process goes on)"); }
+        catch (InvalidOperationException) { } // the test has ended
     }
 }
