@@ -5,6 +5,7 @@ using Orleans.Placement;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 using Orleans.Rft.Grains.Placement;
 using Orleans.Rft.Grains.Services;
+using Orleans.Rft.Silo.Security;
 
 namespace Orleans.Rft.Silo;
 
@@ -22,7 +23,8 @@ public static class RftSiloBuilderExtensions
             if (options.Clustering == "azure")
             {
                 silo.UseAzureStorageClustering(o => o.TableServiceClient = Tables());
-                silo.ConfigureEndpoints(options.SiloPort, options.GatewayPort);
+                if (RftKubernetes.Enabled(options)) silo.UseRftKubernetesHosting(options);
+                else silo.ConfigureEndpoints(options.SiloPort, options.GatewayPort);
             }
             else silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, serviceId: options.ServiceId, clusterId: options.ClusterId);
         }
@@ -68,6 +70,8 @@ public static class RftSiloBuilderExtensions
         if (silo.Services.AddRftOpenTelemetry(options)) silo.AddActivityPropagation();
         // Messages carry ≤ MessageLimits.MaxChunkBytes; long device calls carry their own [ResponseTimeout].
         silo.Configure<SiloMessagingOptions>(m => m.ResponseTimeout = TimeSpan.FromMinutes(2));
+        silo.UseRftTls(options.Tls); // nothing unless Rft:Tls:CertificatePath is set
+        silo.Services.Configure<Microsoft.Extensions.Hosting.HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(options.ShutdownTimeoutSeconds));
         return silo;
     }
 }

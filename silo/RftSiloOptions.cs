@@ -101,6 +101,32 @@ public sealed class RftSiloOptions
     /// </summary>
     public Dictionary<string, ServedAdapterOptions> Adapters { get; set; } = new();
 
+    /// <summary>
+    /// Port of the endpoint over HTTPS (0, the default: off). With it on, <see cref="HttpPort"/> stays plain HTTP
+    /// on loopback only and outside callers use this port; needs <see cref="HttpsCertificatePath"/>.
+    /// </summary>
+    public int HttpsPort { get; set; }
+    /// <summary>Kestrel's certificate: PKCS#12 (<c>.pfx</c>) or PEM (with <see cref="HttpsCertificateKeyPath"/>, or the key in the same file).</summary>
+    public string? HttpsCertificatePath { get; set; }
+    public string? HttpsCertificateKeyPath { get; set; }
+    /// <summary>Password of a PKCS#12 certificate or an encrypted PEM key. Never logged.</summary>
+    [System.Text.Json.Serialization.JsonIgnore] public string? HttpsCertificatePassword { get; set; }
+    /// <summary>TLS on silo-to-silo and gateway connections (<c>Rft:Tls:CertificatePath</c>, …); off by default.</summary>
+    public Security.RftTlsOptions Tls { get; set; } = new();
+    /// <summary>
+    /// Kubernetes hosting (pod names as silo names, pod IP advertised, dead silos' pods deleted and deleted pods'
+    /// silos declared dead): <c>true</c>, <c>false</c>, or unset to detect it (a pod's environment with
+    /// <c>POD_NAMESPACE</c> set, and Azure Table clustering). See <see cref="RftKubernetes"/>.
+    /// </summary>
+    public bool? Kubernetes { get; set; }
+    /// <summary>
+    /// How long a stopping silo may take (SIGTERM to exit: in-flight requests, hand-over of its grains), in
+    /// seconds; the host's shutdown timeout. A Kubernetes pod's terminationGracePeriodSeconds must exceed it.
+    /// </summary>
+    public int ShutdownTimeoutSeconds { get; set; } = DefaultShutdownTimeoutSeconds;
+    /// <summary>.NET's own default host shutdown timeout.</summary>
+    public const int DefaultShutdownTimeoutSeconds = 30;
+
     /// <summary>Fails fast, naming the setting and the fix.</summary>
     public void Validate()
     {
@@ -137,6 +163,24 @@ public sealed class RftSiloOptions
                 throw new InvalidOperationException($"Rft:Adapters:{name}:BaseModel is '{adapter.BaseModel}'; name one of Rft:Models ({string.Join(", ", Models.Keys)}).");
         }
         if (SiloPort is < 1 or > 65535 || GatewayPort is < 1 or > 65535) throw new InvalidOperationException("Rft:SiloPort and Rft:GatewayPort must be TCP ports.");
+        if (HttpsPort != 0)
+        {
+            if (HttpsPort is < 0 or > 65535) throw new InvalidOperationException($"Rft:HttpsPort is {HttpsPort}; give a TCP port, or 0 to leave HTTPS off.");
+            if (HttpPort == 0 || HttpsPort == HttpPort) throw new InvalidOperationException($"Rft:HttpsPort is {HttpsPort} and Rft:HttpPort {HttpPort}; HTTPS needs the HTTP endpoint on (Rft:HttpPort > 0) and a port of its own.");
+            if (string.IsNullOrWhiteSpace(HttpsCertificatePath)) throw new InvalidOperationException("Rft:HttpsPort is set but Rft:HttpsCertificatePath is not; give the server certificate (PKCS#12 or PEM).");
+        }
+        if (HttpsCertificatePath is not null && !File.Exists(HttpsCertificatePath)) throw new InvalidOperationException($"Rft:HttpsCertificatePath '{HttpsCertificatePath}' does not exist; give a PKCS#12 (.pfx) or PEM certificate file.");
+        if (HttpsCertificateKeyPath is not null && !File.Exists(HttpsCertificateKeyPath)) throw new InvalidOperationException($"Rft:HttpsCertificateKeyPath '{HttpsCertificateKeyPath}' does not exist; give the PEM private key of Rft:HttpsCertificatePath.");
+        if (HttpsCertificatePath is not null)
+            Security.CertificateFiles.LoadWithKey(HttpsCertificatePath, HttpsCertificateKeyPath, HttpsCertificatePassword, "Rft:HttpsCertificatePath").Dispose(); // a wrong password fails at start
+        if (HttpsCertificatePath is not null && HttpsPort == 0) throw new InvalidOperationException("Rft:HttpsCertificatePath is set but Rft:HttpsPort is 0; give the HTTPS port (e.g. 8443), or remove the certificate setting.");
+        Tls.Validate();
+        if (Kubernetes == true && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_HOST")))
+            throw new InvalidOperationException("Rft:Kubernetes is on, but this process is not in a Kubernetes pod (KUBERNETES_SERVICE_HOST is unset, so the API server cannot be reached); leave Rft:Kubernetes unset or false outside Kubernetes.");
+        if (Kubernetes == true && !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("POD_IP")) && !System.Net.IPAddress.TryParse(Environment.GetEnvironmentVariable("POD_IP"), out _))
+            throw new InvalidOperationException($"POD_IP is '{Environment.GetEnvironmentVariable("POD_IP")}', not an IP address; pass the pod's status.podIP through the downward API.");
+        if (Kubernetes == true && Clustering != "azure") throw new InvalidOperationException($"Rft:Kubernetes is on with Rft:Clustering '{Clustering}'; Kubernetes hosting keeps membership in Azure Table: set Rft:Clustering=azure.");
+        if (ShutdownTimeoutSeconds < 1) throw new InvalidOperationException($"Rft:ShutdownTimeoutSeconds is {ShutdownTimeoutSeconds}; give the seconds a stopping silo may take (default {DefaultShutdownTimeoutSeconds}).");
     }
 }
 

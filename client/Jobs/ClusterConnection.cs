@@ -61,11 +61,13 @@ public static class ClusterConnection
         ClientLogging(builder);
         var azure = p.GetValue(AzureStorage) ?? Environment.GetEnvironmentVariable("RFT_AZURE_STORAGE");
         var port = p.GetValue(GatewayPort) ?? (int.TryParse(Environment.GetEnvironmentVariable("RFT_GATEWAY_PORT"), out var e) ? e : 30000);
+        var tls = Silo.Security.ClientTlsEnvironment.Read(); // RFT_TLS_*: TLS to a gateway that requires it (Rft:Tls on the silos)
         builder.UseOrleansClient(client =>
         {
             client.Configure<ClusterOptions>(c => { c.ClusterId = p.GetValue(ClusterId)!; c.ServiceId = RftSiloOptions.DefaultServiceId; });
             if (azure is not null) client.UseAzureStorageClustering(o => o.TableServiceClient = new Azure.Data.Tables.TableServiceClient(azure));
             else client.UseLocalhostClustering(port, serviceId: RftSiloOptions.DefaultServiceId, clusterId: p.GetValue(ClusterId)!);
+            Silo.Security.OrleansTls.UseRftTls(client, tls);
         });
         var host = builder.Build();
         try

@@ -32,7 +32,8 @@ public static class RftHttpExtensions
         var keys = new ApiKeys(options);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            if (keys.Required) kestrel.ListenAnyIP(options.HttpPort);
+            if (options.HttpsPort != 0) RftHttps.Listen(kestrel, options, anyAddress: keys.Required);
+            else if (keys.Required) kestrel.ListenAnyIP(options.HttpPort);
             else kestrel.ListenLocalhost(options.HttpPort); // no key: nothing beyond this machine may call it
         });
         var services = builder.Services;
