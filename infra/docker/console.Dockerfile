@@ -5,6 +5,8 @@
 # (rft run, model and dataset commands), whose native library needs GLIBCXX_3.4.32, which Debian 12 lacks.
 
 FROM mcr.microsoft.com/dotnet/sdk:10.0-noble AS build
+# The silo's build bundles the dashboard's charting library from npm (silo/Orleans.Rft.Silo.csproj runs npm ci).
+RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Directory.Build.props Directory.Build.targets Directory.Packages.props ./
 COPY build/ build/

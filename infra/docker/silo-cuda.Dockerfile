@@ -8,6 +8,8 @@
 # TorchSharp's native library asks for, so no patching.
 
 FROM mcr.microsoft.com/dotnet/sdk:10.0-noble AS build
+# The silo's build bundles the dashboard's charting library from npm (silo/Orleans.Rft.Silo.csproj runs npm ci).
+RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Directory.Build.props Directory.Build.targets Directory.Packages.props ./
 COPY build/ build/

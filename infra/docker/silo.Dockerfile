@@ -7,6 +7,8 @@
 # has it, so that step is a no-op in this build stage and the runtime image loads the library unpatched.
 
 FROM mcr.microsoft.com/dotnet/sdk:10.0-noble AS build
+# The silo's build bundles the dashboard's charting library from npm (silo/Orleans.Rft.Silo.csproj runs npm ci).
+RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Restore first, from the project files alone, so a source change does not download libtorch again.
 COPY Directory.Build.props Directory.Build.targets Directory.Packages.props ./
