@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
 using Orleans.Rft.Evaluators.BuiltIn;
+using Orleans.Rft.Silo.Http;
 
 namespace Orleans.Rft.Cluster.Tests;
 
@@ -128,6 +129,46 @@ public sealed class JobsHttpEdgeTests(JobsHttpFixture fx)
         var (status, body) = await Send(http, HttpMethod.Get, $"v1/rft/jobs/{fx.DoneJobId}:cancel");
         Assert.Equal(404, status);
         Assert.Contains($"POST /v1/rft/jobs/{fx.DoneJobId}:cancel", Message(body));
+    }
+
+    [Fact]
+    public async Task The_events_stream_stops_polling_its_job_once_the_client_disconnects()
+    {
+        using var http = fx.Http();
+        var (status, submitted) = await http.PostAsync("v1/rft/jobs", fx.TinySpec("http-sse-leave", 200));
+        Assert.True(status == 201, submitted.ToJsonString());
+        var id = submitted["job_id"]!.GetValue<string>();
+        Assert.Equal(200, (await http.PostAsync($"v1/rft/jobs/{id}:pause", "")).Status); // held, not ended: the stream would poll it forever
+        try
+        {
+            using (var response = await http.GetAsync($"v1/rft/jobs/{id}/events", HttpCompletionOption.ResponseHeadersRead))
+            {
+                Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+                var stream = await response.Content.ReadAsStreamAsync();
+                Assert.True(await stream.ReadAsync(new byte[256]) > 0); // the first snapshot event arrived
+                var atStart = fx.SnapshotCalls.Of(id);
+                await Until(() => fx.SnapshotCalls.Of(id) >= atStart + 2, "the stream never polled"); // one poll a second while connected
+            } // the client leaves: the connection closes
+            await Task.Delay(JobEventsApi.PollInterval * 3); // a poll already under way may still land
+            var afterLeaving = fx.SnapshotCalls.Of(id);
+            await Task.Delay(JobEventsApi.PollInterval * 5);
+            Assert.Equal(afterLeaving, fx.SnapshotCalls.Of(id));
+        }
+        finally
+        {
+            await http.PostAsync($"v1/rft/jobs/{id}:cancel", "");
+            await fx.WaitForEnd(id);
+        }
+    }
+
+    static async Task Until(Func<bool> condition, string failure)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, failure);
+            await Task.Delay(50);
+        }
     }
 
     /// <summary>A body of unknown length, so HttpClient sends it chunked, without a Content-Length to refuse early.</summary>
