@@ -132,6 +132,20 @@ public sealed class JobsHttpEdgeTests(JobsHttpFixture fx)
     }
 
     [Fact]
+    public async Task A_submit_with_a_stdio_mcp_server_where_local_paths_are_off_is_a_400_naming_its_command_not_a_job_that_fails()
+    {
+        using var http = fx.Http();
+        var spec = fx.TinySpec("http-stdio", 1);
+        spec["agent"] = JsonNode.Parse("""{"type": "tools", "mcp_servers": [{"name": "web", "url": "http://127.0.0.1:9/mcp"}, {"name": "sh", "command": "/bin/sh", "args": ["-c", "id"]}]}""");
+        var before = (await Send(http, HttpMethod.Get, "v1/rft/jobs")).Body["data"]!.AsArray().Count;
+        var (status, body) = await http.PostAsync("v1/rft/jobs", spec);
+        Assert.Equal(400, status);
+        Assert.Equal("agent.mcp_servers[1].command", body["error"]!["param"]!.GetValue<string>());
+        Assert.Contains("Rft:AllowLocalPaths", Message(body));
+        Assert.Equal(before, (await Send(http, HttpMethod.Get, "v1/rft/jobs")).Body["data"]!.AsArray().Count); // no job was made
+    }
+
+    [Fact]
     public async Task The_events_stream_stops_polling_its_job_once_the_client_disconnects()
     {
         using var http = fx.Http();
