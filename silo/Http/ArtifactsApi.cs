@@ -71,7 +71,9 @@ public static class ArtifactsApi
     {
         var sha = Sha256(sha256, "sha256");
         var id = Session(session);
-        await JobsGrainCalls.Call(sha, () => grains.GetGrain<IArtifactUploadGrain>(sha).Complete(id), cancellation, "sha256", CompleteTimeout, conflictCode: "upload_incomplete");
+        // a hash mismatch is the sha256's fault (400); a conflict, bytes missing or a session unknown, the session's (409)
+        try { await JobsGrainCalls.Call(sha, () => grains.GetGrain<IArtifactUploadGrain>(sha).Complete(id), cancellation, "sha256", CompleteTimeout, conflictCode: "upload_incomplete"); }
+        catch (OpenAIError e) when (e.Status == StatusCodes.Status409Conflict) { throw new OpenAIError(e.Status, e.Message, "session", "invalid_request_error", e.Code); }
         if (!await store.ExistsAsync(ArtifactReference.UploadPath(sha), cancellation))
             throw new OpenAIError(StatusCodes.Status409Conflict, $"Upload {sha} is not in the store after completing; start it again with POST /v1/rft/artifacts.", "session", "invalid_request_error", "upload_incomplete");
         return TypedResults.Json(new UploadState(sha, null, id, null, true, Reference(sha)), RftJson.Options);

@@ -57,6 +57,7 @@ public sealed class JobsHttpEdgeTests(JobsHttpFixture fx)
         var (status, body) = await JobsHttpUploads.Complete(http, sha, session);
         Assert.Equal(409, status);
         Assert.Equal("upload_incomplete", body["error"]!["code"]!.GetValue<string>());
+        Assert.Equal("session", body["error"]!["param"]!.GetValue<string>());
         Assert.Contains($"10 of {bytes.Length} bytes", Message(body));
         Assert.Equal(10, (await JobsHttpUploads.Begin(http, sha, bytes.Length, session))["received"]!.GetValue<long>()); // kept
         Assert.Equal(200, (await JobsHttpUploads.Put(http, sha, session, 10, bytes.AsMemory(10))).Status);
