@@ -63,7 +63,8 @@ public sealed class ArtifactUploadGrain(IArtifactStore artifacts, UploadLimits l
         if (!sessions.TryGetValue(session, out var s)) throw new InvalidOperationException($"upload of {Key}: no upload in progress for this session (Append before Begin, or the silo restarted); call Begin.");
         if (chunk.Length > MessageLimits.MaxChunkBytes) throw new ArgumentException($"chunks are at most {MessageLimits.MaxChunkBytes} bytes (got {chunk.Length}).");
         if (offset != s.Received) throw new InvalidOperationException($"upload of {Key}: chunk at {offset}, expected {s.Received}; call Begin to resume.");
-        if (s.Received + chunk.Length > s.Size) throw new InvalidOperationException($"upload of {Key}: more than the announced {s.Size} bytes.");
+        // The client's mistake, not a race: a 400 naming how much may still come, never a "resume from" 409.
+        if (s.Received + chunk.Length > s.Size) throw new ArgumentException($"upload of {Key}: {chunk.Length} bytes at {offset} pass the announced size of {s.Size} bytes; send at most {s.Size - s.Received} more, or start again with the right size.");
         await using (var stream = new FileStream(s.File, FileMode.Append, FileAccess.Write))
             await stream.WriteAsync(chunk);
         s.Received += chunk.Length;
@@ -77,9 +78,10 @@ public sealed class ArtifactUploadGrain(IArtifactStore artifacts, UploadLimits l
             if (await artifacts.ExistsAsync(StorePath)) return; // nothing staged: the file was there at Begin (or an empty one)
             throw new InvalidOperationException($"upload of {Key}: Complete before Begin (or the silo restarted); call Begin.");
         }
+        // Early, not a failed check: the session keeps its bytes, and the client sends the rest.
+        if (s.Received != s.Size) throw new InvalidOperationException($"upload of {Key}: {s.Received} of {s.Size} bytes arrived; send the rest from offset {s.Received}, then complete.");
         try
         {
-            if (s.Received != s.Size) throw new InvalidOperationException($"upload of {Key}: {s.Received} of {s.Size} bytes arrived.");
             if (await artifacts.ExistsAsync(StorePath)) return; // another session stored the same bytes meanwhile
             string actual;
             await using (var stream = File.OpenRead(s.File))

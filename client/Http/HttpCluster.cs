@@ -98,6 +98,9 @@ public sealed class HttpCluster(RftHttpClient client) : IRftCluster
             if (response is not null)
                 using (response)
                 {
+                    // A 200 that is not an event stream (a proxy's login page) would only ever "drop": say so at once.
+                    if (response.Content.Headers.ContentType?.MediaType != "text/event-stream")
+                        throw new ClusterUnavailableException($"GET {response.RequestMessage?.RequestUri} answered {response.Content.Headers.ContentType?.MediaType ?? "no content type"}, not an event stream; is --url / RFT_URL the silo's HTTP endpoint (such as http://silo:8080)?");
                     var events = NamedServerSentEvents.ReadAsync(await response.Content.ReadAsStreamAsync(cancellation), EventSilence, cancellation).GetAsyncEnumerator(cancellation);
                     try
                     {

@@ -85,18 +85,29 @@ public sealed class RftHttpClient : IDisposable
         {
             if (JsonNode.Parse(text)?["error"] is JsonObject error)
             {
-                message = error["message"]?.GetValue<string>();
-                code = error["code"]?.GetValue<string>();
+                message = error["message"] is JsonValue m && m.TryGetValue<string>(out var ms) ? ms : null;
+                code = error["code"] is JsonValue c && c.TryGetValue<string>(out var cs) ? cs : null;
             }
         }
         catch (JsonException) { }
-        message ??= $"HTTP {(int)status} {status}";
+        // A request sent has an absolute URI; one built here is relative to the root.
+        var url = Uri.TryCreate(path, UriKind.Absolute, out var absolute) ? absolute.ToString() : $"{Root}{path.TrimStart('/')}";
+        if (message is null)
+        {
+            // No error of the jobs API's shape: a proxy, a load balancer or another server answered (an HTML page, say), so say where and what, not its body.
+            var answer = $"{method} {url} answered {(int)status} {status} without the jobs API's JSON error";
+            return status == HttpStatusCode.Unauthorized
+                ? new RftHttpRefusal(status, null, $"{answer}: the key was refused (give it with --api-key or RFT_API_KEY), or --url is not the silo's HTTP endpoint.")
+                : (int)status is >= 400 and < 500 and not (408 or 429) // a timeout or a rate limit passes: trying again is the fix
+                    ? new RftHttpRefusal(status, null, $"{answer}; is --url / RFT_URL the silo's HTTP endpoint (such as http://silo:8080)?")
+                    : new ClusterUnavailableException($"{answer}; a proxy in front of the silo, or the silo itself, is failing: try again, or check the silo's log.");
+        }
         return status switch
         {
             HttpStatusCode.Unauthorized => new RftHttpRefusal(status, code, $"the cluster at {Root} refused the API key: {message} Give the key with --api-key or RFT_API_KEY."),
             HttpStatusCode.BadRequest or HttpStatusCode.NotFound or HttpStatusCode.Conflict or HttpStatusCode.RequestEntityTooLarge or HttpStatusCode.MethodNotAllowed
                 => new RftHttpRefusal(status, code, message),
-            _ => new ClusterUnavailableException($"{method} {Root}{path.TrimStart('/')} failed ({(int)status}): {message}"),
+            _ => new ClusterUnavailableException($"{method} {url} failed ({(int)status}): {message}"),
         };
     }
 

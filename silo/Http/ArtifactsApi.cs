@@ -42,14 +42,17 @@ public static class ArtifactsApi
 
     static async Task<JsonHttpResult<UploadState>> Begin(HttpRequest request, IGrainFactory grains, IArtifactStore store, CancellationToken cancellation)
     {
-        var body = await RequestFields.ReadBodyAsync(request, cancellation, maxBytes: 4096);
+        var body = await RequestFields.ReadBodyAsync(request, cancellation, maxBytes: 4096, whatFits: "an upload starts with {\"sha256\", \"size\", \"session\"}; the bytes go in PUT chunks");
         var sha = Sha256(body["sha256"] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null, "sha256");
         if (body["size"] is not JsonValue sizeValue || !sizeValue.TryGetValue<long>(out var size) || size < 0)
             throw OpenAIError.BadRequest("'size' must be the file's length in bytes (an integer ≥ 0).", "size");
         var session = body["session"] is null ? Guid.NewGuid() : Session(body["session"] is JsonValue sv && sv.TryGetValue<string>(out var text) ? text : null);
         foreach (var key in body.Select(kv => kv.Key))
             if (key is not ("sha256" or "size" or "session")) throw OpenAIError.BadRequest($"Unknown field '{key}'; an upload starts with sha256, size and, to resume, session.", key);
-        var received = await JobsGrainCalls.Call(sha, () => grains.GetGrain<IArtifactUploadGrain>(sha).Begin(session, sha, size), cancellation, "size");
+        // Begin's one conflict is the file's session limit: no field of this request is wrong, so no param.
+        long received;
+        try { received = await JobsGrainCalls.Call(sha, () => grains.GetGrain<IArtifactUploadGrain>(sha).Begin(session, sha, size), cancellation, "size"); }
+        catch (OpenAIError e) when (e.Status == StatusCodes.Status409Conflict) { throw new OpenAIError(e.Status, e.Message, null, "invalid_request_error", "upload_sessions"); }
         var stored = received == size && await store.ExistsAsync(ArtifactReference.UploadPath(sha), cancellation);
         return TypedResults.Json(new UploadState(sha, size, session, received, stored, stored ? Reference(sha) : null), RftJson.Options);
     }
@@ -68,7 +71,9 @@ public static class ArtifactsApi
     {
         var sha = Sha256(sha256, "sha256");
         var id = Session(session);
-        await JobsGrainCalls.Call(sha, () => grains.GetGrain<IArtifactUploadGrain>(sha).Complete(id), cancellation, "sha256", CompleteTimeout, conflictCode: "upload_incomplete");
+        // a hash mismatch is the sha256's fault (400); a conflict, bytes missing or a session unknown, the session's (409)
+        try { await JobsGrainCalls.Call(sha, () => grains.GetGrain<IArtifactUploadGrain>(sha).Complete(id), cancellation, "sha256", CompleteTimeout, conflictCode: "upload_incomplete"); }
+        catch (OpenAIError e) when (e.Status == StatusCodes.Status409Conflict) { throw new OpenAIError(e.Status, e.Message, "session", "invalid_request_error", e.Code); }
         if (!await store.ExistsAsync(ArtifactReference.UploadPath(sha), cancellation))
             throw new OpenAIError(StatusCodes.Status409Conflict, $"Upload {sha} is not in the store after completing; start it again with POST /v1/rft/artifacts.", "session", "invalid_request_error", "upload_incomplete");
         return TypedResults.Json(new UploadState(sha, null, id, null, true, Reference(sha)), RftJson.Options);

@@ -36,26 +36,30 @@ public static class DeploymentsApi
 
     static async Task<IResult> Deploy(HttpRequest request, IGrainFactory grains, CancellationToken cancellation)
     {
-        var body = await RequestFields.ReadBodyAsync(request, cancellation, maxBytes: 4096);
+        var body = await RequestFields.ReadBodyAsync(request, cancellation, maxBytes: 4096, whatFits: "a deployment is {\"name\", \"job_id\", \"step\"}");
         foreach (var key in body.Select(kv => kv.Key))
             if (key is not ("name" or "job_id" or "step")) throw OpenAIError.BadRequest($"Unknown field '{key}'; a deployment takes name, job_id and, optionally, step.", key);
         var name = body["name"] is JsonValue n && n.TryGetValue<string>(out var s) ? s : throw OpenAIError.BadRequest("'name' is required: the model name requests will use.", "name");
         try { ModelDeploymentNames.Checked(name); }
         catch (ArgumentException e) { throw OpenAIError.BadRequest(e.Message, "name"); }
         var jobId = body["job_id"] is JsonValue j && j.TryGetValue<string>(out var js) ? js : throw OpenAIError.BadRequest("'job_id' is required: the job whose adapter is served.", "job_id");
-        JobsGrainCalls.CheckedId(jobId);
         int? step = null;
         if (body["step"] is JsonNode stepNode)
             step = stepNode is JsonValue sv && sv.TryGetValue<int>(out var st) && st >= 0 ? st : throw OpenAIError.BadRequest("'step' must be a saved step (an integer ≥ 0), or absent for the latest adapter.", "step");
-        await JobsGrainCalls.Snapshot(grains, jobId, cancellation);
+        // the job is this body's job_id, not a path's {id}: the 404 names the field the caller sent
+        try { await JobsGrainCalls.Snapshot(grains, jobId, cancellation); }
+        catch (OpenAIError e) when (e.Status == StatusCodes.Status404NotFound) { throw new OpenAIError(e.Status, e.Message, "job_id", "invalid_request_error", e.Code); }
         var d = await JobsGrainCalls.Call(jobId, () => grains.GetGrain<IModelDeploymentsGrain>(0).Deploy(name, jobId, step), cancellation, "step", DeployTimeout, conflictCode: "deployment_refused");
         return TypedResults.Json(Deployment.Of(d), RftJson.Options, statusCode: StatusCodes.Status201Created);
     }
 
     static async Task<JsonHttpResult<UndeployResult>> Undeploy(string name, IGrainFactory grains, CancellationToken cancellation)
     {
-        var removed = await JobsGrainCalls.Call(name, () => grains.GetGrain<IModelDeploymentsGrain>(0).Undeploy(name), cancellation, "name");
-        if (!removed) throw new OpenAIError(StatusCodes.Status404NotFound, $"No deployment '{name}'; GET /v1/rft/deployments lists them.", "name", "invalid_request_error", "deployment_not_found");
+        // A name no deploy accepts names no deployment: answered here, and never echoed whole.
+        var removed = ModelDeploymentNames.Problem(name) is null
+            && await JobsGrainCalls.Call(name, () => grains.GetGrain<IModelDeploymentsGrain>(0).Undeploy(name), cancellation, "name");
+        if (!removed)
+            throw new OpenAIError(StatusCodes.Status404NotFound, $"No deployment '{(name.Length > ModelDeploymentNames.MaxLength ? name[..ModelDeploymentNames.MaxLength] + "…" : name)}'; GET /v1/rft/deployments lists them.", "name", "invalid_request_error", "deployment_not_found");
         return TypedResults.Json(new UndeployResult(name, true), RftJson.Options);
     }
 }

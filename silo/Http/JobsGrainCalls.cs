@@ -33,7 +33,13 @@ public static class JobsGrainCalls
         Call(CheckedId(jobId), () => grains.GetGrain<IJobGrain>(jobId).GetSnapshot(), cancellation);
 
     public static OpenAIError NotFound(string jobId) =>
-        new(StatusCodes.Status404NotFound, $"No job '{jobId}'; GET /v1/rft/jobs lists them.", "id", "invalid_request_error", "job_not_found");
+        new(StatusCodes.Status404NotFound, $"No job '{jobId}'; GET /v1/rft/jobs lists them.{ControlHint(jobId)}", "id", "invalid_request_error", "job_not_found");
+
+    /// <summary>A GET of <c>…/{id}:cancel</c> reaches the read route with "x:cancel" as the id: say that control is a POST.</summary>
+    static string ControlHint(string jobId) =>
+        jobId.LastIndexOf(':') is var colon and > 0 && JobsControlApi.Verbs.Contains(jobId[(colon + 1)..])
+            ? $" To {jobId[(colon + 1)..]} job '{jobId[..colon]}', POST /v1/rft/jobs/{jobId}."
+            : "";
 
     /// <summary>Job ids are letters, digits, '-' and '_' (what <c>rft submit</c> and POST /v1/rft/jobs make); anything else names no job.</summary>
     public static string CheckedId(string jobId) =>

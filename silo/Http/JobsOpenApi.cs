@@ -34,7 +34,7 @@ public static class JobsOpenApi
         new("post", "/v1/rft/jobs/{id}:cancel", "Cancel: applied at the next step boundary.", null, nameof(JobSnapshot), Errors: [404, 409]),
         new("post", "/v1/rft/jobs/{id}:pause", "Pause at the next step boundary.", null, nameof(JobSnapshot), Errors: [404, 409]),
         new("post", "/v1/rft/jobs/{id}:resume", "Resume a paused job.", null, nameof(JobSnapshot), Errors: [404, 409]),
-        new("post", "/v1/rft/artifacts", "Start or resume (give `session`) an upload; `received` says where to continue, `stored` that nothing need be sent.", "UploadBegin", nameof(UploadState), Errors: [400]),
+        new("post", "/v1/rft/artifacts", "Start or resume (give `session`) an upload; `received` says where to continue, `stored` that nothing need be sent.", "UploadBegin", nameof(UploadState), Errors: [400, 409, 413]),
         new("put", "/v1/rft/artifacts/{sha256}/sessions/{session}", "Send the bytes from `offset` (at most 4 MiB; application/octet-stream). 409 upload_offset: POST /v1/rft/artifacts again and continue from its `received`.", "application/octet-stream", nameof(UploadProgress), Query: ["offset"], Errors: [400, 409, 413]),
         new("post", "/v1/rft/artifacts/{sha256}/sessions/{session}:complete", "Check size and SHA-256 and store the file; a job names it artifact:sha256/{sha256}/{name}.", null, nameof(UploadState), Errors: [400, 409]),
         new("get", "/v1/rft/deployments", "Deployed adapters.", null, nameof(DeploymentList)),
@@ -58,7 +58,7 @@ public static class JobsOpenApi
     {
         var schemas = new JsonObject();
         foreach (var type in new[] { typeof(JobSnapshot), typeof(JobList), typeof(MetricsList), typeof(RolloutList), typeof(UploadState), typeof(UploadProgress), typeof(Deployment), typeof(DeploymentList), typeof(UndeployResult) })
-            schemas[type.Name] = JsonSchemaExporter.GetJsonSchemaAsNode(RftJson.Options, type);
+            schemas[type.Name] = JsonSchemaExporter.GetJsonSchemaAsNode(RftJson.Options, type, Exporter);
         schemas["Error"] = Object(("error", Object(("message", Type("string")), ("type", Type("string")), ("param", Type("string", "null")), ("code", Type("string", "null")))));
         schemas["UploadBegin"] = Object(("sha256", Type("string")), ("size", Type("integer")), ("session", Type("string")));
         schemas["DeploymentRequest"] = Object(("name", Type("string")), ("job_id", Type("string")), ("step", Type("integer")));
@@ -106,6 +106,21 @@ public static class JobsOpenApi
             },
         };
     }
+
+    /// <summary>
+    /// The exporter writes a <c>double?</c> under <see cref="RftJson"/>'s named literals as
+    /// <c>anyOf: [number, "NaN"…]</c> and drops its null, so the document refused the answers' own
+    /// <c>"latest_eval_reward": null</c>; a nullable value type gets its null back here.
+    /// </summary>
+    static readonly JsonSchemaExporterOptions Exporter = new()
+    {
+        TransformSchemaNode = (context, node) =>
+        {
+            if (Nullable.GetUnderlyingType(context.TypeInfo.Type) is null || node is not JsonObject schema || schema["anyOf"] is not JsonArray anyOf) return node;
+            if (!anyOf.Any(s => s?["type"]?.ToJsonString() is "\"null\"")) anyOf.Add(new JsonObject { ["type"] = "null" });
+            return node;
+        },
+    };
 
     static JsonObject Response(string response) => new()
     {

@@ -32,9 +32,8 @@ public static class JobsSubmitApi
     static async Task<IResult> Submit(HttpContext http, IGrainFactory grains, IArtifactStore store)
     {
         var cancellation = http.RequestAborted;
-        if (http.Request.ContentLength > MaxSpecBytes)
-            throw new OpenAIError(StatusCodes.Status413PayloadTooLarge, $"A job spec is at most {MaxSpecBytes / 1024} KiB; upload datasets and models as artifacts and refer to them.", null, "invalid_request_error", "request_too_large");
-        var body = await RequestFields.ReadBodyAsync(http.Request, cancellation, MaxSpecBytes);
+        // The same answer with or without a Content-Length (a chunked body is counted while read).
+        var body = await RequestFields.ReadBodyAsync(http.Request, cancellation, MaxSpecBytes, "a job spec; upload datasets and models as artifacts and refer to them");
         var materialized = new Dictionary<string, string>();
         foreach (var field in InputFields)
         {

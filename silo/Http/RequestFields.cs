@@ -12,11 +12,12 @@ public static class RequestFields
     /// <summary>
     /// The request's JSON object body. With <paramref name="maxBytes"/>, a longer body is refused with 413
     /// before it is parsed (read no further than the limit): for small control messages such as a log line.
+    /// <paramref name="whatFits"/> tells the caller, in the 413, what the endpoint's bodies are (default: log lines and rollout statuses).
     /// </summary>
-    public static async Task<JsonObject> ReadBodyAsync(Microsoft.AspNetCore.Http.HttpRequest request, CancellationToken cancellation, int? maxBytes = null)
+    public static async Task<JsonObject> ReadBodyAsync(Microsoft.AspNetCore.Http.HttpRequest request, CancellationToken cancellation, int? maxBytes = null, string? whatFits = null)
     {
         JsonNode? node;
-        try { node = await JsonNode.ParseAsync(maxBytes is int max ? await ReadCappedAsync(request, max, cancellation) : request.Body, cancellationToken: cancellation); }
+        try { node = await JsonNode.ParseAsync(maxBytes is int max ? await ReadCappedAsync(request, max, whatFits, cancellation) : request.Body, cancellationToken: cancellation); }
         catch (JsonException e) { throw OpenAIError.BadRequest($"The request body is not valid JSON ({e.Message}); send a JSON object.", null); }
         catch (Microsoft.AspNetCore.Http.BadHttpRequestException e) // Kestrel's own refusals while reading: past MaxRequestBodySize (413), a body cut short (400)
         {
@@ -32,10 +33,10 @@ public static class RequestFields
     }
 
     /// <summary>The body in memory, or 413 in OpenAI's shape once it passes <paramref name="maxBytes"/>.</summary>
-    static async Task<Stream> ReadCappedAsync(Microsoft.AspNetCore.Http.HttpRequest request, int maxBytes, CancellationToken cancellation)
+    static async Task<Stream> ReadCappedAsync(Microsoft.AspNetCore.Http.HttpRequest request, int maxBytes, string? whatFits, CancellationToken cancellation)
     {
         OpenAIError TooLarge() => new(Microsoft.AspNetCore.Http.StatusCodes.Status413PayloadTooLarge,
-            $"The request body is over {maxBytes / 1024} KiB, the most this endpoint takes (a log line or a rollout status is a few hundred bytes).", null, "invalid_request_error", "request_too_large");
+            $"The request body is over {maxBytes / 1024} KiB, the most this endpoint takes ({whatFits ?? "a log line or a rollout status is a few hundred bytes"}).", null, "invalid_request_error", "request_too_large");
         if (request.ContentLength > maxBytes) throw TooLarge();
         var body = new MemoryStream();
         var chunk = new byte[16 * 1024];

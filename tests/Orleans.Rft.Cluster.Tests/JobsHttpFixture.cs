@@ -22,11 +22,13 @@ public sealed class JobsHttpFixture : IAsyncLifetime
     public string ModelReference { get; private set; } = "";
     public string DatasetReference { get; private set; } = "";
     public IGrainFactory Grains => Host.Services.GetRequiredService<IGrainFactory>();
+    /// <summary>Snapshot reads of each job arriving at the silo (who still polls a job).</summary>
+    public SnapshotCallCounter SnapshotCalls { get; } = new();
 
     public async Task InitializeAsync()
     {
         await Toy.InitializeModelAndData();
-        Host = await HttpHost.StartAsync(Options());
+        Host = await HttpHost.StartAsync(Options(), services => services.AddSingleton<IIncomingGrainCallFilter>(SnapshotCalls));
         using var http = Http();
         ModelReference = await JobsHttpUploads.UploadFolder(http, Toy.ModelDir);
         DatasetReference = await JobsHttpUploads.UploadFile(http, Toy.DatasetPath);

@@ -115,7 +115,7 @@ public static class JobSpecParser
             EvaluatorFactory.Create(evaluator, "evaluator", inputs.FilesDirectory);
             return evaluator;
         });
-        var agent = Section(() => r.Raw("agent") is JsonNode a ? AgentJson(a, inputs.BaseDirectory) : null);
+        var agent = Section(() => r.Raw("agent") is JsonNode a ? AgentJson(a, inputs) : null);
         Section(() =>
         {
             // agent_reported has nothing to read unless a remote agent reports a score (info.score of its final status)
@@ -223,9 +223,16 @@ public static class JobSpecParser
         || evaluator["evaluators"] is JsonObject subs && subs.Select(kv => kv.Value).OfType<JsonObject>().Any(UsesAgentReported);
 
     /// <summary>The checked <c>agent:</c> mapping as JSON; a stdio MCP server without <c>cwd</c> runs in the job file's folder (where its script usually is).</summary>
-    static string AgentJson(JsonNode node, string dir)
+    static string AgentJson(JsonNode node, JobSpecInputs inputs)
     {
-        Orleans.Rft.Agents.AgentSpec.Read(node);
+        var dir = inputs.BaseDirectory;
+        // A stdio server is a program on the silos' disk: where a request may name no file there (no
+        // FilesDirectory), refused here, in the submit's 400, not after a 201 by a job that then fails.
+        if (Orleans.Rft.Agents.AgentSpec.Read(node) is Orleans.Rft.Agents.ToolsAgentSpec tools && inputs.FilesDirectory is null)
+            for (int i = 0; i < tools.McpServers.Count; i++)
+                if (tools.McpServers[i] is { Command: not null } stdio)
+                    throw new SpecException($"agent.mcp_servers[{i}].command", $"'{stdio.Name}' is a stdio server ('{stdio.Command}', a program on the silos' disk), and this cluster reads only uploaded files; "
+                        + "give it a url (a streamable-HTTP MCP server), or let the silos run local programs with Rft:AllowLocalPaths=true and put the server on their disk or image.");
         var copy = node.DeepClone().AsObject();
         if (copy["mcp_servers"] is JsonArray servers)
             foreach (var server in servers.OfType<JsonObject>())
