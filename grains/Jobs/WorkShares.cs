@@ -8,13 +8,14 @@ namespace Orleans.Rft.Grains.Jobs;
 public static class WorkShares
 {
     /// <summary>
-    /// Throughputs within this fraction of the workers' mean count as the mean. Silos of one kind measure
-    /// a few tens of percent apart from step to step (a busy neighbour, a garbage collection); following
-    /// that noise would move prompts between them every step and change which prompts share a batch,
-    /// so a rerun would not see the same batches. Really different silos (a GPU beside a CPU, a loaded
-    /// one) fall outside the band and get their proportional share.
+    /// Throughputs within a factor of (1 + this) of the workers' mean count as the mean. Silos of one
+    /// kind measure tens of percent apart from step to step (a busy neighbour, a garbage collection, the
+    /// grain next door); following that noise would move prompts between them every step and change
+    /// which prompts share a batch, and batched generation is only reproducible for the same batches, so
+    /// a resumed run would no longer repeat the uninterrupted one. Really different silos (a GPU beside
+    /// a CPU, a machine busy with something else) fall outside the band and get their proportional share.
     /// </summary>
-    public const double EvenBand = 0.35;
+    public const double EvenBand = 1.0;
 
     /// <summary><paramref name="items"/> split over workers by <paramref name="weights"/> (≥ 0; all zero = even); the counts sum to <paramref name="items"/>.</summary>
     public static int[] Split(int items, IReadOnlyList<double> weights)
@@ -35,7 +36,7 @@ public static class WorkShares
     /// <summary>
     /// Each worker's weight: its measured throughput, or the mean of the measured ones for a worker with
     /// no measurement yet (a silo that just joined starts at the mean); throughputs within
-    /// <see cref="EvenBand"/> of the mean become the mean. No measurement at all: equal weights.
+    /// a factor of 1 + <see cref="EvenBand"/> of the mean become the mean. No measurement at all: equal weights.
     /// </summary>
     public static double[] Weights(IReadOnlyList<string> workers, IReadOnlyDictionary<string, double> measured)
     {
@@ -45,7 +46,7 @@ public static class WorkShares
         return workers.Select(w =>
         {
             if (!measured.TryGetValue(w, out var t) || !double.IsFinite(t) || t <= 0) return mean;
-            return Math.Abs(t - mean) <= EvenBand * mean ? mean : t;
+            return t <= mean * (1 + EvenBand) && t >= mean / (1 + EvenBand) ? mean : t;
         }).ToArray();
     }
 }

@@ -16,16 +16,26 @@ public sealed class WorkerThroughput
     public const double MinSeconds = 0.05;
 
     readonly ConcurrentDictionary<string, double> tokensPerSecond = new();
+    readonly ConcurrentDictionary<string, int> calls = new();
 
+    /// <summary>
+    /// Adds one call's measurement. A worker's first call is not counted: it loads the model (and the
+    /// runtime compiles), so it says nothing about the worker's pace and would skew the next split.
+    /// </summary>
     public void Record(string worker, long tokens, double seconds)
     {
         if (tokens <= 0 || !(seconds >= MinSeconds)) return;
+        if (calls.AddOrUpdate(worker, 1, (_, c) => c + 1) == 1) return;
         double sample = tokens / seconds;
         tokensPerSecond.AddOrUpdate(worker, sample, (_, old) => old + Smoothing * (sample - old));
     }
 
     /// <summary>A worker that left is forgotten: if it comes back it starts at the mean again.</summary>
-    public void Forget(string worker) => tokensPerSecond.TryRemove(worker, out _);
+    public void Forget(string worker)
+    {
+        tokensPerSecond.TryRemove(worker, out _);
+        calls.TryRemove(worker, out _);
+    }
 
     public IReadOnlyDictionary<string, double> Snapshot() => new Dictionary<string, double>(tokensPerSecond);
 }

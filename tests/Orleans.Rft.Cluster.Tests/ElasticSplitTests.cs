@@ -44,15 +44,15 @@ public sealed class ElasticSplitTests
     [Fact]
     public void A_worker_without_a_measurement_starts_at_the_mean_of_the_measured_ones()
     {
-        var weights = WorkShares.Weights(["a", "b", "new"], new Dictionary<string, double> { ["a"] = 100, ["b"] = 300 });
-        Assert.Equal(200, weights[2]);
-        Assert.Equal([100, 300, 200], weights); // a and b are outside the even band around 200: their own throughput
+        var weights = WorkShares.Weights(["a", "b", "c", "new"], new Dictionary<string, double> { ["a"] = 100, ["b"] = 100, ["c"] = 700 });
+        Assert.Equal(300, weights[3]);
+        Assert.Equal([100, 100, 700, 300], weights); // a, b and c are outside the even band (a factor of 2) around 300: their own throughput
     }
 
     [Fact]
     public void Throughputs_within_the_even_band_give_an_even_split_so_noise_does_not_move_prompts()
     {
-        var weights = WorkShares.Weights(["a", "b", "c"], new Dictionary<string, double> { ["a"] = 90, ["b"] = 110, ["c"] = 100 });
+        var weights = WorkShares.Weights(["a", "b", "c"], new Dictionary<string, double> { ["a"] = 60, ["b"] = 140, ["c"] = 100 });
         Assert.Equal([100, 100, 100], weights);
         Assert.Equal([3, 3, 2], WorkShares.Split(8, weights));
     }
@@ -67,6 +67,8 @@ public sealed class ElasticSplitTests
     public void Throughput_moves_towards_new_measurements_and_ignores_empty_or_instant_calls()
     {
         var t = new WorkerThroughput();
+        t.Record("a", 50, 10.0); // the first call loads the model: not counted
+        Assert.Empty(t.Snapshot());
         t.Record("a", 1000, 1.0);
         Assert.Equal(1000, t.Snapshot()["a"]);
         t.Record("a", 3000, 1.0);
@@ -76,6 +78,8 @@ public sealed class ElasticSplitTests
         t.Record("a", 500, double.NaN);
         Assert.Equal(2000, t.Snapshot()["a"]);
         t.Forget("a");
+        Assert.Empty(t.Snapshot());
+        t.Record("a", 1000, 1.0); // back after leaving: a first call again
         Assert.Empty(t.Snapshot());
     }
 
