@@ -21,7 +21,8 @@ drain_timeout=160 # the silo's drain (120 s) plus Orleans' own shutdown
 
 die() { echo "cluster.sh: $*" >&2; exit 2; }
 usage() { die "usage: cluster.sh up N | add | stop ID | kill ID | status | down"; }
-alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+pid_alive() { kill -0 "$1" 2>/dev/null && [ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" != Z ]; } # a zombie is dead
+alive() { [ -f "$1" ] && pid_alive "$(cat "$1")"; }
 free_port() { /usr/bin/env python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 azurite_bin() {
@@ -93,7 +94,7 @@ silo_ids() { for f in "$dir"/silo-*.pid; do [ -e "$f" ] || continue; f=${f##*/si
 stop_pid() { # SIGTERM, wait for the drain, then SIGKILL
   local pid=$1
   kill -TERM "$pid" 2>/dev/null || return 0
-  for _ in $(seq 1 $((drain_timeout * 2))); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.5; done
+  for _ in $(seq 1 $((drain_timeout * 2))); do pid_alive "$pid" || return 0; sleep 0.5; done
   echo "pid $pid still running after $drain_timeout s: kill -9" >&2
   kill -KILL "$pid" 2>/dev/null || true
 }
@@ -119,7 +120,12 @@ case "$cmd" in
     last=$(silo_ids | tail -1); start_silo $(( ${last:-0} + 1 ))
     ;;
   stop) check_id "${2:-}"; stop_pid "$(cat "$dir/silo-$2.pid")"; echo "silo $2 stopped (drain in $dir/silo-$2.log)" ;;
-  kill) check_id "${2:-}"; kill -KILL "$(cat "$dir/silo-$2.pid")" 2>/dev/null || true; echo "silo $2 killed (SIGKILL)" ;;
+  kill)
+    check_id "${2:-}"; pid=$(cat "$dir/silo-$2.pid")
+    kill -KILL "$pid" 2>/dev/null || true
+    for _ in $(seq 1 40); do pid_alive "$pid" || break; sleep 0.25; done # a big process takes a moment to go
+    echo "silo $2 killed (SIGKILL)"
+    ;;
   status)
     if alive "$dir/azurite.pid"; then echo "azurite: up (pid $(cat "$dir/azurite.pid"))"; else echo "azurite: down"; fi
     for id in $(silo_ids); do
