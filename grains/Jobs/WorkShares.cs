@@ -17,7 +17,10 @@ public static class WorkShares
     /// </summary>
     public const double EvenBand = 1.0;
 
-    /// <summary><paramref name="items"/> split over workers by <paramref name="weights"/> (≥ 0; all zero = even); the counts sum to <paramref name="items"/>.</summary>
+    /// <summary>
+    /// <paramref name="items"/> split over workers by <paramref name="weights"/> (≥ 0; all zero = even); the
+    /// counts sum to <paramref name="items"/>, and with at least as many items as workers none gets zero.
+    /// </summary>
     public static int[] Split(int items, IReadOnlyList<double> weights)
     {
         if (weights.Count == 0) throw new ArgumentException("no rollout worker to split the prompts over.", nameof(weights));
@@ -30,6 +33,16 @@ public static class WorkShares
         int left = items - counts.Sum();
         // Ties go to the earlier worker (a stable order), so the split is a function of the weights alone.
         foreach (var i in Enumerable.Range(0, w.Length).OrderByDescending(i => exact[i] - counts[i]).ThenBy(i => i).Take(left)) counts[i]++;
+        // Every worker gets at least one prompt when there are enough: a worker measured slow (a cold
+        // start, a busy moment) that got none would never be measured again and never earn work back.
+        // The prompt comes from the worker furthest above its exact share.
+        if (items >= w.Length)
+            for (int i = 0; i < w.Length; i++)
+                if (counts[i] == 0)
+                {
+                    int donor = Enumerable.Range(0, w.Length).Where(j => counts[j] > 1).OrderByDescending(j => counts[j] - exact[j]).ThenBy(j => j).First();
+                    (counts[donor], counts[i]) = (counts[donor] - 1, 1);
+                }
         return counts;
     }
 

@@ -13,6 +13,8 @@ public sealed class ElasticSplitTests
     [InlineData(2, new[] { 1.0, 1.0, 1.0, 1.0 }, new[] { 1, 1, 0, 0 })]
     [InlineData(5, new[] { 0.0, 0.0 }, new[] { 3, 2 })]
     [InlineData(0, new[] { 2.0, 1.0 }, new[] { 0, 0 })]
+    [InlineData(4, new[] { 10.0, 10.0, 10.0, 1.0 }, new[] { 1, 1, 1, 1 })] // the slow worker keeps one prompt, so it is measured again
+    [InlineData(8, new[] { 10.0, 1.0, 1.0 }, new[] { 6, 1, 1 })]
     public void Split_counts_add_up_and_follow_the_weights_within_one_prompt(int items, double[] weights, int[] expected)
     {
         var counts = WorkShares.Split(items, weights);
@@ -21,7 +23,7 @@ public sealed class ElasticSplitTests
     }
 
     [Fact]
-    public void Split_of_many_prompts_is_proportional_to_throughput_for_any_weights()
+    public void Split_is_proportional_to_throughput_within_a_prompt_and_starves_no_worker_for_any_weights()
     {
         var random = new Random(7);
         for (int trial = 0; trial < 200; trial++)
@@ -30,7 +32,13 @@ public sealed class ElasticSplitTests
             int items = random.Next(0, 500);
             var counts = WorkShares.Split(items, weights);
             Assert.Equal(items, counts.Sum());
-            for (int i = 0; i < weights.Length; i++) Assert.True(Math.Abs(counts[i] - items * weights[i] / weights.Sum()) < 1, $"trial {trial}: worker {i} got {counts[i]}");
+            for (int i = 0; i < weights.Length; i++)
+            {
+                if (items >= weights.Length) Assert.True(counts[i] >= 1, $"trial {trial}: worker {i} got no prompt of {items}");
+                // never a prompt above its proportional share; below it by at most one, plus the prompts given to workers that would have had none
+                double exact = items * weights[i] / weights.Sum();
+                Assert.True(counts[i] < exact + 1 && counts[i] > exact - 1 - weights.Length, $"trial {trial}: worker {i} got {counts[i]}, its share is {exact:0.00}");
+            }
         }
     }
 
