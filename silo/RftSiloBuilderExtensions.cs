@@ -52,7 +52,7 @@ public static class RftSiloBuilderExtensions
         silo.Services.AddSingleton(options.RemoteAgentEndpoint());
         silo.Services.AddSingleton<Agents.IAgentKind, Agents.Remote.RemoteAgentKind>();
         silo.Services.AddSingleton<TrainerRankRegistry>();
-        silo.AddRftDrain(); // SIGTERM: jobs move their ranks and rollouts off this silo before it stops
+        silo.AddRftDrain(options); // SIGTERM: jobs move their ranks and rollouts off this silo before it stops
         silo.Services.AddSingleton<IArtifactStore>(_ => options.Artifacts == "blob"
             ? new BlobArtifactStore(options.AzureStorageConnectionString!, options.ArtifactsContainer, new ArtifactCache(
                 ArtifactCache.RootFor(options.ArtifactCachePath ?? Path.Combine(Path.GetTempPath(), "orleans-rft", "blob-cache"), options.ServiceId, options.ClusterId),

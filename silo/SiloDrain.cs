@@ -15,13 +15,13 @@ namespace Orleans.Rft.Silo;
 /// it drains. The jobs stop sending it rollouts and, at their next step boundary, checkpoint the ranks
 /// here and start them on other silos from that checkpoint (no step lost); a job grain here moves.
 /// The silo waits until no rank, no job grain and no generate request is left on it, at most
-/// <see cref="Timeout"/>, and logs what it drained. The host's shutdown timeout is raised above it.
+/// <see cref="RftSiloOptions.DrainSeconds"/>, and logs what it drained. The host's shutdown timeout is raised above it.
 /// </summary>
 public sealed class SiloDrain(ILocalSiloDetails local, IGrainFactory grains, TrainerRankRegistry ranks, LocalJobs jobsHere,
-    RolloutRequestsInFlight requests, ILogger<SiloDrain> logger) : ILifecycleParticipant<ISiloLifecycle>
+    RolloutRequestsInFlight requests, RftSiloOptions options, ILogger<SiloDrain> logger) : ILifecycleParticipant<ISiloLifecycle>
 {
-    /// <summary>The longest a drain waits: a step of a large job plus its checkpoint. Kubernetes' terminationGracePeriodSeconds must exceed it.</summary>
-    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
+    /// <summary>The longest a drain waits (<see cref="RftSiloOptions.DrainSeconds"/>): a step of a large job plus its checkpoint.</summary>
+    TimeSpan Timeout => TimeSpan.FromSeconds(options.DrainSeconds);
     static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(15);
     /// <summary>Jobs told in parallel at most (bounded fan-out).</summary>
     const int MaxJobsInFlight = 16;
@@ -31,6 +31,7 @@ public sealed class SiloDrain(ILocalSiloDetails local, IGrainFactory grains, Tra
 
     async Task Drain(CancellationToken cancellation)
     {
+        if (options.DrainSeconds == 0) { logger.LogInformation("Silo stops without a drain (Rft:DrainSeconds is 0)"); return; }
         var silo = local.SiloAddress.ToParsableString();
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var rankKeys = ranks.Keys.ToList();
@@ -75,13 +76,14 @@ public sealed class SiloDrain(ILocalSiloDetails local, IGrainFactory grains, Tra
 public static class SiloDrainExtensions
 {
     /// <summary>Graceful leave: the drain, what it counts, and a host shutdown timeout that lets it finish.</summary>
-    public static ISiloBuilder AddRftDrain(this ISiloBuilder silo)
+    public static ISiloBuilder AddRftDrain(this ISiloBuilder silo, RftSiloOptions options)
     {
+        var shutdown = TimeSpan.FromSeconds(options.DrainSeconds + 30);
         silo.Services.AddSingleton<LocalJobs>();
         silo.Services.AddSingleton<RolloutRequestsInFlight>();
         silo.Services.AddSingleton<IIncomingGrainCallFilter>(sp => sp.GetRequiredService<RolloutRequestsInFlight>()); // the one instance the drain reads
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SiloDrain>();
-        silo.Services.Configure<HostOptions>(h => h.ShutdownTimeout = h.ShutdownTimeout > SiloDrain.Timeout + TimeSpan.FromSeconds(30) ? h.ShutdownTimeout : SiloDrain.Timeout + TimeSpan.FromSeconds(30));
+        silo.Services.Configure<HostOptions>(h => h.ShutdownTimeout = h.ShutdownTimeout > shutdown ? h.ShutdownTimeout : shutdown);
         return silo;
     }
 }

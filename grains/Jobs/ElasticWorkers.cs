@@ -29,7 +29,12 @@ public sealed class ElasticWorkers(IGrainFactory grains, ISiloMetadataCache meta
     public void MarkDraining(string silo)
     {
         if (!draining().Contains(silo)) draining().Add(silo);
+        // Bounded (it is kept in the job's state): the oldest drained silos are long gone.
+        if (draining().Count > MaxDraining) draining().RemoveRange(0, draining().Count - MaxDraining);
     }
+
+    /// <summary>Draining silos a job remembers at most.</summary>
+    public const int MaxDraining = 32;
 
     public bool IsDraining(string silo) => draining().Contains(silo);
 
@@ -38,13 +43,35 @@ public sealed class ElasticWorkers(IGrainFactory grains, ISiloMetadataCache meta
         (await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true).WaitAsync(MembershipTimeout)).Keys
             .Where(s => !s.Equals(self) && !IsDraining(s.ToParsableString())).OrderBy(s => s.ToParsableString(), StringComparer.Ordinal).FirstOrDefault();
 
+    /// <summary>How long a job that moved its ranks off a draining silo waits for that silo to be gone before placing new ones.</summary>
+    public static readonly TimeSpan DrainedLeaveWait = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Waits (at most <see cref="DrainedLeaveWait"/>) until every draining silo is dead in the membership.
+    /// New ranks are placed only then: ranks activated while a leaving silo still owned part of the grain
+    /// directory were seen to come back as fresh, empty activations once it left (a rank lost one step
+    /// after the move, and the job rolled back). The silo exits as soon as the old ranks are released.
+    /// </summary>
+    public async Task UntilDrainedLeft()
+    {
+        var deadline = DateTime.UtcNow + DrainedLeaveWait;
+        while (draining().Count > 0)
+        {
+            var alive = (await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: false).WaitAsync(MembershipTimeout))
+                .Where(h => h.Value != SiloStatus.Dead).Select(h => h.Key.ToParsableString()).ToHashSet();
+            // A drained silo that is dead cannot come back (a restart is a new address): forget it. One still
+            // shutting down is not active any more, but still hands off its part of the directory: wait for it.
+            draining().RemoveAll(d => !alive.Contains(d));
+            if (draining().Count == 0 || DateTime.UtcNow >= deadline) return;
+            await Task.Delay(TimeSpan.FromMilliseconds(250));
+        }
+    }
+
     /// <summary>The workers present now, in a stable order (silo address, then device).</summary>
     public async Task<IReadOnlyList<WorkerSlot>> Present()
     {
         var silos = (await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true).WaitAsync(MembershipTimeout)).Keys
             .Select(s => (Address: s, Name: s.ToParsableString())).OrderBy(s => s.Name, StringComparer.Ordinal).ToList();
-        // A drained silo that left the membership cannot come back (a restart is a new address): forget it.
-        draining().RemoveAll(d => silos.All(s => s.Name != d));
         var slots = silos.Where(s => !IsDraining(s.Name))
             .SelectMany(s => DeviceMetadata.Devices(metadata.GetSiloMetadata(s.Address)).Select(d => new WorkerSlot(s.Name, d))).ToList();
         if (slots.Count == 0)
