@@ -13,6 +13,8 @@ namespace Orleans.Rft.GrainInterfaces;
 /// the means are per agent rollout, <see cref="ExtraSamples"/> are the further sequences of rollouts whose
 /// agent re-rendered its history (trained with the rollout's advantage). Completion lengths and rollout
 /// tokens/s count the tokens the model generated (a multi-turn rollout's own tokens, not tool results).
+/// <see cref="RolloutsBySilo"/> counts the step's rollouts by the silo (address) that generated them: the
+/// elastic split over the silos present at the step, weighted by their measured throughput.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("rft.StepMetrics")]
 [System.Text.Json.Serialization.JsonNumberHandling(System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals)]
@@ -58,7 +60,8 @@ public sealed record StepMetrics(
     [property: Id(38)] double AgentToolCallsMean = 0,
     [property: Id(39)] int AgentToolErrors = 0,
     [property: Id(40)] int ExtraSamples = 0,
-    [property: Id(41)] IReadOnlyDictionary<string, int>? AgentFailures = null)
+    [property: Id(41)] IReadOnlyDictionary<string, int>? AgentFailures = null,
+    [property: Id(42)] IReadOnlyDictionary<string, int>? RolloutsBySilo = null)
 {
     /// <summary>Agent rollouts that failed, all kinds together.</summary>
     public int AgentFailed => AgentFailures?.Values.Sum() ?? 0;

@@ -26,12 +26,17 @@ public sealed partial class JobGrain
         // Ranks an earlier activation started (it was lost or collected): not awaited, since a rank on a silo
         // that died but is not yet declared dead answers only at the release timeout, and recovery need not wait.
         else if (S.TrainerKeys.Count > 0) _ = StepCluster.Abandoned(GrainFactory, S.TrainerKeys.ToList()).Release();
-        cluster = await StepCluster.Discover(GrainFactory, siloMetadata, JobId, spec.Training.Trainers);
+        var drained = string.Join(", ", S.DrainingSilos); // named in the event; the wait forgets the silos that are gone
+        if (S.MovedForDrain) await Elastic.UntilDrainedLeft();
+        cluster = await StepCluster.Discover(GrainFactory, siloMetadata, JobId, spec.Training.Trainers, Elastic);
         var (lostStep, lostVersion) = (S.Step, S.PolicyVersion);
         var resume = JobRollback.Apply(S, await Checkpoints.NewestIntact(S));
         await Checkpoints.RetireOrphans(S);
-        if (lostStep > 0 || lostVersion > 0)
+        if (S.MovedForDrain && (S.Step, S.PolicyVersion) == (lostStep, lostVersion))
+            await RecordEvent("drained", $"run {S.Generation} continues at step {S.Step} from {resume ?? "the start"}: trainer ranks moved off a draining silo ({drained}), no step lost");
+        else if (lostStep > 0 || lostVersion > 0)
             await RecordEvent("rollback", $"run {S.Generation} resumes at step {S.Step} from {resume ?? "the start"} (the lost run had reached step {lostStep}, policy v{lostVersion})");
+        S.MovedForDrain = false;
         S.TrainerKeys = cluster.TrainerKeys.ToList();
         await WriteState(); // the rolled-back state names the new ranks before any of them holds device memory
         var setups = cluster.Trainers.Select((t, r) => t.Initialize(new TrainerSetup(JobId, spec, cluster.Trainers.Count, r, cluster.TrainerKeys.ToArray(), resume, S.TotalSteps)));

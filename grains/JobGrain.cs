@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orleans.Rft.Engine.Data;
 using Orleans.Rft.Evaluators;
@@ -50,6 +51,7 @@ public sealed partial class JobGrain(
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        ServiceProvider.GetService<LocalJobs>()?.Add(JobId); // a draining silo finds the jobs it hosts here
         if (S.Spec is not null && !S.Status.IsFinal()) StartTimer();
         return Task.CompletedTask;
     }
@@ -89,6 +91,7 @@ public sealed partial class JobGrain(
     {
         try
         {
+            if (await MoveOffDrainingSilos()) return;
             if (await ApplyControl()) return;
             switch (S.Status)
             {
@@ -106,7 +109,7 @@ public sealed partial class JobGrain(
                     // turn back every MaxTickDuration so that the reminder and non-interleaved calls get in.
                     var started = DateTime.UtcNow;
                     do await RunOneStep();
-                    while (S.Status == JobStatus.Running && !Control.StopRequested && !cancellation.IsCancellationRequested && DateTime.UtcNow - started < MaxTickDuration);
+                    while (S.Status == JobStatus.Running && !Control.StopRequested && !movePending && !cancellation.IsCancellationRequested && DateTime.UtcNow - started < MaxTickDuration);
                     break;
             }
         }

@@ -54,6 +54,7 @@ public static class RftSiloBuilderExtensions
         silo.Services.AddSingleton(options.RemoteAgentEndpoint());
         silo.Services.AddSingleton<Agents.IAgentKind, Agents.Remote.RemoteAgentKind>();
         silo.Services.AddSingleton<TrainerRankRegistry>();
+        silo.AddRftDrain(options); // SIGTERM: jobs move their ranks and rollouts off this silo before it stops
         silo.Services.AddSingleton<IArtifactStore>(_ => options.Artifacts == "blob"
             ? new BlobArtifactStore(options.AzureStorageConnectionString!, options.ArtifactsContainer, new ArtifactCache(
                 ArtifactCache.RootFor(options.ArtifactCachePath ?? Path.Combine(Path.GetTempPath(), "orleans-rft", "blob-cache"), options.ServiceId, options.ClusterId),
@@ -71,7 +72,7 @@ public static class RftSiloBuilderExtensions
         // Messages carry ≤ MessageLimits.MaxChunkBytes; long device calls carry their own [ResponseTimeout].
         silo.Configure<SiloMessagingOptions>(m => m.ResponseTimeout = TimeSpan.FromMinutes(2));
         silo.UseRftTls(options.Tls); // nothing unless Rft:Tls:CertificatePath is set
-        silo.Services.Configure<Microsoft.Extensions.Hosting.HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(options.ShutdownTimeoutSeconds));
+        silo.Services.Configure<Microsoft.Extensions.Hosting.HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(options.EffectiveShutdownSeconds)); // room for the drain
         return silo;
     }
 }

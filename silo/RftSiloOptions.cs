@@ -59,6 +59,12 @@ public sealed class RftSiloOptions
     /// <c>Rft__Python</c> or <c>python3</c> on PATH. One per process: the last silo started in it sets it.
     /// </summary>
     public string? Python { get; set; }
+    /// <summary>
+    /// How long a silo told to stop (SIGTERM) waits for its jobs to move their trainer ranks, job grains and
+    /// rollouts elsewhere (<c>SiloDrain</c>); 0 stops without a drain, as a crash would (jobs then roll back
+    /// to their last checkpoint). The host's shutdown timeout is at least this plus 30 s (<see cref="EffectiveShutdownSeconds"/>).
+    /// </summary>
+    public int DrainSeconds { get; set; } = 120;
     /// <summary>Port of the OpenAI-compatible HTTP endpoint (<c>/v1/…</c>, <c>/healthz</c>, <c>/readyz</c>); 0 turns it off.</summary>
     public int HttpPort { get; set; } = 8080;
     /// <summary>
@@ -126,6 +132,12 @@ public sealed class RftSiloOptions
     public int ShutdownTimeoutSeconds { get; set; } = DefaultShutdownTimeoutSeconds;
     /// <summary>.NET's own default host shutdown timeout.</summary>
     public const int DefaultShutdownTimeoutSeconds = 30;
+    /// <summary>
+    /// The host's shutdown timeout in effect: <see cref="ShutdownTimeoutSeconds"/>, raised to the drain
+    /// (<see cref="DrainSeconds"/>) plus 30 s for Orleans to hand over its grains and stop, so a drain is never cut short
+    /// by the host. A Kubernetes pod's terminationGracePeriodSeconds must exceed this.
+    /// </summary>
+    public int EffectiveShutdownSeconds => Math.Max(ShutdownTimeoutSeconds, DrainSeconds + 30);
 
     /// <summary>Fails fast, naming the setting and the fix.</summary>
     public void Validate()
@@ -142,6 +154,7 @@ public sealed class RftSiloOptions
         OneOf(nameof(OtlpProtocol), OtlpProtocol, "grpc", "http");
         if (ModelHostBudgetMiB < 1) throw new InvalidOperationException($"Rft:{nameof(ModelHostBudgetMiB)} is {ModelHostBudgetMiB}; give the MiB of parameters a device may keep loaded for sampling (default {ModelHost.DefaultBudgetMiB}).");
         if (AdapterBudgetMiB < 1) throw new InvalidOperationException($"Rft:{nameof(AdapterBudgetMiB)} is {AdapterBudgetMiB}; give the MiB of LoRA adapters a device may keep loaded (default {ModelHost.DefaultAdapterBudgetMiB}).");
+        if (DrainSeconds is < 0 or > 3600) throw new InvalidOperationException($"Rft:{nameof(DrainSeconds)} is {DrainSeconds}; give the seconds a stopping silo waits for its jobs to move off it, 0 to 3600 (default 120; 0 = no drain).");
         if (MaxBatchTokens < 1) throw new InvalidOperationException($"Rft:{nameof(MaxBatchTokens)} is {MaxBatchTokens}; give the KV-cache positions of a device's continuous batch (default {RolloutWorkerOptions.DefaultMaxBatchTokens}).");
         if (!string.IsNullOrEmpty(OtlpEndpoint) && !(Uri.TryCreate(OtlpEndpoint, UriKind.Absolute, out var otlp) && otlp.Scheme is "http" or "https"))
             throw new InvalidOperationException($"Rft:OtlpEndpoint is '{Orleans.Rft.GrainInterfaces.Secrets.Redact(OtlpEndpoint)}'; use an http(s) URL such as http://otel-collector:4317.");

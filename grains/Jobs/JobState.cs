@@ -60,4 +60,12 @@ public sealed class JobState
     /// else knows them, and they would otherwise hold device memory until their keep-alive lease ends.
     /// </summary>
     [Id(22)] public List<string> TrainerKeys { get; set; } = new();
+    /// <summary>
+    /// Silos (parsable addresses) that said they are leaving (SIGTERM, <see cref="SiloDrainPlan"/>): no
+    /// rollouts or ranks go there. Kept in the state so that the job's next activation (it moves off a
+    /// draining silo too) does not place ranks back on it; forgotten once the silo is out of the membership.
+    /// </summary>
+    [Id(23)] public List<string> DrainingSilos { get; set; } = new();
+    /// <summary>Set when the ranks were checkpointed at the current step to move off a draining silo: the restart that follows loses no step, and says so ("drained", not "rollback").</summary>
+    [Id(24)] public bool MovedForDrain { get; set; }
 }

@@ -11,7 +11,7 @@ using Orleans.Rft.Grains.Services;
 namespace Orleans.Rft.Grains.Jobs;
 
 /// <summary>A rollout with its row, before scoring.</summary>
-public sealed record PendingRollout(int Row, int Sample, int Version, GeneratedCompletion Completion);
+public sealed record PendingRollout(int Row, int Sample, int Version, GeneratedCompletion Completion, string? Silo = null);
 
 /// <summary>
 /// One training step of DESIGN §3 over the job's grains: rollouts → evaluation → group advantages →
@@ -41,32 +41,91 @@ public sealed class JobStepRunner(JobSpec spec, IReadOnlyList<DatasetRow> rows, 
     static readonly TimeSpan RolloutTimeout = TimeSpan.FromMinutes(10);
 
     /// <summary>
-    /// Starts generation for the given rows with the adapter of <paramref name="version"/> (split over
-    /// every rollout worker, each request ≤ <see cref="MaxRequestBytes"/> of prompts). Sample row
-    /// i·n + k of the step is seeded from (<paramref name="seed"/>, i·n + k) whichever request carries
-    /// it, so the samples do not depend on the number of workers or how requests were batched.
+    /// Starts generation for the given rows with the adapter of <paramref name="version"/>, split over
+    /// the rollout workers present now in proportion to their measured throughput
+    /// (<see cref="ElasticWorkers"/>), each request ≤ <see cref="MaxRequestBytes"/> of prompts. Sample
+    /// row i·n + k of the step is seeded from (<paramref name="seed"/>, i·n + k) whichever request carries
+    /// it, so the samples do not depend on the number of workers or how requests were batched. A request
+    /// whose worker fails (its silo left) is sent again to another present worker, up to
+    /// <see cref="MaxRolloutAttempts"/> in all, so a leaving silo does not fail the step.
     /// </summary>
     public async Task<List<PendingRollout>> Rollouts(int[] rowIndices, int n, string? adapterPath, int version, long seed, double temperature, int step = 0)
     {
-        var workers = cluster.RolloutWorkers;
-        int per = (int)Math.Ceiling(rowIndices.Length / (double)workers.Count);
-        var chunks = RequestChunks(rowIndices.Select((row, position) => (row, position)).Chunk(Math.Max(1, per)),
-            r => System.Text.Encoding.UTF8.GetByteCount(rowJson[r]), r => $"{spec.Dataset} line {rows[r].Line}").ToList();
+        var elastic = cluster.Elastic;
+        IReadOnlyList<(WorkerSlot Worker, int Prompts)> plan;
+        if (elastic is not null) plan = await elastic.Plan(rowIndices.Length);
+        else
+        {
+            // Fixed workers (a cluster built without membership): an even split, as before.
+            var counts = WorkShares.Split(rowIndices.Length, cluster.RolloutWorkers.Select(_ => 1.0).ToList());
+            plan = cluster.RolloutWorkers.Select((w, i) => (new WorkerSlot("", w.GetPrimaryKeyString()), counts[i])).ToList();
+        }
+        var positions = rowIndices.Select((row, position) => (row, position)).ToArray();
+        var shares = new List<((int row, int position)[] Rows, int Worker)>();
+        for (int w = 0, at = 0; w < plan.Count; at += plan[w].Prompts, w++)
+            if (plan[w].Prompts > 0) shares.Add((positions[at..(at + plan[w].Prompts)], w));
+        var chunks = shares.SelectMany(share => RequestChunks([share.Rows], r => Encoding.UTF8.GetByteCount(rowJson[r]), r => $"{spec.Dataset} line {rows[r].Line}")
+            .Select(c => (Rows: c, share.Worker))).ToList();
+        var worked = plan.Select(_ => (Tokens: 0L, First: (DateTime?)null, Last: DateTime.MinValue)).ToArray();
         using var gate = new SemaphoreSlim(MaxRolloutRequestsInFlight);
-        var tasks = chunks.Select(async (chunk, i) =>
+        var tasks = chunks.Select(async chunk =>
         {
             await gate.WaitAsync();
             try
             {
-                var request = new GenerateRequest(spec.BaseModel, adapterPath, version, chunk.Select(r => rowJson[r.row]).ToArray(), n,
-                    temperature, spec.Inference.TopP, spec.Inference.TopK, spec.Inference.MaxTokens, spec.Inference.Stop?.ToArray() ?? [], seed, chunk[0].position * n, spec.Inference.ChatTemplateKwargsJson,
+                var request = new GenerateRequest(spec.BaseModel, adapterPath, version, chunk.Rows.Select(r => rowJson[r.row]).ToArray(), n,
+                    temperature, spec.Inference.TopP, spec.Inference.TopK, spec.Inference.MaxTokens, spec.Inference.Stop?.ToArray() ?? [], seed, chunk.Rows[0].position * n, spec.Inference.ChatTemplateKwargsJson,
                     spec.AgentJson, JobId, step, spec.Training.MaxContextLength);
-                var result = await GenerateResultPages.GenerateAsync(workers[i % workers.Count], request, RolloutTimeout);
-                return chunk.SelectMany((r, j) => Enumerable.Range(0, n).Select(k => new PendingRollout(r.row, k, result.PolicyVersion, result.Completions[j * n + k]))).ToList();
+                var (result, slot, started) = await GenerateSomewhere(request, plan, chunk.Worker);
+                lock (worked)
+                {
+                    if (slot == chunk.Worker)
+                    {
+                        ref var w = ref worked[slot];
+                        w.Tokens += result.Completions.Sum(c => (long)c.CompletionIds.Length);
+                        w.First = w.First is { } f && f < started ? f : started;
+                        w.Last = DateTime.UtcNow > w.Last ? DateTime.UtcNow : w.Last;
+                    }
+                }
+                var silo = plan[slot].Worker.Silo;
+                return chunk.Rows.SelectMany((r, j) => Enumerable.Range(0, n).Select(k => new PendingRollout(r.row, k, result.PolicyVersion, result.Completions[j * n + k], silo))).ToList();
             }
             finally { gate.Release(); }
         }).ToList();
-        return (await Task.WhenAll(tasks)).SelectMany(x => x).ToList();
+        var all = (await Task.WhenAll(tasks)).SelectMany(x => x).ToList();
+        if (elastic is not null)
+            for (int w = 0; w < plan.Count; w++)
+                if (worked[w].First is { } first) elastic.Throughput.Record(plan[w].Worker.Key, worked[w].Tokens, (worked[w].Last - first).TotalSeconds);
+        return all;
+    }
+
+    /// <summary>Attempts of one generate request, each on another worker when the one before failed.</summary>
+    public const int MaxRolloutAttempts = 3;
+
+    /// <summary>
+    /// Sends <paramref name="request"/> to its planned worker; if that fails and other workers are in the
+    /// plan, to the next one (in plan order) that has not failed it, so a silo that left mid-request costs
+    /// the step a retry, not a failure. The samples do not change: seeds follow the rows, not the worker.
+    /// </summary>
+    async Task<(GenerateResult Result, int Slot, DateTime Started)> GenerateSomewhere(GenerateRequest request, IReadOnlyList<(WorkerSlot Worker, int Prompts)> plan, int planned)
+    {
+        var failed = new List<(int Slot, Exception Error)>();
+        for (int slot = planned; ; )
+        {
+            var started = DateTime.UtcNow;
+            try
+            {
+                var worker = cluster.Elastic?.Grain(plan[slot].Worker) ?? cluster.RolloutWorkers[slot];
+                return (await GenerateResultPages.GenerateAsync(worker, request, RolloutTimeout), slot, started);
+            }
+            catch (Exception e) when (e is not ArgumentException)
+            {
+                failed.Add((slot, e));
+                var next = Enumerable.Range(1, plan.Count - 1).Select(d => (slot + d) % plan.Count).FirstOrDefault(s => failed.All(f => f.Slot != s), -1);
+                if (failed.Count >= MaxRolloutAttempts || next < 0) throw;
+                slot = next;
+            }
+        }
     }
 
     /// <summary>Prompts of one generate request: the message limit less room for the request's other fields.</summary>

@@ -11,17 +11,22 @@ namespace Orleans.Rft.Grains.Jobs;
 /// </summary>
 public sealed record StepCluster(IReadOnlyList<IRolloutWorkerGrain> RolloutWorkers, IReadOnlyList<ITrainerGrain> Trainers, IReadOnlyList<string> TrainerKeys)
 {
+    /// <summary>Rollout workers looked up per rollout call (silos that join or leave mid-job); null: the fixed <see cref="RolloutWorkers"/>.</summary>
+    public ElasticWorkers? Elastic { get; init; }
+
     /// <summary>How long a silo that just joined may take to have its metadata reach this silo.</summary>
     static readonly TimeSpan MetadataWait = TimeSpan.FromSeconds(30);
 
-    public static async Task<StepCluster> Discover(IGrainFactory grains, ISiloMetadataCache metadata, string jobId, int ranks)
+    public static async Task<StepCluster> Discover(IGrainFactory grains, ISiloMetadataCache metadata, string jobId, int ranks, ElasticWorkers? elastic = null)
     {
-        var devices = await AdvertisedDevices(grains, metadata);
+        // Ranks never go to a silo that said it is draining (it is about to leave).
+        var devices = (await AdvertisedDevices(grains, metadata)).Where(d => elastic?.IsDraining(d.Silo) != true).ToList();
+        if (devices.Count == 0) throw new InvalidOperationException("every silo that advertises a device is draining; add a silo for the job's trainer ranks.");
         var workers = devices.Select(d => grains.GetGrain<IRolloutWorkerGrain>(DeviceKeys.For(d.Silo, d.Device))).ToList();
         // A fresh generation per (re)start so a resumed job never reuses a rank that holds stale state.
         var generation = Guid.NewGuid().ToString("N")[..8];
         var keys = Enumerable.Range(0, ranks).Select(r => $"{jobId}|{generation}-r{r}|{DeviceKeys.For(devices[r % devices.Count].Silo, devices[r % devices.Count].Device)}").ToList();
-        return new StepCluster(workers, keys.Select(k => grains.GetGrain<ITrainerGrain>(k)).ToList(), keys);
+        return new StepCluster(workers, keys.Select(k => grains.GetGrain<ITrainerGrain>(k)).ToList(), keys) { Elastic = elastic };
     }
 
     static readonly TimeSpan ReleaseTimeout = TimeSpan.FromSeconds(30);

@@ -46,7 +46,14 @@ public static class StepMetricsBuilder
             cuts.Count, cuts.Sum(c => (long)c.Tokens), cuts.Sum(c => (long)c.TrainableTokens),
             samples.Sum(x => (long)TrainSamples.TrainableWithin(x, maxContextLength)),
             agents.Count, agents.Count == 0 ? 0 : agents.Average(a => a.ModelCalls), agents.Count == 0 ? 0 : agents.Average(a => a.ToolCalls),
-            agents.Sum(a => a.ToolErrors), rollouts.Sum(r => r.Completion.Extra?.Length ?? 0), failures);
+            agents.Sum(a => a.ToolErrors), rollouts.Sum(r => r.Completion.Extra?.Length ?? 0), failures, BySilo(rollouts));
+    }
+
+    /// <summary>The step's rollouts by the silo that generated them (the elastic split, measurable); null when no rollout names one.</summary>
+    public static IReadOnlyDictionary<string, int>? BySilo(IReadOnlyList<PendingRollout> rollouts)
+    {
+        var named = rollouts.Where(r => !string.IsNullOrEmpty(r.Silo)).ToList();
+        return named.Count == 0 ? null : named.GroupBy(r => r.Silo!, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count());
     }
 
     /// <summary>Tokens the model generated in a rollout: a multi-turn one's own tokens (mask true) in all its sequences, not the tool results inserted between them.</summary>

@@ -64,7 +64,7 @@ public sealed class KubernetesManifestTests
                 Assert.True((string?)labels[KubernetesHostingOptions.ClusterIdLabel] == options.ClusterId, $"{where}: pod label {KubernetesHostingOptions.ClusterIdLabel} is '{labels[KubernetesHostingOptions.ClusterIdLabel]}', Rft:ClusterId '{options.ClusterId}'");
                 Assert.True((string?)labels[KubernetesHostingOptions.ServiceIdLabel] == options.ServiceId, $"{where}: pod label {KubernetesHostingOptions.ServiceIdLabel} is '{labels[KubernetesHostingOptions.ServiceIdLabel]}', Rft:ServiceId '{options.ServiceId}'");
                 var grace = int.Parse((string)pod["spec"]!["terminationGracePeriodSeconds"]!);
-                Assert.True(grace > options.ShutdownTimeoutSeconds, $"{where}: terminationGracePeriodSeconds {grace} is not above Rft:ShutdownTimeoutSeconds {options.ShutdownTimeoutSeconds}: the kubelet would kill a draining silo");
+                Assert.True(grace > options.EffectiveShutdownSeconds, $"{where}: terminationGracePeriodSeconds {grace} is not above the silo's shutdown timeout {options.EffectiveShutdownSeconds} s (Rft:ShutdownTimeoutSeconds, at least Rft:DrainSeconds + 30): the kubelet would kill a draining silo");
                 foreach (var probe in new[] { "startupProbe", "readinessProbe", "livenessProbe" })
                 {
                     var port = (string?)Container(pod)[probe]?["httpGet"]?["port"];

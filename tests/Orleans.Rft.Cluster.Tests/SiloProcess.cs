@@ -77,6 +77,23 @@ public sealed class SiloProcess : IAsyncDisposable
         lock (log) { if (!closed) log.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} --- killed (SIGKILL) by the test"); }
     }
 
+    /// <summary>
+    /// SIGTERM (what Kubernetes and <c>docker stop</c> send): the silo drains and shuts down gracefully.
+    /// Waits up to <paramref name="timeout"/> for the process to exit; true when it did.
+    /// </summary>
+    public async Task<bool> TerminateAsync(TimeSpan timeout)
+    {
+        if (process.HasExited) return true;
+        lock (log) { if (!closed) log.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} --- SIGTERM by the test"); }
+        if (Kill(process.Id, SigTerm) != 0) throw new InvalidOperationException($"kill(SIGTERM) of silo {Name} (pid {process.Id}) failed: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+        try { await process.WaitForExitAsync().WaitAsync(timeout); return true; }
+        catch (TimeoutException) { return false; }
+    }
+
+    const int SigTerm = 15;
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    static extern int Kill(int pid, int signal);
+
     /// <summary>The output so far (the last <paramref name="maxChars"/> characters), for failure messages.</summary>
     public string Log(int maxChars = 20_000)
     {
