@@ -49,7 +49,30 @@ public static class OpenAIErrors
         {
             var log = context.HttpContext.RequestServices.GetService(typeof(Microsoft.Extensions.Logging.ILoggerFactory)) as Microsoft.Extensions.Logging.ILoggerFactory;
             log?.CreateLogger("Orleans.Rft.Silo.Http").LogRequestFailure(context.HttpContext.Request.Path, e);
-            return TypedResults.Json(OpenAIError.Body($"{e.GetType().Name}: {GrainInterfaces.Secrets.Redact(e.Message)}", "server_error", null, null), statusCode: StatusCodes.Status500InternalServerError);
+            return Unexpected(e).ToResult();
         }
+    }
+
+    /// <summary>
+    /// The answer to an exception no endpoint expected: a 503 <c>cluster_unavailable</c> when a silo the call
+    /// needed is unreachable (one just killed or stopping: the cluster declares it dead within seconds and a
+    /// retry then succeeds, so clients treat it as transient), else a 500 naming the failure. Only the
+    /// message's first line, redacted: Orleans puts the inner exception's stack trace into the message of
+    /// its rejections, and a client must see one line, never a stack trace.
+    /// </summary>
+    public static OpenAIError Unexpected(Exception e)
+    {
+        var message = FirstLine(GrainInterfaces.Secrets.Redact(e.Message));
+        return e is Orleans.Runtime.OrleansMessageRejectionException or Orleans.Runtime.SiloUnavailableException
+            ? new OpenAIError(StatusCodes.Status503ServiceUnavailable,
+                $"A silo this request needed is unreachable (it may have just stopped; the cluster notices within seconds): retry. {e.GetType().Name}: {message}",
+                null, "server_error", "cluster_unavailable")
+            : new OpenAIError(StatusCodes.Status500InternalServerError, $"{e.GetType().Name}: {message}", null, "server_error", null);
+    }
+
+    static string FirstLine(string text)
+    {
+        var end = text.IndexOfAny(['\r', '\n']);
+        return end < 0 ? text : text[..end].TrimEnd();
     }
 }
