@@ -17,8 +17,15 @@ public static class RftTelemetry
     static readonly Counter<long> Steps = Meter.CreateCounter<long>("rft.steps", description: "training steps completed");
     static readonly Counter<long> Rollouts = Meter.CreateCounter<long>("rft.rollouts", description: "rollouts scored");
     static readonly Counter<long> InvalidScores = Meter.CreateCounter<long>("rft.rollouts.invalid", description: "rollouts whose evaluator result was invalid (error, timeout, NaN, out of range)");
-    static readonly Histogram<double> Reward = Meter.CreateHistogram<double>("rft.reward.mean", description: "mean reward of a step");
-    static readonly Histogram<double> EvalReward = Meter.CreateHistogram<double>("rft.eval.reward.mean", description: "held-out reward");
+    /// <summary>
+    /// Bucket boundaries of the reward histograms. Rewards lie in [0, 1], and OpenTelemetry's default
+    /// boundaries (0, 5, 10, 25, … 10000) put every step into one bucket, so a Prometheus quantile over them said nothing.
+    /// </summary>
+    public static readonly IReadOnlyList<double> RewardBucketBoundaries = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1];
+    static readonly Histogram<double> Reward = Meter.CreateHistogram("rft.reward.mean", unit: null, description: "mean reward of a step", tags: null,
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = RewardBucketBoundaries });
+    static readonly Histogram<double> EvalReward = Meter.CreateHistogram("rft.eval.reward.mean", unit: null, description: "held-out reward", tags: null,
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = RewardBucketBoundaries });
     static readonly Histogram<double> PhaseSeconds = Meter.CreateHistogram<double>("rft.step.duration", unit: "s", description: "step time by phase");
     static readonly Histogram<double> TokensPerSecond = Meter.CreateHistogram<double>("rft.tokens_per_second", description: "rollout and training throughput");
     static readonly Counter<long> TrainableTokens = Meter.CreateCounter<long>("rft.train.tokens", description: "completion tokens the loss trained on (the model's own, inside max_context_length)");
