@@ -1,0 +1,55 @@
+using System.Diagnostics;
+using Orleans.Rft.GrainInterfaces;
+using Xunit.Abstractions;
+
+namespace Orleans.Rft.Cluster.Tests;
+
+/// <summary>
+/// A silo whose only job was cancelled has nothing to drain: SIGTERM must stop it within seconds, not
+/// after the drain's whole wait (Rft:DrainSeconds, 120 s by default) nor only on a second signal.
+/// Reported by a user: such a silo still ran ~50 s after SIGTERM. Real silo process on Azurite.
+/// </summary>
+public sealed class SiloStopAfterCancelTests(AzuriteFixture azurite, ITestOutputHelper output) : IClassFixture<AzuriteFixture>
+{
+    static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(30);
+    /// <summary>Orleans' own graceful stop on a loaded 2-core machine takes a few seconds; a drain that waits for nothing takes none.</summary>
+    static readonly TimeSpan PromptStop = TimeSpan.FromSeconds(25);
+
+    [Theory]
+    [InlineData(true)]  // the job is seen cancelled first, then SIGTERM
+    [InlineData(false)] // SIGTERM at once after the cancel: the cancelled step's rollouts still in flight
+    public async Task A_silo_whose_job_was_cancelled_mid_step_exits_promptly_on_one_sigterm(bool waitForCancelled)
+    {
+        await using var toy = new ClusterFixture();
+        await toy.InitializeModelAndData();
+        var spec = toy.Spec("cancelled", trainers: 1, maxSteps: 30);
+        await using var cluster = new ProcessCluster(azurite.ConnectionString, "stopcancel", toy.Root);
+        var silo = await cluster.StartSiloAsync("a");
+        try
+        {
+            var grains = await cluster.ConnectAsync();
+            var job = grains.GetGrain<IJobGrain>("cancelled");
+            await job.Submit(spec).WaitAsync(CallTimeout);
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(180);
+            JobSnapshot s;
+            while ((s = await job.GetSnapshot().WaitAsync(CallTimeout)).Step < 1 && !s.Status.IsFinal() && DateTime.UtcNow < deadline) await Task.Delay(200);
+            Assert.True(s.Step >= 1 && !s.Status.IsFinal(), $"the job did not run a step: {s.Status} {s.LastError}");
+            await job.Cancel().WaitAsync(CallTimeout); // mid-step: its rollouts are in flight
+            if (waitForCancelled)
+            {
+                while (!(s = await job.GetSnapshot().WaitAsync(CallTimeout)).Status.IsFinal() && DateTime.UtcNow < deadline) await Task.Delay(200);
+                Assert.Equal(JobStatus.Cancelled, s.Status);
+            }
+
+            var watch = Stopwatch.StartNew();
+            var exited = await silo.TerminateAsync(TimeSpan.FromSeconds(150));
+            output.WriteLine($"silo exited {exited} after {watch.Elapsed.TotalSeconds:0.0} s");
+            foreach (var line in silo.Log().Split('\n').SkipWhile(l => !l.Contains("SIGTERM by the test"))) output.WriteLine("    " + line.TrimEnd());
+            Assert.True(exited && watch.Elapsed < PromptStop, $"the silo took {watch.Elapsed.TotalSeconds:0.0} s to exit after SIGTERM (exited: {exited}); a silo with no running job must stop within {PromptStop.TotalSeconds} s");
+        }
+        catch (Exception e) when (e is not Xunit.Sdk.XunitException)
+        {
+            throw new Exception($"{e.Message}\n\nsilo output:\n{cluster.Logs()}", e);
+        }
+    }
+}
