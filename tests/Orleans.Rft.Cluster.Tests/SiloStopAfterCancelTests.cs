@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Orleans.Rft.Client.Jobs;
 using Orleans.Rft.GrainInterfaces;
 using Xunit.Abstractions;
 
@@ -93,6 +94,42 @@ public sealed class SiloStopAfterCancelTests(AzuriteFixture azurite, ITestOutput
             // The drain's promise holds with no other silo too: the step in progress ended on the leaving silo and was checkpointed, none lost.
             Assert.DoesNotContain(s.Events!, e => e.Kind == "rollback");
             Assert.Contains(s.Events!, e => e.Kind == "drained");
+        }
+        catch (Exception e) when (e is not Xunit.Sdk.XunitException)
+        {
+            throw new Exception($"{e.Message}\n\nsilo output:\n{cluster.Logs()}", e);
+        }
+    }
+
+    [Fact]
+    public async Task Both_silos_of_a_cluster_whose_job_was_cancelled_exit_promptly_on_one_sigterm_each()
+    {
+        await using var toy = new ClusterFixture();
+        await toy.InitializeModelAndData();
+        var spec = toy.Spec("cancelled2", trainers: 2, maxSteps: 30);
+        await using var cluster = new ProcessCluster(azurite.ConnectionString, "stopcancel2", toy.Root);
+        var silos = await Task.WhenAll(cluster.StartSiloAsync("a", new Dictionary<string, string> { ["Rft__SiloPort"] = $"{ClusterConnection.FreePort()}" }),
+            cluster.StartSiloAsync("b", new Dictionary<string, string> { ["Rft__SiloPort"] = $"{ClusterConnection.FreePort()}" }));
+        try
+        {
+            var grains = await cluster.ConnectAsync();
+            var job = grains.GetGrain<IJobGrain>("cancelled2");
+            await job.Submit(spec).WaitAsync(CallTimeout);
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(180);
+            JobSnapshot s;
+            while ((s = await job.GetSnapshot().WaitAsync(CallTimeout)).Step < 1 && !s.Status.IsFinal() && DateTime.UtcNow < deadline) await Task.Delay(200);
+            Assert.True(s.Step >= 1 && !s.Status.IsFinal(), $"the job did not run a step: {s.Status} {s.LastError}");
+            await job.Cancel().WaitAsync(CallTimeout);
+            while (!(s = await job.GetSnapshot().WaitAsync(CallTimeout)).Status.IsFinal() && DateTime.UtcNow < deadline) await Task.Delay(200);
+            Assert.Equal(JobStatus.Cancelled, s.Status);
+            foreach (var silo in silos)
+            {
+                var watch = Stopwatch.StartNew();
+                var exited = await silo.TerminateAsync(TimeSpan.FromSeconds(150));
+                output.WriteLine($"silo {silo.Name} exited {exited} after {watch.Elapsed.TotalSeconds:0.0} s");
+                foreach (var line in silo.Log().Split('\n').SkipWhile(l => !l.Contains("SIGTERM by the test")).Where(l => !l.Contains("Polly"))) output.WriteLine("    " + line.TrimEnd());
+                Assert.True(exited && watch.Elapsed < PromptStop, $"silo {silo.Name} took {watch.Elapsed.TotalSeconds:0.0} s to exit after SIGTERM (exited: {exited})");
+            }
         }
         catch (Exception e) when (e is not Xunit.Sdk.XunitException)
         {
