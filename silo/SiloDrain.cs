@@ -27,9 +27,10 @@ public sealed class SiloDrain(ILocalSiloDetails local, IGrainFactory grains, Tra
     const int MaxJobsInFlight = 16;
 
     public void Participate(ISiloLifecycle lifecycle) =>
-        lifecycle.Subscribe(nameof(SiloDrain), ServiceLifecycleStage.Active, _ => Task.CompletedTask, Drain);
+        lifecycle.Subscribe(nameof(SiloDrain), ServiceLifecycleStage.Active, _ => Task.CompletedTask, DrainAsync);
 
-    async Task Drain(CancellationToken cancellation)
+    /// <summary>The drain itself (the lifecycle's stop of the Active stage); returns within <see cref="RftSiloOptions.DrainSeconds"/> whatever the jobs do.</summary>
+    public async Task DrainAsync(CancellationToken cancellation)
     {
         if (options.DrainSeconds == 0) { logger.LogInformation("Silo stops without a drain (Rft:DrainSeconds is 0)"); return; }
         var silo = local.SiloAddress.ToParsableString();
@@ -40,21 +41,23 @@ public sealed class SiloDrain(ILocalSiloDetails local, IGrainFactory grains, Tra
         logger.LogInformation("Silo {Silo} draining: {Ranks} trainer rank(s), {JobsHere} job grain(s) and {InFlight} generate request(s) here; telling {Jobs} job(s): {JobIds}",
             silo, rankKeys.Count, jobsHere.Ids.Count, requests.InFlight, jobs.Count, string.Join(", ", jobs));
         using var gate = new SemaphoreSlim(MaxJobsInFlight);
-        var answers = await Task.WhenAll(jobs.Select(async job =>
-        {
-            await gate.WaitAsync(cancellation);
-            try { return await grains.GetGrain<IJobDrain>(job).Drain(silo).WaitAsync(CallTimeout, cancellation); }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                logger.LogWarning("Silo {Silo} could not tell job {JobId} it drains: {Error}", silo, job, e.Message);
-                return null;
-            }
-            finally { gate.Release(); }
-        }));
+        // One limit for the whole drain, telling the jobs included: a job grain that does not answer (its silo
+        // dead, a call queue stuck) costs at most the call timeout, and never keeps this silo past DrainSeconds.
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         limit.CancelAfter(Timeout);
         try
         {
+            var answers = await Task.WhenAll(jobs.Select(async job =>
+            {
+                await gate.WaitAsync(limit.Token);
+                try { return await grains.GetGrain<IJobDrain>(job).Drain(silo).WaitAsync(CallTimeout, limit.Token); }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    logger.LogWarning("Silo {Silo} could not tell job {JobId} it drains: {Error}", silo, job, e.Message);
+                    return null;
+                }
+                finally { gate.Release(); }
+            }));
             // What the jobs that answered will move; a job that could not be told recovers from its checkpoint as after a crash.
             var told = answers.OfType<DrainAnswer>().ToList();
             var moving = told.Where(a => a.HoldsJob).Select(a => a.JobId).ToHashSet();

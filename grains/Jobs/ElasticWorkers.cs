@@ -72,8 +72,13 @@ public sealed class ElasticWorkers(IGrainFactory grains, ISiloMetadataCache meta
     {
         var silos = (await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true).WaitAsync(MembershipTimeout)).Keys
             .Select(s => (Address: s, Name: s.ToParsableString())).OrderBy(s => s.Name, StringComparer.Ordinal).ToList();
-        var slots = silos.Where(s => !IsDraining(s.Name))
-            .SelectMany(s => DeviceMetadata.Devices(metadata.GetSiloMetadata(s.Address)).Select(d => new WorkerSlot(s.Name, d))).ToList();
+        List<WorkerSlot> SlotsOf(IEnumerable<(SiloAddress Address, string Name)> of) =>
+            of.SelectMany(s => DeviceMetadata.Devices(metadata.GetSiloMetadata(s.Address)).Select(d => new WorkerSlot(s.Name, d))).ToList();
+        var slots = SlotsOf(silos.Where(s => !IsDraining(s.Name)));
+        // Every silo present is leaving (a lone silo stopped, a whole cluster's stop): they serve until they have
+        // stopped, so the step in progress ends on them and the drain checkpoints it. Without this the step
+        // failed for want of a worker, and the job lost it (a rollback, and one of its failures spent).
+        if (slots.Count == 0) slots = SlotsOf(silos);
         if (slots.Count == 0)
             throw new InvalidOperationException($"no active silo advertises a device (silo metadata {DeviceMetadata.Key}){(draining().Count == 0 ? "" : $"; draining: {string.Join(", ", draining())}")}; is every silo built with AddRft?");
         foreach (var gone in Throughput.Snapshot().Keys.Where(k => slots.All(s => s.Key != k))) Throughput.Forget(gone);

@@ -100,33 +100,16 @@ public sealed class JobStepRunner(JobSpec spec, IReadOnlyList<DatasetRow> rows, 
     }
 
     /// <summary>Attempts of one generate request, each on another worker when the one before failed.</summary>
-    public const int MaxRolloutAttempts = 3;
+    public const int MaxRolloutAttempts = RolloutFailover.MaxAttempts;
 
     /// <summary>
     /// Sends <paramref name="request"/> to its planned worker; if that fails and other workers are in the
-    /// plan, to the next one (in plan order) that has not failed it, so a silo that left mid-request costs
-    /// the step a retry, not a failure. The samples do not change: seeds follow the rows, not the worker.
+    /// plan, to the next one (in plan order) that has not failed it (<see cref="RolloutFailover"/>), so a silo
+    /// that left mid-request costs the step a retry, not a failure. The samples do not change: seeds follow the rows, not the worker.
     /// </summary>
-    async Task<(GenerateResult Result, int Slot, DateTime Started)> GenerateSomewhere(GenerateRequest request, IReadOnlyList<(WorkerSlot Worker, int Prompts)> plan, int planned)
-    {
-        var failed = new List<(int Slot, Exception Error)>();
-        for (int slot = planned; ; )
-        {
-            var started = DateTime.UtcNow;
-            try
-            {
-                var worker = cluster.Elastic?.Grain(plan[slot].Worker) ?? cluster.RolloutWorkers[slot];
-                return (await GenerateResultPages.GenerateAsync(worker, request, RolloutTimeout), slot, started);
-            }
-            catch (Exception e) when (e is not ArgumentException)
-            {
-                failed.Add((slot, e));
-                var next = Enumerable.Range(1, plan.Count - 1).Select(d => (slot + d) % plan.Count).FirstOrDefault(s => failed.All(f => f.Slot != s), -1);
-                if (failed.Count >= MaxRolloutAttempts || next < 0) throw;
-                slot = next;
-            }
-        }
-    }
+    Task<(GenerateResult Result, int Slot, DateTime Started)> GenerateSomewhere(GenerateRequest request, IReadOnlyList<(WorkerSlot Worker, int Prompts)> plan, int planned) =>
+        RolloutFailover.Run(plan.Count, planned, slot =>
+            GenerateResultPages.GenerateAsync(cluster.Elastic?.Grain(plan[slot].Worker) ?? cluster.RolloutWorkers[slot], request, RolloutTimeout));
 
     /// <summary>Prompts of one generate request: the message limit less room for the request's other fields.</summary>
     public const int MaxRequestBytes = MessageLimits.MaxChunkBytes - (64 << 10);

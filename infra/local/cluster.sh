@@ -22,7 +22,10 @@ drain_timeout=160 # the silo's drain (120 s) plus Orleans' own shutdown
 die() { echo "cluster.sh: $*" >&2; exit 2; }
 usage() { die "usage: cluster.sh up N | add | stop ID | kill ID | status | down"; }
 pid_alive() { kill -0 "$1" 2>/dev/null && [ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" != Z ]; } # a zombie is dead
-alive() { [ -f "$1" ] && pid_alive "$(cat "$1")"; }
+# A pid file names our process only while that pid still runs our program (Azurite, or the silo's dll): once
+# the process is gone the system may give its pid to anything else, which must never be signalled.
+ours() { pid_alive "$1" && tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF -- "$2"; }
+alive() { [ -f "$1" ] && if [ "${1##*/}" = azurite.pid ]; then ours "$(cat "$1")" azurite; else ours "$(cat "$1")" "${dll##*/}"; fi; }
 free_port() { /usr/bin/env python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 azurite_bin() {
@@ -119,9 +122,13 @@ case "$cmd" in
     ensure_silo_built
     last=$(silo_ids | tail -1); start_silo $(( ${last:-0} + 1 ))
     ;;
-  stop) check_id "${2:-}"; stop_pid "$(cat "$dir/silo-$2.pid")"; echo "silo $2 stopped (drain in $dir/silo-$2.log)" ;;
+  stop)
+    check_id "${2:-}"
+    alive "$dir/silo-$2.pid" || { echo "silo $2 is not running (see cluster.sh status)"; exit 0; }
+    stop_pid "$(cat "$dir/silo-$2.pid")"; echo "silo $2 stopped (drain in $dir/silo-$2.log)" ;;
   kill)
     check_id "${2:-}"; pid=$(cat "$dir/silo-$2.pid")
+    alive "$dir/silo-$2.pid" || { echo "silo $2 is not running (see cluster.sh status)"; exit 0; }
     kill -KILL "$pid" 2>/dev/null || true
     for _ in $(seq 1 40); do pid_alive "$pid" || break; sleep 0.25; done # a big process takes a moment to go
     echo "silo $2 killed (SIGKILL)"
@@ -136,7 +143,11 @@ case "$cmd" in
   down)
     for id in $(silo_ids); do alive "$dir/silo-$id.pid" && stop_pid "$(cat "$dir/silo-$id.pid")" & done
     wait
-    if alive "$dir/azurite.pid"; then kill -TERM "$(cat "$dir/azurite.pid")"; fi
+    if alive "$dir/azurite.pid"; then
+      pid=$(cat "$dir/azurite.pid"); kill -TERM "$pid"
+      for _ in $(seq 1 40); do pid_alive "$pid" || break; sleep 0.25; done # gone before `up` may start another on the same data
+      pid_alive "$pid" && { echo "azurite (pid $pid) still running after 10 s: kill -9" >&2; kill -KILL "$pid" 2>/dev/null || true; }
+    fi
     rm -f "$dir"/*.pid
     echo "cluster down (logs in $dir)"
     ;;

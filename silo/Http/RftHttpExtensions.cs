@@ -68,6 +68,7 @@ public static class RftHttpExtensions
         // a host that is not a pipeline would serve them open, so it is refused instead.
         if (app is not IApplicationBuilder pipeline)
             throw new InvalidOperationException("MapRftHttp needs the WebApplication itself (it adds the dashboard's key check to the request pipeline).");
+        pipeline.Use(OpenEndpointGuard.Middleware); // without keys: loopback names only, no cross-site writes (DNS rebinding, CSRF)
         pipeline.Use(DashboardAuth.Middleware);
         app.MapDashboardApi();
         app.MapOrleansDashboard(DashboardAuth.OrleansPath);

@@ -105,6 +105,31 @@ public sealed class KubernetesManifestTests
     }
 
     [KubectlFact]
+    public void Every_silo_pod_meets_the_restricted_pod_security_standard_and_no_secret_sits_in_a_config_map()
+    {
+        foreach (var (overlay, rendered) in RenderAll())
+        {
+            foreach (var (deployment, pod) in Pods(rendered))
+            {
+                var where = $"{overlay}: Deployment {deployment.Name()}";
+                var podSecurity = pod["spec"]!["securityContext"];
+                Assert.True(podSecurity?["runAsNonRoot"]?.ToString() is "true" or "True", $"{where}: securityContext.runAsNonRoot is not true");
+                Assert.True(long.TryParse(podSecurity?["runAsUser"]?.ToString(), out var uid) && uid > 0, $"{where}: securityContext.runAsUser is not a non-root uid");
+                Assert.True(podSecurity?["seccompProfile"]?["type"]?.ToString() == "RuntimeDefault", $"{where}: securityContext.seccompProfile.type is not RuntimeDefault");
+                var container = Container(pod)["securityContext"];
+                Assert.True(container?["allowPrivilegeEscalation"]?.ToString() is "false" or "False", $"{where}: the container may escalate privileges");
+                Assert.True(container?["readOnlyRootFilesystem"]?.ToString() is "true" or "True", $"{where}: the container's root filesystem is writable");
+                Assert.True(container?["capabilities"]?["drop"]?.AsArray().Any(c => c?.ToString() == "ALL") == true, $"{where}: the container keeps Linux capabilities (drop ALL)");
+            }
+            foreach (var map in rendered.OfKind("ConfigMap"))
+                foreach (var (key, _) in map["data"]?.AsObject() ?? [])
+                    Assert.False(key.Contains("ConnectionString", StringComparison.OrdinalIgnoreCase) || key.Contains("ApiKeys__", StringComparison.OrdinalIgnoreCase)
+                        || key.Contains("AgentLogKeys", StringComparison.OrdinalIgnoreCase) || key.Contains("Password", StringComparison.OrdinalIgnoreCase),
+                        $"{overlay}: ConfigMap {map.Name()} holds {key}, a secret: put it in rft-secrets");
+        }
+    }
+
+    [KubectlFact]
     public void Only_the_gpu_overlay_requests_gpus_and_its_silos_advertise_one_device_per_gpu()
     {
         var all = RenderAll().ToDictionary(r => r.Overlay, r => r.Rendered);

@@ -74,6 +74,33 @@ public sealed class LocalClusterScriptTests
         finally { Directory.Delete(dir, recursive: true); }
     }
 
+    [Fact]
+    public async Task Kill_stop_and_down_never_signal_a_process_that_reused_a_dead_silos_pid()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "orleans-rft-cluster-sh", Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(dir);
+        // Silo 3 died long ago and the system gave its pid to an unrelated process (here: sleep).
+        using var stranger = Process.Start(new ProcessStartInfo("sleep", "300") { UseShellExecute = false })!;
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(dir, "silo-3.pid"), $"{stranger.Id}\n");
+            await File.WriteAllTextAsync(Path.Combine(dir, "azurite.pid"), $"{stranger.Id}\n");
+            foreach (var args in new[] { "kill 3", "stop 3", "status", "down" })
+            {
+                var r = await Run(dir, args.Split(' '));
+                Assert.True(r.Code == 0, $"cluster.sh {args}: exit {r.Code}: {r.Output}");
+                Assert.False(stranger.HasExited, $"cluster.sh {args} signalled pid {stranger.Id}, which is not a silo: {r.Output}");
+                if (args.StartsWith("kill") || args.StartsWith("stop")) Assert.Contains("silo 3 is not running", r.Output);
+                if (args == "status") Assert.Contains("silo 3: dead", r.Output);
+            }
+        }
+        finally
+        {
+            if (!stranger.HasExited) stranger.Kill();
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     static async Task<(int Code, string Output)> Run(string dir, params string[] args)
     {
         var root = Root();

@@ -53,6 +53,30 @@ public sealed class TransportSecurityTests(Xunit.Abstractions.ITestOutputHelper 
     }
 
     [Fact]
+    public async Task The_dashboard_login_cookie_is_marked_secure_over_https_and_sent_on_loopback_http_without_it()
+    {
+        var pfx = certificates.IssuePfx("https", "pfx-password");
+        var options = new RftSiloOptions
+        {
+            Devices = "cpu", ArtifactsPath = root, ApiKeys = ["test-key"], HttpsPort = ClusterConnection.FreePort(),
+            HttpsCertificatePath = pfx, HttpsCertificatePassword = "pfx-password",
+        };
+        await using var host = await HttpHost.StartAsync(options);
+        async Task<string> LoginCookie(string baseUrl)
+        {
+            using var handler = new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false, ServerCertificateCustomValidationCallback = (_, c, _, _) => c is not null && ChainsToTestCa(c) };
+            using var client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
+            using var login = await client.PostAsync($"{baseUrl}{Orleans.Rft.Silo.Http.DashboardAuth.LoginPath}", new FormUrlEncodedContent([new("key", "test-key")]));
+            Assert.True(login.StatusCode == HttpStatusCode.Redirect, $"{baseUrl}: login {login.StatusCode}");
+            return login.Headers.GetValues("Set-Cookie").Single();
+        }
+        var overHttps = await LoginCookie($"https://localhost:{options.HttpsPort}");
+        Assert.Contains("; secure", overHttps, StringComparison.OrdinalIgnoreCase); // never sent in clear afterwards
+        var overLoopback = await LoginCookie($"http://127.0.0.1:{options.HttpPort}");
+        Assert.DoesNotContain("; secure", overLoopback, StringComparison.OrdinalIgnoreCase); // a browser on the machine itself keeps it over plain HTTP
+    }
+
+    [Fact]
     public void A_wrong_certificate_password_or_a_missing_file_fails_validation_naming_the_setting()
     {
         var pfx = certificates.IssuePfx("https", "right");
