@@ -7,29 +7,10 @@ namespace Orleans.Rft.Client.Http;
 /// </summary>
 public static class ServerSentEvents
 {
+    /// <summary>The events' data; a stream cut without its closing blank line still gives its last event (a chat answer's last chunk).</summary>
     public static async IAsyncEnumerable<string> ReadDataAsync(Stream body, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellation)
     {
-        using var reader = new StreamReader(body, System.Text.Encoding.UTF8);
-        var data = new System.Text.StringBuilder();
-        bool any = false;
-        while (await reader.ReadLineAsync(cancellation) is { } line)
-        {
-            if (line.Length == 0)
-            {
-                if (any) yield return data.ToString();
-                data.Clear();
-                any = false;
-                continue;
-            }
-            if (line[0] == ':' || !line.StartsWith("data", StringComparison.Ordinal)) continue;
-            var value = line.Length > 4 && line[4] == ':' ? line[5..] : line.Length == 4 ? "" : null;
-            if (value is null) continue; // a field whose name merely starts with "data"
-            if (value.StartsWith(' ')) value = value[1..];
-            if (any) data.Append('\n');
-            data.Append(value);
-            any = true;
-        }
-        if (any) yield return data.ToString(); // a stream cut without the closing blank line
+        await foreach (var e in NamedServerSentEvents.ReadAsync(body, Timeout.InfiniteTimeSpan, cancellation, keepUnterminated: true)) yield return e.Data;
     }
 }
 
@@ -44,7 +25,7 @@ public sealed record NamedEvent(string Name, string Data);
 /// </summary>
 public static class NamedServerSentEvents
 {
-    public static async IAsyncEnumerable<NamedEvent> ReadAsync(Stream body, TimeSpan silence, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellation)
+    public static async IAsyncEnumerable<NamedEvent> ReadAsync(Stream body, TimeSpan silence, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellation, bool keepUnterminated = false)
     {
         using var reader = new StreamReader(body, System.Text.Encoding.UTF8);
         var data = new System.Text.StringBuilder();
@@ -59,7 +40,11 @@ public static class NamedServerSentEvents
                 try { line = await reader.ReadLineAsync(quiet.Token); }
                 catch (OperationCanceledException) when (!cancellation.IsCancellationRequested) { throw new TimeoutException($"the event stream was silent for {silence.TotalSeconds:F0} s."); }
             }
-            if (line is null) yield break;
+            if (line is null)
+            {
+                if (any && keepUnterminated) yield return new NamedEvent(name, data.ToString());
+                yield break;
+            }
             if (line.Length == 0)
             {
                 if (any) yield return new NamedEvent(name, data.ToString());

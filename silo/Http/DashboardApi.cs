@@ -92,17 +92,9 @@ public static class DashboardApi
 
     /// <summary>
     /// A form post from this silo's own page (login CSRF: another site must not log a visitor in under its
-    /// key). Browsers send Origin and Sec-Fetch-Site on posts; a client without them (curl) is not a browser
-    /// being steered. The authority is compared, not the scheme, so a TLS-terminating proxy in front still works.
+    /// key); a client that is no browser page (curl) is not being steered.
     /// </summary>
-    static bool SameOrigin(HttpRequest request)
-    {
-        var site = request.Headers["Sec-Fetch-Site"].ToString();
-        if (site.Length > 0 && site is not ("same-origin" or "none")) return false;
-        var origin = request.Headers.Origin.ToString();
-        if (origin.Length == 0) return true;
-        return Uri.TryCreate(origin, UriKind.Absolute, out var uri) && string.Equals(uri.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase);
-    }
+    static bool SameOrigin(HttpRequest request) => !OpenEndpointGuard.FromAnotherSite(request);
 
     static void SecurityHeaders(HttpResponse response)
     {

@@ -32,8 +32,7 @@ public static class JobEventsApi
         var from = JobsQuery.Int(http.Request, "from", 0, int.MaxValue) ?? 0;
         var job = grains.GetGrain<IJobGrain>(id);
         var snapshot = await JobsGrainCalls.Snapshot(grains, id, cancellation); // 404 before any event
-        var events = new JobEventWriter(http.Response);
-        events.Start();
+        var events = ServerSentEvents.Start(http.Response);
         await events.SendAsync("snapshot", RftJson.ToNode(snapshot), cancellation);
         int sent = from - 1; // the last step whose metrics went out
         string shown = RftJson.Serialize(snapshot);
@@ -92,26 +91,4 @@ public static class JobEventsApi
         }
     }
 
-    /// <summary>Named events (<c>event: x</c> + <c>data: json</c>), each flushed at once.</summary>
-    sealed class JobEventWriter(HttpResponse response)
-    {
-        public void Start()
-        {
-            response.StatusCode = StatusCodes.Status200OK;
-            response.ContentType = "text/event-stream";
-            response.Headers.CacheControl = "no-cache";
-            response.Headers["X-Accel-Buffering"] = "no"; // proxies (nginx) must not hold events back
-        }
-
-        public Task SendAsync(string name, JsonNode data, CancellationToken cancellation) =>
-            WriteAsync($"event: {name}\ndata: {data.ToJsonString(RftJson.Options)}\n\n", cancellation);
-
-        public Task CommentAsync(string text, CancellationToken cancellation) => WriteAsync($": {text}\n\n", cancellation);
-
-        async Task WriteAsync(string text, CancellationToken cancellation)
-        {
-            await response.WriteAsync(text, cancellation);
-            await response.Body.FlushAsync(cancellation);
-        }
-    }
 }

@@ -40,8 +40,11 @@ public static class OpenEndpointGuard
         || host == "[::1]" || host == "::1"
         || (System.Net.IPAddress.TryParse(host, out var ip) && System.Net.IPAddress.IsLoopback(ip));
 
-    /// <summary>Browsers send Sec-Fetch-Site on every request and Origin on every POST; a client that sends neither (curl, the console) is not a page.</summary>
-    static bool FromAnotherSite(HttpRequest request)
+    /// <summary>
+    /// Browsers send Sec-Fetch-Site on every request and Origin on every POST; a client that sends neither (curl, the console) is not a page.
+    /// The authority is compared, not the scheme, so a TLS-terminating proxy in front still counts as this site.
+    /// </summary>
+    public static bool FromAnotherSite(HttpRequest request)
     {
         var site = request.Headers["Sec-Fetch-Site"].ToString();
         if (site.Length > 0 && site is not ("same-origin" or "none")) return true;

@@ -20,6 +20,13 @@ public sealed class ServerSentEvents(HttpResponse response)
 
     public Task SendAsync(JsonNode chunk, CancellationToken cancellation) => WriteAsync(chunk.ToJsonString(), cancellation);
 
+    /// <summary>A named event (<c>event: {name}</c>), as the jobs API's <c>/events</c> stream sends them.</summary>
+    public Task SendAsync(string name, JsonNode data, CancellationToken cancellation) =>
+        WriteRawAsync($"event: {name}\ndata: {data.ToJsonString(GrainInterfaces.RftJson.Options)}\n\n", cancellation);
+
+    /// <summary>A comment line (a heartbeat, a note): clients skip it, proxies see the connection is alive.</summary>
+    public Task CommentAsync(string text, CancellationToken cancellation) => WriteRawAsync($": {text}\n\n", cancellation);
+
     public Task DoneAsync(CancellationToken cancellation) => WriteAsync("[DONE]", cancellation);
 
     /// <summary>The normal end: the usage chunk when the client asked for one (<c>stream_options.include_usage</c>), then <c>[DONE]</c>.</summary>
@@ -40,9 +47,11 @@ public sealed class ServerSentEvents(HttpResponse response)
         await DoneAsync(cancellation);
     }
 
-    async Task WriteAsync(string data, CancellationToken cancellation)
+    Task WriteAsync(string data, CancellationToken cancellation) => WriteRawAsync("data: " + data + "\n\n", cancellation);
+
+    async Task WriteRawAsync(string text, CancellationToken cancellation)
     {
-        await response.WriteAsync("data: " + data + "\n\n", cancellation);
+        await response.WriteAsync(text, cancellation);
         await response.Body.FlushAsync(cancellation);
     }
 }

@@ -80,8 +80,14 @@ public sealed class ClusterFixture : IAsyncLifetime, IAsyncDisposable
 
     public static async Task<JobSnapshot> RunToEnd(IGrainFactory grains, string jobId, JobSpec spec, TimeSpan? timeout = null)
     {
+        await grains.GetGrain<IJobGrain>(jobId).Submit(spec);
+        return await WaitForEnd(grains, jobId, timeout);
+    }
+
+    /// <summary>The job's snapshot once it has ended (completed, failed or cancelled); a timeout says where it stood.</summary>
+    public static async Task<JobSnapshot> WaitForEnd(IGrainFactory grains, string jobId, TimeSpan? timeout = null)
+    {
         var job = grains.GetGrain<IJobGrain>(jobId);
-        await job.Submit(spec);
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromMinutes(3));
         while (DateTime.UtcNow < deadline)
         {

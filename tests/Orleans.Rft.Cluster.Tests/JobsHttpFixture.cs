@@ -59,18 +59,7 @@ public sealed class JobsHttpFixture : IAsyncLifetime
         ["seed"] = 7,
     };
 
-    public async Task<JobSnapshot> WaitForEnd(string jobId, TimeSpan? timeout = null)
-    {
-        var job = Grains.GetGrain<IJobGrain>(jobId);
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromMinutes(3));
-        while (DateTime.UtcNow < deadline)
-        {
-            var s = await job.GetSnapshot();
-            if (s.Status.IsFinal()) return s;
-            await Task.Delay(200);
-        }
-        throw new TimeoutException($"job {jobId} did not finish: {await job.GetSnapshot()}");
-    }
+    public Task<JobSnapshot> WaitForEnd(string jobId, TimeSpan? timeout = null) => ClusterFixture.WaitForEnd(Grains, jobId, timeout);
 
     public HttpClient Http(string? key = Key) => HttpTestClient.Raw(Host, key);
 

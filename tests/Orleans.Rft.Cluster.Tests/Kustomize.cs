@@ -23,7 +23,7 @@ public static class Kustomize
 
     public static IReadOnlyList<JsonObject> Render(string kustomizationDir)
     {
-        var kubectl = Kubectl() ?? throw new InvalidOperationException("kubectl is not installed: the manifest tests render the overlays with `kubectl kustomize` (Debian: apt-get install kubectl).");
+        var kubectl = Kubectl() ?? throw new InvalidOperationException("kubectl is not installed: the manifest tests render the overlays with `kubectl kustomize` (kubectl 1.27 or later, whose built-in kustomize is v5; Debian 12's kubernetes-client package is too old).");
         var start = new ProcessStartInfo(kubectl, ["kustomize", kustomizationDir]) { RedirectStandardOutput = true, RedirectStandardError = true };
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
