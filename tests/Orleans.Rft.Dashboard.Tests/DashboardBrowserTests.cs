@@ -87,6 +87,8 @@ public sealed class DashboardBrowserTests(DashboardFixture fx, ITestOutputHelper
         await row.Locator("a").ClickAsync();
         await page.WaitForFunctionAsync("() => window.rftDashboard.charts.reward && window.rftDashboard.charts.reward.data[0].length >= 3");
         var before = Rows(await fx.GetJson($"/v1/rft/jobs/{DashboardFixture.RunningJobId}/metrics"));
+        // The page follows the event stream, which polls the job each second: give it those polls to show what the API listed.
+        await page.WaitForFunctionAsync($"() => window.rftDashboard.charts.reward.data[0].length >= {before.Count}", null, new() { Timeout = 30_000 });
         var plotted = await Plotted(page);
         var after = Rows(await fx.GetJson($"/v1/rft/jobs/{DashboardFixture.RunningJobId}/metrics"));
         AssertPlotsTheApi(plotted, before, after);
