@@ -21,7 +21,7 @@ public sealed class SlotKvCache : IKvCache, IDisposable
     long[] start = [], end = [];
     // the forward in progress
     bool decoding;
-    int prefillFirst, prefillRows;
+    int prefillFirst, prefillRows, decodeRows;
     long prefillTokens, readLength;
     Tensor? writeIndex;                                    // decode: (B, kvh, 1, hd) int64, each row's End
 
@@ -97,17 +97,21 @@ public sealed class SlotKvCache : IKvCache, IDisposable
     }
 
     /// <summary>
-    /// The next forward decodes one token for every active row. Returns its RoPE positions (B, 1)
-    /// (End − Start: the row's own token count) and attention mask (B, 1, 1, Tk), true where the row
-    /// may attend (Start ≤ key ≤ End), Tk = the longest row + 1. Built on the device, once per step.
+    /// The next forward decodes one token for each of the first <paramref name="rows"/> active rows
+    /// (all of them by default; rows just prefilled, which follow, already have their first token's
+    /// logits). Returns its RoPE positions (B, 1) (End − Start: the row's own token count) and
+    /// attention mask (B, 1, 1, Tk), true where the row may attend (Start ≤ key ≤ End), Tk = the
+    /// longest row + 1. Built on the device, once per step.
     /// </summary>
-    public (Tensor Positions, Tensor Mask) BeginDecode()
+    public (Tensor Positions, Tensor Mask) BeginDecode(int? rows = null)
     {
-        int b = Rows;
+        int b = rows ?? Rows;
+        if (b < 1 || b > Rows) throw new ArgumentOutOfRangeException(nameof(rows), $"KV cache: cannot decode {b} of {Rows} rows.");
         long longest = 0;
         for (int r = 0; r < b; r++) longest = Math.Max(longest, end[r]);
         if (longest + 1 > Capacity) throw new InvalidOperationException($"KV cache full: a row needs position {longest} of {Capacity}; Reserve first.");
         decoding = true;
+        decodeRows = b;
         readLength = longest + 1;
         var ranges = tensor(start.Take(b).Concat(end.Take(b)).ToArray(), new long[] { 2, b, 1 }, device: device); // one host→device copy
         var starts = ranges[0];
@@ -124,8 +128,8 @@ public sealed class SlotKvCache : IKvCache, IDisposable
         if (keys is null) throw new InvalidOperationException("KV cache: nothing reserved.");
         if (decoding)
         {
-            var kb = keys[layer].narrow(0, 0, Rows);
-            var vb = values![layer].narrow(0, 0, Rows);
+            var kb = keys[layer].narrow(0, 0, decodeRows);
+            var vb = values![layer].narrow(0, 0, decodeRows);
             kb.scatter_(2, writeIndex!, k);
             vb.scatter_(2, writeIndex!, v);
             return (kb.narrow(2, 0, readLength), vb.narrow(2, 0, readLength));
@@ -137,11 +141,11 @@ public sealed class SlotKvCache : IKvCache, IDisposable
         return (kp, vp);
     }
 
-    /// <summary>After a decode forward every active row has one more position filled; a prefill set its rows' ends already.</summary>
+    /// <summary>After a decode forward every decoded row has one more position filled; a prefill set its rows' ends already.</summary>
     public void Advance(long tokens)
     {
         if (!decoding) return;
-        for (int r = 0; r < Rows; r++) end[r] += tokens;
+        for (int r = 0; r < decodeRows; r++) end[r] += tokens;
     }
 
     /// <summary>Copies slot <paramref name="from"/>'s keys, values and range into <paramref name="count"/> new active rows (n samples of one prompt).</summary>

@@ -89,29 +89,15 @@ public sealed class ContinuousBatcher : IDisposable
             using var noGrad = no_grad();
             using var scope = NewDisposeScope();
             joiners = Admit();
-            var logits = new List<Tensor>();
-            if (active.Count > joiners.Count)
-                logits.Add(Decode(active.Count - joiners.Count));
-            if (joiners.Count > 0) logits.Add(Prefill(joiners));
-            var all = logits.Count == 1 ? logits[0] : cat(logits, 0);                // (B, V), slot order
-            var draws = active.Select(r => r.Draw).ToList();
-            var (tokens, packed) = TokenSampler.Next(all, draws);
-            var host = TokenSampler.Read(packed, draws);                              // the step's one device→host copy
+            int decoding = active.Count - joiners.Count;                              // rows 0..decoding−1 decode, the joiners follow
             Steps++;
-            foreach (var j in joiners) j.Handle.FirstTokenStep = Steps;
             var leaving = new List<int>();
-            for (int slot = 0; slot < active.Count; slot++)
-            {
-                var row = active[slot];
-                try
-                {
-                    var token = row.Add((int)host.Ids[slot], host.Sampled[slot], host.Policy[slot], host.Raw?[slot], host.Top?[slot]);
-                    if (token is not null) row.Handle.Submission.OnToken!(token);
-                    if (row.FinishReason is not null) { row.Handle.Complete(row.ToSequence()); leaving.Add(slot); }
-                }
-                catch (Exception e) { row.Handle.Fail(e); leaving.Add(slot); }
-            }
-            Leave(leaving, tokens);
+            // The joiners first: their first tokens go out after their prefill alone, not after the running
+            // rows' decode as well, so an arrival waits for at most the step in progress plus its own
+            // prefill (the running rows' tokens of this step come a prefill later instead, once).
+            Tensor? joined = joiners.Count > 0 ? SampleAndReport(decoding, Prefill(joiners), leaving) : null;
+            Tensor? decoded = decoding > 0 ? SampleAndReport(0, Decode(decoding), leaving) : null;
+            Leave(leaving, decoded is null ? joined! : joined is null ? decoded : cat([decoded, joined], 0));
         }
         catch (Exception e)
         {
@@ -128,6 +114,32 @@ public sealed class ContinuousBatcher : IDisposable
             LoraRouting.Install(net, null);
             if (wasTraining) net.train();
         }
+    }
+
+    /// <summary>
+    /// Samples the rows in slots <paramref name="first"/>.. from their logits (R, V), copies the draws to the
+    /// host in one transfer, hands each row its token and adds the slots of rows that ended to
+    /// <paramref name="leaving"/>. Returns the tokens (R) on the device, those rows' next inputs.
+    /// </summary>
+    Tensor SampleAndReport(int first, Tensor logits, List<int> leaving)
+    {
+        int count = (int)logits.shape[0];
+        var draws = active.GetRange(first, count).Select(r => r.Draw).ToList();
+        var (tokens, packed) = TokenSampler.Next(logits, draws);
+        var host = TokenSampler.Read(packed, draws);                                  // one device→host copy per forward
+        for (int i = 0; i < count; i++)
+        {
+            var row = active[first + i];
+            if (row.Handle.FirstTokenStep < 0) row.Handle.FirstTokenStep = Steps;
+            try
+            {
+                var token = row.Add((int)host.Ids[i], host.Sampled[i], host.Policy[i], host.Raw?[i], host.Top?[i]);
+                if (token is not null) row.Handle.Submission.OnToken!(token);
+                if (row.FinishReason is not null) { row.Handle.Complete(row.ToSequence()); leaving.Add(first + i); }
+            }
+            catch (Exception e) { row.Handle.Fail(e); leaving.Add(first + i); }
+        }
+        return tokens;
     }
 
     void DropCancelled()
@@ -191,7 +203,7 @@ public sealed class ContinuousBatcher : IDisposable
     /// <summary>One token for each of the first <paramref name="rows"/> active rows: logits (B, V).</summary>
     Tensor Decode(int rows)
     {
-        var (positions, mask) = cache.BeginDecode();
+        var (positions, mask) = cache.BeginDecode(rows);
         using var routing = Route(active.Take(rows).Select(r => r.Handle.Submission.Adapter).ToList());
         return model.Network.Forward(lastTokens!.unsqueeze(1), positions, mask, cache, lastOnly: true);
     }
