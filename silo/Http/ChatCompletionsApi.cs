@@ -35,14 +35,14 @@ public static class ChatCompletionsApi
         var choices = Enumerable.Range(0, s.N).Select(i => new ChoiceRequest(i, prompt, s.Options(i, maxTokens))).ToList();
         var parser = request.Tools is not null && request.ParseToolCalls ? model.Files.ToolCallParser() : null;
         var response = new ResponseHeader("chatcmpl-" + Guid.NewGuid().ToString("N"), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), s.Model);
-        var events = generation.RunAsync(model.BaseModel, model.Adapter, model.Model.AdapterKey, choices, cancellation);
+        var events = generation.RunAsync(model.BaseModel, model.Adapter, model.Model.AdapterKey, choices, streamTokens: s.Stream, cancellation);
         if (s.Stream) await Stream(http, response, s, prompt, model.Files, parser, events, cancellation);
         else await http.Response.WriteAsJsonAsync(await Whole(response, s, prompt, model.Files, parser, events), cancellation);
     }
 
     static async Task<JsonObject> Whole(ResponseHeader header, SamplingRequest s, int[] prompt, ModelFiles files, ToolCallParser? parser, IAsyncEnumerable<ChoiceEvent> events)
     {
-        var (streamed, done) = await ResponseJson.CollectAsync(events, s.N);
+        var done = await ResponseJson.CollectAsync(events, s.N);
         var choices = new JsonArray();
         for (int i = 0; i < s.N; i++)
         {
@@ -51,7 +51,7 @@ public static class ChatCompletionsApi
             {
                 ["index"] = i,
                 ["message"] = message,
-                ["logprobs"] = s.LogProbs is null ? null : new JsonObject { ["content"] = new JsonArray(TokenLogProbs.Of(done[i], streamed[i]).Select(t => (JsonNode)t.ToChatJson(files)).ToArray()) },
+                ["logprobs"] = s.LogProbs is null ? null : new JsonObject { ["content"] = new JsonArray(TokenLogProbs.Of(done[i]).Select(t => (JsonNode)t.ToChatJson(files)).ToArray()) },
                 ["finish_reason"] = finish,
             };
             if (s.ReturnTokenIds) choice["token_ids"] = ResponseJson.Ids(done[i].TokenIds);
@@ -73,7 +73,6 @@ public static class ChatCompletionsApi
     {
         var sse = ServerSentEvents.Start(http.Response);
         var emitted = Enumerable.Range(0, s.N).Select(_ => new System.Text.StringBuilder()).ToArray();
-        var held = Enumerable.Range(0, s.N).Select(_ => new List<GeneratedToken>()).ToArray(); // with tools: the tokens of the message sent at its end
         int completionTokens = 0;
         for (int i = 0; i < s.N; i++)
         {
@@ -87,7 +86,7 @@ public static class ChatCompletionsApi
             {
                 if (e is ChoiceToken t)
                 {
-                    if (parser is not null) { held[t.Index].Add(t.Token); continue; }
+                    if (parser is not null) continue; // with tools the answer is parsed whole when it ends (below)
                     if (t.Token.TextDelta.Length == 0 && s.LogProbs is null && !s.ReturnTokenIds) continue;
                     emitted[t.Index].Append(t.Token.TextDelta);
                     var chunk = Chunk(header, t.Index, new JsonObject { ["content"] = t.Token.TextDelta });
@@ -107,7 +106,7 @@ public static class ChatCompletionsApi
                         if (message["tool_calls"] is JsonArray calls)
                             for (int k = 0; k < calls.Count; k++) calls[k]!["index"] = k;
                         var chunk = Chunk(header, d.Index, message);
-                        if (s.LogProbs is not null) chunk["choices"]![0]!["logprobs"] = new JsonObject { ["content"] = new JsonArray(TokenLogProbs.Of(d.Sequence, held[d.Index]).Select(x => (JsonNode)x.ToChatJson(files)).ToArray()) };
+                        if (s.LogProbs is not null) chunk["choices"]![0]!["logprobs"] = new JsonObject { ["content"] = new JsonArray(TokenLogProbs.Of(d.Sequence).Select(x => (JsonNode)x.ToChatJson(files)).ToArray()) };
                         if (s.ReturnTokenIds) chunk["choices"]![0]!["token_ids"] = ResponseJson.Ids(d.Sequence.TokenIds);
                         await sse.SendAsync(chunk, cancellation);
                     }

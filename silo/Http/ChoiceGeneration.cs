@@ -15,15 +15,17 @@ public sealed record ChoiceRequest(int Index, int[] PromptIds, SamplingOptions O
 
 /// <summary>
 /// Samples a response's choices at once through <see cref="IGenerationService"/>, each on the least
-/// busy device, and hands back their tokens as one ordered stream of events per choice. Tokens pass
-/// through an unbounded channel: the generation service calls back from the device thread, which
-/// must never wait for a slow client. Cancelling (the client went away) cancels every choice; one
+/// busy device, and hands back their tokens (when <c>streamTokens</c>) and ends as one ordered stream
+/// of events per choice. Tokens pass through an unbounded channel: the generation service calls back
+/// from the device thread, which must never wait for a slow client. A whole (non-streamed) answer asks
+/// for no tokens: each would wake a thread-pool thread per token, which on a small machine takes
+/// a core from the decode step. Cancelling (the client went away) cancels every choice; one
 /// choice failing cancels the others and ends the stream with its exception.
 /// </summary>
 public sealed class ChoiceGeneration(IGenerationService generation, DeviceBalancer devices)
 {
     public async IAsyncEnumerable<ChoiceEvent> RunAsync(ArtifactLease baseModel, ArtifactLease? adapter, string? adapterKey,
-        IReadOnlyList<ChoiceRequest> choices, [EnumeratorCancellation] CancellationToken cancellation)
+        IReadOnlyList<ChoiceRequest> choices, bool streamTokens, [EnumeratorCancellation] CancellationToken cancellation)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         var events = Channel.CreateUnbounded<ChoiceEvent>(new UnboundedChannelOptions { SingleReader = true });
@@ -33,7 +35,8 @@ public sealed class ChoiceGeneration(IGenerationService generation, DeviceBalanc
             var request = new SequenceRequest(baseModel, adapter?.Path, adapterKey, c.PromptIds, c.Options);
             try
             {
-                var sequence = await generation.GenerateAsync(device.Device, request, t => events.Writer.TryWrite(new ChoiceToken(c.Index, t)), stop.Token);
+                Action<GeneratedToken>? onToken = streamTokens ? t => events.Writer.TryWrite(new ChoiceToken(c.Index, t)) : null;
+                var sequence = await generation.GenerateAsync(device.Device, request, onToken, stop.Token);
                 events.Writer.TryWrite(new ChoiceDone(c.Index, sequence));
             }
             catch

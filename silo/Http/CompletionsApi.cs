@@ -37,7 +37,7 @@ public static class CompletionsApi
             for (int i = 0; i < s.N; i++) choices.Add(new ChoiceRequest(p * s.N + i, prompts[p], s.Options(p * s.N + i, maxTokens)));
         }
         var header = new ResponseHeader("cmpl-" + Guid.NewGuid().ToString("N"), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), s.Model);
-        var events = generation.RunAsync(model.BaseModel, model.Adapter, model.Model.AdapterKey, choices, cancellation);
+        var events = generation.RunAsync(model.BaseModel, model.Adapter, model.Model.AdapterKey, choices, streamTokens: s.Stream, cancellation);
         int promptTokens = prompts.Sum(p => p.Length);
         if (s.Stream) await Stream(http, header, s, prompts, model.Files, events, promptTokens, cancellation);
         else await http.Response.WriteAsJsonAsync(await Whole(header, s, prompts, model.Files, events, choices.Count, promptTokens), cancellation);
@@ -73,7 +73,7 @@ public static class CompletionsApi
 
     static async Task<JsonObject> Whole(ResponseHeader header, SamplingRequest s, List<int[]> prompts, ModelFiles files, IAsyncEnumerable<ChoiceEvent> events, int count, int promptTokens)
     {
-        var (streamed, done) = await ResponseJson.CollectAsync(events, count);
+        var done = await ResponseJson.CollectAsync(events, count);
         var choices = new JsonArray();
         for (int i = 0; i < count; i++)
         {
@@ -81,7 +81,7 @@ public static class CompletionsApi
             {
                 ["index"] = i,
                 ["text"] = done[i].Text,
-                ["logprobs"] = s.LogProbs is null ? null : TokenLogProbs.ToCompletionJson(TokenLogProbs.Of(done[i], streamed[i]), files),
+                ["logprobs"] = s.LogProbs is null ? null : TokenLogProbs.ToCompletionJson(TokenLogProbs.Of(done[i]), files),
                 ["finish_reason"] = done[i].FinishReason,
             };
             if (s.ReturnTokenIds)

@@ -44,14 +44,12 @@ public static class ResponseJson
         ["prompt_tokens"] = prompt, ["completion_tokens"] = completion, ["total_tokens"] = prompt + completion,
     };
 
-    /// <summary>A whole (non-streamed) answer: each choice's tokens as reported (for their log-probs) and its finished sequence.</summary>
-    public static async Task<(List<GeneratedToken>[] Streamed, GeneratedSequence[] Done)> CollectAsync(IAsyncEnumerable<ChoiceEvent> events, int count)
+    /// <summary>A whole (non-streamed) answer: each choice's finished sequence (tokens, text, log-probs).</summary>
+    public static async Task<GeneratedSequence[]> CollectAsync(IAsyncEnumerable<ChoiceEvent> events, int count)
     {
-        var streamed = Enumerable.Range(0, count).Select(_ => new List<GeneratedToken>()).ToArray();
         var done = new GeneratedSequence[count];
         await foreach (var e in events)
-            if (e is ChoiceToken t) streamed[t.Index].Add(t.Token);
-            else if (e is ChoiceDone d) done[d.Index] = d.Sequence;
-        return (streamed, done);
+            if (e is ChoiceDone d) done[d.Index] = d.Sequence;
+        return done;
     }
 }

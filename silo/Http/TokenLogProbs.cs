@@ -12,16 +12,14 @@ namespace Orleans.Rft.Silo.Http;
 public sealed record TokenLogProbs(int Id, TokenLogProb Raw, IReadOnlyList<TokenLogProb> Top)
 {
     /// <summary>
-    /// Per token of a finished sequence, from the sequence or else from its streamed tokens; an error
+    /// Per token of a finished sequence, as its generation service reported them; an error
     /// when the generation service reported none although they were asked for.
     /// </summary>
-    public static IReadOnlyList<TokenLogProbs> Of(GeneratedSequence sequence, IReadOnlyList<GeneratedToken> streamed)
+    public static IReadOnlyList<TokenLogProbs> Of(GeneratedSequence sequence)
     {
         var ids = sequence.TokenIds;
         if (sequence.RawLogProbs is { } raw && raw.Length == ids.Length)
             return ids.Select((id, i) => new TokenLogProbs(id, new TokenLogProb(id, raw[i]), sequence.TopLogProbs?[i] ?? [])).ToList();
-        if (streamed.Count == ids.Length && streamed.All(t => t.Raw is not null))
-            return streamed.Select(t => new TokenLogProbs(t.Id, t.Raw!.Value, t.Top ?? [])).ToList();
         throw NotReported();
     }
 
