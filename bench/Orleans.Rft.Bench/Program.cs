@@ -31,7 +31,7 @@ if (args.Contains("--serving"))
     Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
     foreach (var r in rows)
         Console.WriteLine($"| {r.Clients} | {r.Requests} | {r.RequestsPerSecond:F2} | {r.TokensPerSecond:F0} | {r.LatencyP50Ms:F0} | {r.LatencyP95Ms:F0} | {r.TtftP50Ms:F0} | {r.TtftP95Ms:F0} | {r.EngineTokensPerSecond:F0} | {r.EngineBatchMs:F0} | {r.RatioToEngine:F2}× |");
-    Console.WriteLine($"a request arriving while {probe.Decoding} others decode: first token after {probe.TtftMs:F0} ms = {probe.StepsToFirstToken:F1} decode steps of the engine at batch 32 ({probe.EngineStepMs:F1} ms); the served streams' median gap between tokens meanwhile: {probe.ServedStepMs:F1} ms");
+    Console.WriteLine($"a request arriving while {probe.Decoding} others decode: first token after {probe.TtftMs:F0} ms (median of {probe.TtftsMs.Count} arrivals: {string.Join(", ", probe.TtftsMs.Select(t => t.ToString("F0")))}) = {probe.StepsToFirstToken:F1} decode steps of the engine at batch 32 ({probe.EngineStepMs:F1} ms); the served streams' median gap between tokens meanwhile: {probe.ServedStepMs:F1} ms");
     var servingJson = new JsonObject
     {
         ["preset"] = servingPreset, ["parameters"] = parameters, ["max_tokens"] = maxTokens, ["rounds"] = rounds, ["threads"] = Environment.ProcessorCount,
@@ -43,7 +43,7 @@ if (args.Contains("--serving"))
         }).ToArray()),
         ["arrival"] = new JsonObject
         {
-            ["decoding"] = probe.Decoding, ["ttft_ms"] = Finite(probe.TtftMs), ["engine_step_ms_b32"] = Finite(probe.EngineStepMs),
+            ["decoding"] = probe.Decoding, ["ttft_ms"] = Finite(probe.TtftMs), ["ttfts_ms"] = new JsonArray(probe.TtftsMs.Select(t => (JsonNode)Finite(t)).ToArray()), ["engine_step_ms_b32"] = Finite(probe.EngineStepMs),
             ["served_token_gap_ms"] = Finite(probe.ServedStepMs), ["steps_to_first_token"] = Finite(probe.StepsToFirstToken),
         },
     };
