@@ -36,6 +36,33 @@ public sealed class LoraTests
     }
 
     [Fact]
+    public void Without_autograd_the_adapter_delta_accumulates_in_place_and_equals_the_autograd_path()
+    {
+        // Decoding adds α/r · (x Aᵀ) Bᵀ into the base output with one addmm_; training writes the delta
+        // apart. Both are the same function of the weights: outputs agree to float32 rounding, for 2-D
+        // and 3-D inputs and with a bias.
+        manual_seed(5);
+        var layer = new LoraLinear(24, 40, hasBias: true, ScalarType.Float32, CPU);
+        using (no_grad()) { layer.Weight.normal_(); layer.Bias!.normal_(); }
+        layer.AttachAdapter(rank: 4, alpha: 12, dropoutRate: 0);
+        using (no_grad()) layer.LoraB!.normal_();
+        layer.eval();
+        foreach (var x in new[] { randn(7, 24), randn(3, 5, 24) })
+        {
+            var withGrad = layer.forward(x);
+            Assert.True(withGrad.requires_grad);
+            Tensor inPlace;
+            using (no_grad()) inPlace = layer.forward(x);
+            Tensor reference;
+            using (no_grad()) reference = nn.functional.linear(x, layer.Weight, layer.Bias) + 3.0 * x.matmul(layer.LoraA!.t()).matmul(layer.LoraB!.t());
+            Assert.Equal(withGrad.shape, inPlace.shape);
+            Assert.True(inPlace.allclose(withGrad.detach(), rtol: 1e-5, atol: 1e-4), $"max diff {(inPlace - withGrad.detach()).abs().max().ToSingle()}");
+            Assert.True(inPlace.allclose(reference, rtol: 1e-5, atol: 1e-4));
+            Assert.False(inPlace.allclose(nn.functional.linear(x, layer.Weight, layer.Bias).detach(), rtol: 1e-3, atol: 1e-3), "the delta was not added");
+        }
+    }
+
+    [Fact]
     public void Only_lora_parameters_require_gradients()
     {
         using var model = TestModels.Micro();
