@@ -67,7 +67,11 @@ public static class EngineBenchmark
 
     static double Median(Action action, int repeats)
     {
-        action();
+        // Warm up for at least two runs and a second: the JIT recompiles hot methods at tier 1 on a
+        // background thread after their 30th call, and on two cores that thread would take one from
+        // the first timed runs (the first preset's batch-1 figure read up to 2× low without this).
+        var warm = Stopwatch.StartNew();
+        for (int i = 0; i < 2 || warm.Elapsed < TimeSpan.FromSeconds(1); i++) action();
         var times = new List<double>();
         for (int i = 0; i < repeats; i++)
         {
