@@ -22,11 +22,12 @@ public sealed record BatcherOptions(long KvBudgetTokens = long.MaxValue, int Max
 /// <summary>
 /// Continuous batching (Orca, Yu et al. 2022) over one model: sequences join the running batch between
 /// decode steps and leave when they end, so none waits for another's batch. Each <see cref="Step"/>
-/// (on the caller's thread — the device's) decodes one token for every active row, prefills the
-/// sequences that joined (identical prompts with the same adapter once, the KV copied to each row),
-/// samples all rows together with their own settings and seeds (<see cref="TokenSampler"/>), copies
-/// ids and log-probs to the host once, reports tokens, and lets finished rows leave (the slot cache
-/// compacts). Rows may use different adapters over the frozen base (<see cref="LoraRouting"/>).
+/// (on the caller's thread — the device's) first prefills the sequences that joined (identical
+/// prompts with the same adapter once, the KV copied to each row) and reports their first tokens,
+/// then decodes one token for every row that was already running; each forward's rows are sampled
+/// with their own settings and seeds (<see cref="TokenSampler"/>), their ids and log-probs copied to
+/// the host once, and finished rows leave at the end of the step (the slot cache compacts). Rows may
+/// use different adapters over the frozen base (<see cref="LoraRouting"/>).
 /// <see cref="Submit"/> is thread-safe; everything else runs on the device thread.
 /// </summary>
 public sealed class ContinuousBatcher : IDisposable
