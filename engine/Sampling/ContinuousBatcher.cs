@@ -194,9 +194,20 @@ public sealed class ContinuousBatcher : IDisposable
         }
         if (joiners.Count == 0) return joiners;
         waiting.RemoveRange(0, joiners.Count);
-        maxReserved = Math.Max(maxReserved, longestPrompt + longestNew);
+        long reserved = Math.Max(maxReserved, longestPrompt + longestNew);
         int slots = active.Count + joiners.Count, rounded = Math.Min(options.MaxRows, (slots + 7) / 8 * 8);
-        cache.Reserve((double)rounded * maxReserved <= options.KvBudgetTokens ? Math.Max(rounded, slots) : slots, maxReserved);
+        try
+        {
+            cache.Reserve((double)rounded * reserved <= options.KvBudgetTokens ? Math.Max(rounded, slots) : slots, reserved);
+        }
+        catch (Exception e)
+        {
+            // The cache could not grow (out of memory): the joiners end with that error, never left
+            // neither waiting nor running (their callers would wait forever); the running rows go on.
+            foreach (var j in joiners) j.Handle.Fail(e);
+            return [];
+        }
+        maxReserved = reserved;
         active.AddRange(joiners);
         return joiners;
     }

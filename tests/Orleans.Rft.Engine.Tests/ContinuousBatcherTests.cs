@@ -142,6 +142,27 @@ public sealed class ContinuousBatcherTests : IDisposable
     }
 
     [Fact]
+    public void A_sequence_whose_cache_cannot_be_allocated_ends_with_the_error_and_the_running_rows_go_on()
+    {
+        // The invariant: every submitted sequence ends (completed, failed or cancelled), even when the
+        // KV cache cannot grow for it; a caller never waits forever, and the batch keeps serving.
+        using var batcher = new ContinuousBatcher(model);
+        var running = batcher.Submit(new SequenceSubmission(Prompts[0], new SamplingOptions(Temperature: 0, MaxTokens: 12, IgnoreEos: true)));
+        batcher.Step();
+        // ~2·10⁹ positions per slot: terabytes, which the allocator refuses at once
+        var huge = batcher.Submit(new SequenceSubmission(Prompts[1], new SamplingOptions(Temperature: 0, MaxTokens: int.MaxValue - 64, IgnoreEos: true)));
+        for (int s = 0; s < 3 && !huge.Completion.IsCompleted; s++) batcher.Step();
+        Assert.True(huge.Completion.IsFaulted, $"the sequence that did not fit is {huge.Completion.Status}");
+        Assert.Equal(1, batcher.ActiveRows);
+        Assert.Equal(0, batcher.WaitingRows);
+        while (batcher.HasWork) batcher.Step();
+        Assert.Equal(12, running.Completion.Result.TokenIds.Length);
+        var after = batcher.Submit(new SequenceSubmission(Prompts[2], new SamplingOptions(Temperature: 0, MaxTokens: 4, IgnoreEos: true)));
+        while (batcher.HasWork) batcher.Step();
+        Assert.Equal(4, after.Completion.Result.TokenIds.Length);
+    }
+
+    [Fact]
     public void Rows_that_finish_leave_the_batch_and_the_compacted_cache_keeps_every_other_row_intact()
     {
         // Rows of different lengths finish at different steps (first, middle, last slots): the rows moved
