@@ -35,7 +35,7 @@ public static class ChatCompletionsApi
         var choices = Enumerable.Range(0, s.N).Select(i => new ChoiceRequest(i, prompt, s.Options(i, maxTokens))).ToList();
         var parser = request.Tools is not null && request.ParseToolCalls ? model.Files.ToolCallParser() : null;
         var response = new ResponseHeader("chatcmpl-" + Guid.NewGuid().ToString("N"), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), s.Model);
-        var events = generation.RunAsync(model.BaseModel, model.Adapter, model.Model.AdapterKey, choices, streamTokens: s.Stream, cancellation);
+        var events = generation.RunAsync(model.BaseModel, model.Adapter, model.Model.AdapterKey, choices, streamTokens: s.Stream && parser is null, cancellation); // with tools the answer is parsed whole when it ends
         if (s.Stream) await Stream(http, response, s, prompt, model.Files, parser, events, cancellation);
         else await http.Response.WriteAsJsonAsync(await Whole(response, s, prompt, model.Files, parser, events), cancellation);
     }
