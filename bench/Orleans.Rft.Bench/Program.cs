@@ -103,7 +103,7 @@ var repoRoot = FindRepoRoot();
 // The ceiling is taken before and after every preset; MFU divides by the highest of them (see MatmulGflops).
 var ceilings = new List<double> { EngineBenchmark.MatmulGflops() };
 Console.WriteLine($"float32 matmul ceiling (2048², {threads} threads, median of 9): {ceilings[0]:F1} GFLOP/s");
-//   dotnet run -c Release --project bench/Orleans.Rft.Bench -- --decode [--presets …] [--batches 1,16,64] [--repeats 5] [--threads 1] [--no-lora]
+//   dotnet run -c Release --project bench/Orleans.Rft.Bench -- --decode [--presets …] [--batches 1,16,64] [--repeats N (3)] [--threads 1] [--no-lora]
 if (args.Contains("--decode"))
 {
     // The model forward alone (decode steps with a KV cache, no sampling): quick to rerun while tuning the model.
