@@ -10,6 +10,8 @@ public static class Cli
     public const int Ok = 0;
     public const int Failure = 1;
     public const int UsageError = 2;
+    /// <summary>Stopped by Ctrl+C (SIGINT): 128 + 2, as shells report it.</summary>
+    public const int Interrupted = 130;
 
     public static readonly Option<bool> Json = new("--json") { Description = "machine-readable JSON output", Recursive = true };
 

@@ -36,7 +36,14 @@ public static class RunCommand
             }
             await job.Submit(spec);
             var started = DateTime.UtcNow;
-            var final = await JobDisplay.Follow(job, Console.Out, json, cancellation);
+            JobSnapshot final;
+            try { final = await JobDisplay.Follow(job, Console.Out, json, cancellation); }
+            catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+            {
+                Console.Error.WriteLine($"Ctrl+C: cancelling job {id} at its step boundary; its checkpoints stay in {Path.GetFullPath(p.GetValue(artifacts)!)}");
+                await CancelAndStop(job, host);
+                return Cli.Interrupted;
+            }
             var history = await job.GetHistory(0);
             var outDir = p.GetValue(output) ?? Path.Combine(".rft", "jobs", id, "adapter");
             AdapterInfo? adapter = final.Status == JobStatus.Completed ? await AdapterExporter.ExportAsync(job, null, outDir) : null;
@@ -68,6 +75,29 @@ public static class RunCommand
             return final.Status == JobStatus.Completed ? Cli.Ok : Cli.Failure;
         });
         return command;
+    }
+
+    /// <summary>
+    /// Ctrl+C: the job is cancelled as <c>rft cancel</c> would (it ends at its step boundary, its
+    /// checkpoints kept), then the embedded silo stops, before the process exits. Disposing the silo
+    /// under a running job made the job's step fail on a disposed service provider and the reminder
+    /// service log stack traces. Bounded to stay inside the console's 20 s termination timeout: a step
+    /// that takes longer is cut short by the silo's stop (the checkpoints are still kept).
+    /// </summary>
+    static async Task CancelAndStop(IJobGrain job, Microsoft.Extensions.Hosting.IHost host)
+    {
+        using (var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(12)))
+        {
+            try
+            {
+                await job.Cancel().WaitAsync(bounded.Token);
+                while (!(await job.GetSnapshot().WaitAsync(bounded.Token)).Status.IsFinal()) await Task.Delay(200, bounded.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or TimeoutException) { }
+        }
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(6));
+        try { await host.StopAsync(stop.Token); }
+        catch (OperationCanceledException) { }
     }
 
     static string Fmt(double? v) => v is double d ? d.ToString("F3") : "-";
