@@ -91,17 +91,10 @@ public sealed class DatasetStrictnessTests : IDisposable
     [InlineData("""{"messages": [{"role": "user", "content": "hi"}], "messages": []}""", "m.json:1: not valid JSON at byte")]
     public void Model_render_refuses_a_lone_surrogate_or_a_duplicate_key_naming_the_file(string messages, string expected)
     {
-        var model = Path.Combine(RepositoryRoot(), "examples", "arithmetic", "base");
+        var model = Path.Combine(Repository.Root, "examples", "arithmetic", "base");
         var (exit, _, error) = ConsoleCapture.Run(ModelCommands.Create(), "model", "render", "--model", model, "--messages", Write("m.json", messages));
         Assert.True(exit == 2, $"exit {exit}: {error}");
         Assert.Contains(expected, error);
         Assert.DoesNotContain("Exception", error);
-    }
-
-    static string RepositoryRoot()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "Orleans.Rft.sln"))) return d.FullName;
-        throw new InvalidOperationException("Orleans.Rft.sln not found above the test binaries.");
     }
 }

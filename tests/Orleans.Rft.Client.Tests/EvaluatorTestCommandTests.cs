@@ -87,15 +87,8 @@ public sealed class EvaluatorTestCommandTests : IDisposable
     [InlineData("json-extract")]
     public void The_example_jobs_parse_with_their_python_reward(string example)
     {
-        var spec = JobSpecParser.Parse(Path.Combine(RepositoryRoot(), "examples", example, "job.yaml"));
+        var spec = JobSpecParser.Parse(Path.Combine(Repository.Root, "examples", example, "job.yaml"));
         Assert.Equal("python", JsonNode.Parse(spec.EvaluatorJson)!["type"]!.GetValue<string>());
-    }
-
-    static string RepositoryRoot()
-    {
-        var d = new DirectoryInfo(AppContext.BaseDirectory);
-        while (d is not null && !File.Exists(Path.Combine(d.FullName, "Orleans.Rft.sln"))) d = d.Parent;
-        return d?.FullName ?? throw new InvalidOperationException("repository root not found");
     }
 
     public void Dispose() => Directory.Delete(dir, recursive: true);

@@ -13,19 +13,12 @@ namespace Orleans.Rft.Client.Tests;
 [Collection(ConsoleCollection.Name)]
 public sealed class ModelRenderTests : IDisposable
 {
-    static readonly string BaseModel = Path.Combine(RepositoryRoot(), "examples", "arithmetic", "base");
+    static readonly string BaseModel = Path.Combine(Repository.Root, "examples", "arithmetic", "base");
     readonly string dir = Path.Combine(Path.GetTempPath(), "orleans-rft-render-tests", Guid.NewGuid().ToString("N")[..8]);
 
     public ModelRenderTests() => Directory.CreateDirectory(dir);
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
-
-    static string RepositoryRoot()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "Orleans.Rft.sln"))) return d.FullName;
-        throw new InvalidOperationException("Orleans.Rft.sln not found above the test binaries.");
-    }
 
     string Write(string name, string text)
     {

@@ -14,18 +14,11 @@ public sealed class RunInterruptTests : IDisposable
     public RunInterruptTests() => Directory.CreateDirectory(root);
     public void Dispose() { try { Directory.Delete(root, recursive: true); } catch (IOException) { } }
 
-    static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Orleans.Rft.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("repository root not found");
-    }
-
     [Fact]
     public async Task Ctrl_C_cancels_the_job_stops_the_silo_and_exits_130_without_a_stack_trace()
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = root };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "rft.dll"), "run", Path.Combine(RepoRoot(), "examples", "arithmetic", "job.yaml"),
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "rft.dll"), "run", Path.Combine(Repository.Root, "examples", "arithmetic", "job.yaml"),
                      "--artifacts", Path.Combine(root, "artifacts"), "--devices", "cpu" })
             start.ArgumentList.Add(a);
         using var rft = Process.Start(start)!;

@@ -14,14 +14,7 @@ public sealed class ServeCommandTests : IDisposable
     public ServeCommandTests() => Directory.CreateDirectory(root);
     public void Dispose() => Directory.Delete(root, recursive: true);
 
-    static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Orleans.Rft.sln"))) return dir.FullName;
-        throw new DirectoryNotFoundException("Orleans.Rft.sln not found above the test binaries.");
-    }
-
-    static string ExampleModel => Path.Combine(RepoRoot(), "examples", "arithmetic", "base");
+    static string ExampleModel => Path.Combine(Repository.Root, "examples", "arithmetic", "base");
 
     [Fact]
     public void A_model_folder_without_config_json_exits_2_naming_the_folder_and_the_missing_files()

@@ -11,7 +11,7 @@ namespace Orleans.Rft.Cluster.Tests;
 /// </summary>
 public sealed class DockerfileTests
 {
-    static readonly string Repo = FindRepo();
+    static readonly string Repo = Repository.Root;
     static readonly string[] Dockerfiles = Directory.GetFiles(Path.Combine(Repo, "infra", "docker"), "*.Dockerfile");
 
     [Fact]
@@ -82,12 +82,5 @@ public sealed class DockerfileTests
             .Select(l => l.Split(' ', 2))
             .Select(p => new Instruction(p[0].ToUpperInvariant(), p.Length > 1 ? Regex.Replace(p[1], @"\s+", " ").Trim() : ""))
             .ToList();
-    }
-
-    static string FindRepo()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (Directory.Exists(Path.Combine(dir.FullName, "infra", "docker")) && File.Exists(Path.Combine(dir.FullName, "Directory.Build.props"))) return dir.FullName;
-        throw new InvalidOperationException("the repository root (with infra/docker) was not found above the test's folder");
     }
 }

@@ -15,7 +15,7 @@ namespace Orleans.Rft.Cluster.Tests;
 /// </summary>
 public sealed class KubernetesManifestTests
 {
-    static readonly string Repo = FindRepo();
+    static readonly string Repo = Repository.Root;
     static string K8s => Path.Combine(Repo, "infra", "k8s");
 
     /// <summary>The kubernetes.io/tls Secret the tls component mounts (cert-manager's keys): made outside the kustomizations.</summary>
@@ -236,13 +236,6 @@ public sealed class KubernetesManifestTests
         System.Environment.SetEnvironmentVariable("KUBERNETES_SERVICE_HOST", "10.96.0.1");
         try { action(); }
         finally { System.Environment.SetEnvironmentVariable("KUBERNETES_SERVICE_HOST", before); }
-    }
-
-    static string FindRepo()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (Directory.Exists(Path.Combine(dir.FullName, "infra", "k8s")) && File.Exists(Path.Combine(dir.FullName, "Directory.Build.props"))) return dir.FullName;
-        throw new InvalidOperationException("the repository root (with infra/k8s) was not found above the test's folder");
     }
 
     /// <summary>

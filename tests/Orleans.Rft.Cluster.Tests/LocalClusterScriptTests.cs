@@ -103,7 +103,7 @@ public sealed class LocalClusterScriptTests
 
     static async Task<(int Code, string Output)> Run(string dir, params string[] args)
     {
-        var root = Root();
+        var root = Repository.Root;
         var start = new ProcessStartInfo("bash", [Path.Combine(root, "infra", "local", "cluster.sh"), .. args])
         { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = root };
         start.Environment["RFT_CLUSTER_DIR"] = dir;
@@ -115,12 +115,5 @@ public sealed class LocalClusterScriptTests
         var stderr = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync().WaitAsync(ScriptTimeout);
         return (process.ExitCode, await stdout + await stderr);
-    }
-
-    static string Root()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Orleans.Rft.sln"))) return dir.FullName;
-        throw new DirectoryNotFoundException($"no Orleans.Rft.sln above {AppContext.BaseDirectory}");
     }
 }

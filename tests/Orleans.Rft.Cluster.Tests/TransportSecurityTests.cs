@@ -21,15 +21,17 @@ public sealed class TransportSecurityTests(Xunit.Abstractions.ITestOutputHelper 
     readonly TestCertificates certificates = new();
     readonly string root = Path.Combine(Path.GetTempPath(), "orleans-rft-tls-tests", Guid.NewGuid().ToString("N")[..8]);
 
+    /// <summary>A silo with a key and HTTPS on a free port, its certificate (PKCS#12) issued by the test CA.</summary>
+    RftSiloOptions HttpsOptions() => new()
+    {
+        Devices = "cpu", ArtifactsPath = root, ApiKeys = ["test-key"], HttpsPort = ClusterConnection.FreePort(),
+        HttpsCertificatePath = certificates.IssuePfx("https", "pfx-password"), HttpsCertificatePassword = "pfx-password",
+    };
+
     [Fact]
     public async Task Https_serves_healthz_with_the_configured_certificate_while_plain_http_stays_on_loopback()
     {
-        var pfx = certificates.IssuePfx("https", "pfx-password");
-        var options = new RftSiloOptions
-        {
-            Devices = "cpu", ArtifactsPath = root, ApiKeys = ["test-key"], HttpsPort = ClusterConnection.FreePort(),
-            HttpsCertificatePath = pfx, HttpsCertificatePassword = "pfx-password",
-        };
+        var options = HttpsOptions();
         await using var host = await HttpHost.StartAsync(options);
         X509Certificate2? presented = null;
         using var handler = new HttpClientHandler
@@ -55,12 +57,7 @@ public sealed class TransportSecurityTests(Xunit.Abstractions.ITestOutputHelper 
     [Fact]
     public async Task The_dashboard_login_cookie_is_marked_secure_over_https_and_sent_on_loopback_http_without_it()
     {
-        var pfx = certificates.IssuePfx("https", "pfx-password");
-        var options = new RftSiloOptions
-        {
-            Devices = "cpu", ArtifactsPath = root, ApiKeys = ["test-key"], HttpsPort = ClusterConnection.FreePort(),
-            HttpsCertificatePath = pfx, HttpsCertificatePassword = "pfx-password",
-        };
+        var options = HttpsOptions();
         await using var host = await HttpHost.StartAsync(options);
         async Task<string> LoginCookie(string baseUrl)
         {
